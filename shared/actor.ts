@@ -56,7 +56,7 @@ export interface ActorOptions {
 export type ActionsShape<Ctx> = Record<string, (c: Ctx, ...args: any[]) => any>;
 
 /** Everything an actor kind may declare. Type parameters are inferred from the literal. */
-export interface ActorConfig<S, PS, V, A, P, E extends EventMap, I, Act extends ActionsShape<ActionContext<S, PS, V, A, P, E>>> {
+export interface ActorConfig<S, PS, V, A, P, E extends EventMap, I, Act> {
   /** The replicated state's initial value (copied for every new actor). */
   state?: S;
   /** Builds the initial state from the input given to `create(key, { input })`. */
@@ -86,8 +86,9 @@ export interface ActorConfig<S, PS, V, A, P, E extends EventMap, I, Act extends 
   onConnect?: (c: ActorContext<S, PS, V, A, P, E>, conn: Conn<A, P, E>) => void | Promise<void>;
   onDisconnect?: (c: ActorContext<S, PS, V, A, P, E>, conn: Conn<A, P, E>) => void | Promise<void>;
   /** Standard Schema validators of each action's argument list (a tuple schema). */
-  schemas?: { [K in keyof Act]?: StandardSchemaV1<unknown, Parameters<Act[K]> extends [unknown, ...infer R] ? R : never> };
-  actions: Act;
+  schemas?: { [K in keyof Act]?: StandardSchemaV1<unknown, Act[K] extends (c: never, ...args: infer R) => unknown ? R : never> };
+  /** Inferred as written (`Act`), checked against the context shape (intersection keeps inference working). */
+  actions: Act & ActionsShape<ActionContext<S, PS, V, A, P, E>>;
   options?: ActorOptions;
 }
 
@@ -146,6 +147,7 @@ const HOOKS = [
  * @public
  */
 export function actor<
+  Act,
   S = undefined,
   PS = undefined,
   V = undefined,
@@ -153,7 +155,6 @@ export function actor<
   P = ConnParams,
   E extends EventMap = EventMap,
   I = undefined,
-  Act extends ActionsShape<ActionContext<S, PS, V, A, P, E>> = {},
 >(config: ActorConfig<S, PS, V, A, P, E, I, Act>): ActorDefinition<S, PS, V, A, P, E, I, Act> {
   if (typeof config !== "object" || config === null) throw new InvalidArguments("actor() takes a definition object");
   const actions = config.actions as unknown;

@@ -53,6 +53,8 @@ export interface InlineHandleOptions<A, P> extends HandleOptions<P> {
 export type InlineConnection<D> = ActionMethods<D> &
   EventMethods<EventsOf<D>> & {
     readonly id: string;
+    /** Resolves once connected (onConnect ran); rejects if the actor refused the connection. */
+    whenSynced(): Promise<void>;
     /** Closes the connection (runs onDisconnect). */
     dispose(): Promise<void>;
   };
@@ -61,7 +63,7 @@ export type InlineHandle<D> = ActionMethods<D> & {
   /** The actor's id, for `getForId`. Creates the actor for `getOrCreate` handles. */
   resolve(): Promise<string>;
   /** A live connection: events, actions as this connection, onConnect/onDisconnect. */
-  connect(): Promise<InlineConnection<D>>;
+  connect(): InlineConnection<D>;
 };
 
 export interface InlineAccessor<D> {

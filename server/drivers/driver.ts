@@ -1,0 +1,118 @@
+/**
+ * The storage contract every driver implements (memory, file, redis). One actor's durable
+ * data is an append-only series of commits over an optional snapshot:
+ *
+ *   snapshot? ⊕ commit₁ ⊕ commit₂ ⊕ …
+ *
+ * A commit is everything one mailbox task changed — the Yjs update of its state, its
+ * privateState, the per-client seq records of exactly-once delivery, its schedule changes —
+ * and is written atomically: all of it or none. The runtime acknowledges a call only after
+ * `append` resolved ("persisted before acknowledged").
+ *
+ * Ownership: before loading an actor a node `acquire`s it and gets a lease with a fencing
+ * token higher than every token handed out before. Every write carries the lease; a driver
+ * refuses a write whose token is not the newest (`StaleLease`), so an owner that lost the
+ * actor (paused, partitioned, replaced) can no longer write.
+ */
+import type { WireError } from "../../shared/errors.ts";
+import { TandemError } from "../../shared/errors.ts";
+
+export interface ActorMeta {
+  readonly id: string;
+  readonly name: string;
+  readonly key: readonly string[];
+  readonly createdAt: number;
+}
+
+/** The result recorded for a client's action, returned again if the action is resent. */
+export type RecordedResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: WireError };
+
+/** Exactly-once bookkeeping: the last seq of a client applied to this actor, and its result. */
+export interface SeqRecord {
+  readonly clientId: string;
+  readonly seq: number;
+  readonly result: RecordedResult;
+}
+
+/** A durable timer: `action(...args)` runs at `at` (ms since the epoch). */
+export interface ScheduleEntry {
+  readonly id: string;
+  readonly at: number;
+  readonly action: string;
+  readonly args: readonly unknown[];
+}
+
+export interface Commit {
+  /** One Yjs update (v1 encoding) holding every state change of the task. */
+  readonly update?: Uint8Array;
+  /** The whole privateState (JSON), present when it changed. */
+  readonly privateState?: unknown;
+  readonly seqs?: readonly SeqRecord[];
+  readonly schedules?: { readonly put?: readonly ScheduleEntry[]; readonly remove?: readonly string[] };
+  /** The earliest schedule of the actor after this commit (null: none), for `alarms()`. */
+  readonly alarm?: number | null;
+}
+
+/** Everything of an actor at one point, as `compact` writes it. */
+export interface Snapshot {
+  /** `Y.encodeStateAsUpdate` of the whole document. */
+  readonly doc: Uint8Array;
+  readonly privateState: unknown;
+  readonly seqs: readonly SeqRecord[];
+  readonly schedules: readonly ScheduleEntry[];
+  readonly alarm: number | null;
+}
+
+/** An actor as loaded: its snapshot and the commits since, folded by the driver. */
+export interface StoredActor {
+  readonly meta: ActorMeta;
+  /** Yjs updates to apply in order: the snapshot's document first, then each commit's. */
+  readonly updates: readonly Uint8Array[];
+  readonly privateState: unknown;
+  readonly seqs: ReadonlyMap<string, SeqRecord>;
+  readonly schedules: readonly ScheduleEntry[];
+  /** Commits written since the last snapshot: the runtime compacts past a threshold. */
+  readonly commitsSinceSnapshot: number;
+}
+
+export interface Lease {
+  readonly id: string;
+  /** Fencing token: strictly increasing per actor across all owners. */
+  readonly token: number;
+}
+
+export interface Alarm {
+  readonly id: string;
+  readonly name: string;
+  readonly key: readonly string[];
+  readonly at: number;
+}
+
+export interface Driver {
+  /** A short name for logs ("memory", "file", "redis"). */
+  readonly name: string;
+  /** Takes ownership of an actor for this server; the token outranks every earlier one. */
+  acquire(id: string): Promise<Lease>;
+  /** Gives ownership up (sleep, close); a later owner acquires anew. */
+  release(lease: Lease): Promise<void>;
+  /** Metadata only (id → name and key), for `getForId`; null when absent. */
+  meta(id: string): Promise<ActorMeta | null>;
+  /** The actor's durable data, or null when it does not exist. */
+  load(id: string, lease: Lease): Promise<StoredActor | null>;
+  /** Creates the actor with its first commit, atomically; `ActorAlreadyExists` if it exists. */
+  create(meta: ActorMeta, first: Commit, lease: Lease): Promise<void>;
+  /** Appends one commit atomically; resolves once it is durable. */
+  append(id: string, commit: Commit, lease: Lease): Promise<void>;
+  /** Replaces the snapshot and every commit before it with `snapshot`, atomically. */
+  compact(id: string, snapshot: Snapshot, lease: Lease): Promise<void>;
+  /** The pending alarm of every actor that has one (for waking actors after a restart). */
+  alarms(): Promise<Alarm[]>;
+  close(): Promise<void>;
+}
+
+/** A write carried a fencing token older than the actor's newest: ownership was lost. */
+export class StaleLease extends TandemError {
+  constructor(id: string, token: number, current: number) {
+    super("stale_lease", `Actor ${id}: write with fencing token ${token} refused, the current token is ${current}`, "internal");
+  }
+}

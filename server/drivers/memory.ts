@@ -1,0 +1,89 @@
+/**
+ * `memoryDriver()`: the driver contract held in memory, for tests and examples. Data lives
+ * as long as the driver object, so several servers (one after another, or at once to test
+ * fencing) can share one. Values are copied in and out, as a real store would.
+ * @public
+ */
+import { ActorAlreadyExists, StorageCorrupt } from "../../shared/errors.ts";
+import { foldCommits } from "./fold.ts";
+import { type ActorMeta, type Alarm, type Commit, type Driver, type Lease, type Snapshot, StaleLease, type StoredActor } from "./driver.ts";
+
+interface MemoryActor {
+  meta: ActorMeta;
+  snapshot: Snapshot | null;
+  commits: Commit[];
+  alarm: number | null;
+}
+
+export interface MemoryDriver extends Driver {
+  /** How many actors are stored (for tests). */
+  readonly size: number;
+  /** Corrupts an actor's stored data, so that loading it fails (for tests). */
+  corrupt(id: string): void;
+}
+
+export function memoryDriver(): MemoryDriver {
+  const actors = new Map<string, MemoryActor>();
+  const tokens = new Map<string, number>();
+  const corrupted = new Set<string>();
+
+  function checkLease(id: string, lease: Lease): void {
+    const current = tokens.get(id) ?? 0;
+    if (lease.token !== current) throw new StaleLease(id, lease.token, current);
+  }
+
+  return {
+    name: "memory",
+    get size() {
+      return actors.size;
+    },
+    corrupt(id) {
+      corrupted.add(id);
+    },
+    async acquire(id) {
+      const token = (tokens.get(id) ?? 0) + 1;
+      tokens.set(id, token);
+      return { id, token };
+    },
+    async release() {},
+    async meta(id) {
+      const actor = actors.get(id);
+      return actor ? structuredClone(actor.meta) : null;
+    },
+    async load(id, lease): Promise<StoredActor | null> {
+      checkLease(id, lease);
+      const actor = actors.get(id);
+      if (!actor) return null;
+      if (corrupted.has(id)) throw new StorageCorrupt(`Actor ${id}: stored data is corrupt`);
+      return structuredClone(foldCommits(actor.meta, actor.snapshot, actor.commits));
+    },
+    async create(meta, first, lease) {
+      checkLease(meta.id, lease);
+      if (actors.has(meta.id)) throw new ActorAlreadyExists();
+      actors.set(meta.id, { meta: structuredClone(meta), snapshot: null, commits: [structuredClone(first)], alarm: first.alarm ?? null });
+    },
+    async append(id, commit, lease) {
+      checkLease(id, lease);
+      const actor = actors.get(id);
+      if (!actor) throw new StorageCorrupt(`Actor ${id}: append to an actor that does not exist`);
+      actor.commits.push(structuredClone(commit));
+      if (commit.alarm !== undefined) actor.alarm = commit.alarm;
+    },
+    async compact(id, snapshot, lease) {
+      checkLease(id, lease);
+      const actor = actors.get(id);
+      if (!actor) throw new StorageCorrupt(`Actor ${id}: compact of an actor that does not exist`);
+      actor.snapshot = structuredClone(snapshot);
+      actor.commits = [];
+      actor.alarm = snapshot.alarm;
+    },
+    async alarms() {
+      const out: Alarm[] = [];
+      for (const actor of actors.values()) {
+        if (actor.alarm !== null) out.push({ id: actor.meta.id, name: actor.meta.name, key: [...actor.meta.key], at: actor.alarm });
+      }
+      return out;
+    },
+    async close() {},
+  };
+}

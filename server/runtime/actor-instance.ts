@@ -1,0 +1,482 @@
+/**
+ * A live actor: owns its Y.Doc and is the only place that changes it. Every piece of work —
+ * action, connect, disconnect, schedule, lifecycle hook — runs as a task of its mailbox,
+ * against a draft; when the task succeeds its changes become one commit:
+ *
+ *   draft → one Yjs transaction → driver.append (durable) → events and update fan-out → result
+ *
+ * When the task throws, the draft, the privateState changes, events and schedules are all
+ * dropped: nothing reaches the document, storage or any peer. If storage fails after the
+ * document changed, the instance is poisoned and evicted, and the next call reloads the
+ * actor from what is durable.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import * as Y from "yjs";
+import type { AnyActorConfig } from "../../shared/actor.ts";
+import type { AuthRequest } from "../../shared/context.ts";
+import { ActionNotFound, ActorStopped, InternalError, InvalidArguments, errorFromWire, toWireError } from "../../shared/errors.ts";
+import { Draft, stateRoot, toPlain } from "../../shared/state/index.ts";
+import type { ActorMeta, Commit, Driver, Lease, RecordedResult, ScheduleEntry, SeqRecord, StoredActor } from "../drivers/driver.ts";
+import type { ServerLogger } from "../log.ts";
+import { type ConnImpl, systemConn } from "./connection.ts";
+import { Mailbox } from "./mailbox.ts";
+import { type ContextHost, Task } from "./task.ts";
+import { validateArgs } from "./validate.ts";
+
+/** What an instance needs from the runtime that owns it. */
+export interface InstanceHost {
+  readonly driver: Driver;
+  readonly log: ServerLogger;
+  readonly client: unknown;
+  readonly compactAfterCommits: number;
+  readonly defaultSleepAfterMs: number;
+  readonly defaultActionTimeoutMs: number;
+  /** The instance stopped (sleep, failure): forget it, and keep its alarm if it has one. */
+  unloaded(instance: ActorInstance, alarm: number | null): void;
+  /** The instance asks to be put to sleep. */
+  sleep(instance: ActorInstance): void;
+}
+
+/** Identifies the actors an async call chain is inside, to refuse calls that would deadlock. */
+const callChain = new AsyncLocalStorage<readonly string[]>();
+
+export function currentCallChain(): readonly string[] {
+  return callChain.getStore() ?? [];
+}
+
+/** Listeners of committed updates (the network fan-out subscribes here). */
+export type UpdateListener = (update: Uint8Array, origin: ConnImpl) => void;
+
+/** Dedupe key of an action sent through a client's outbox (exactly-once, DESIGN §4). */
+export interface ActionSeq {
+  readonly clientId: string;
+  readonly seq: number;
+}
+
+type Status = "running" | "stopping" | "stopped" | "failed";
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class ActorInstance implements ContextHost {
+  readonly doc = new Y.Doc();
+  readonly root = stateRoot(this.doc);
+  readonly conns = new Map<string, ConnImpl>();
+  readonly updateListeners = new Set<UpdateListener>();
+  readonly log: ServerLogger;
+  privateState: unknown = undefined;
+  vars: unknown = undefined;
+
+  private readonly mailbox = new Mailbox();
+  private readonly schedules = new Map<string, ScheduleEntry>();
+  private readonly seqs = new Map<string, SeqRecord>();
+  private privateStateJson = "undefined";
+  private task: Task | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private commitsSinceSnapshot = 0;
+  private status: Status = "running";
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    private readonly host: InstanceHost,
+    readonly config: AnyActorConfig,
+    readonly meta: ActorMeta,
+    readonly lease: Lease,
+  ) {
+    this.log = host.log.child({ actor: meta.name, actorId: meta.id });
+  }
+
+  get name(): string {
+    return this.meta.name;
+  }
+  get key(): readonly string[] {
+    return this.meta.key;
+  }
+  get id(): string {
+    return this.meta.id;
+  }
+  get isRunning(): boolean {
+    return this.status === "running";
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Loading
+
+  /** A new actor: initial state, privateState and `onCreate` written as its first commit. */
+  static async create(host: InstanceHost, config: AnyActorConfig, meta: ActorMeta, lease: Lease, input: unknown): Promise<ActorInstance> {
+    const instance = new ActorInstance(host, config, meta, lease);
+    await instance.initVars();
+    const createContext = { name: meta.name, key: meta.key, actorId: meta.id, vars: instance.vars, log: instance.log };
+    const state = config.createState ? await config.createState(createContext, input) : config.state;
+    const privateState = config.createPrivateState ? await config.createPrivateState(createContext, input) : config.privateState;
+    instance.privateState = privateState === undefined ? undefined : structuredClone(privateState);
+
+    const task = new Task(new Draft(instance.root), systemConn("inline"), instance);
+    instance.task = task;
+    try {
+      if (state !== undefined) task.draft.replaceRoot(state);
+      if (config.onCreate) await instance.inChain(() => config.onCreate!(task.context, input));
+      const update = task.draft.commit(instance);
+      const first = instance.buildCommit(task, update ?? Y.encodeStateAsUpdate(instance.doc), null, true)!;
+      await host.driver.create(meta, first, lease);
+      instance.afterCommit(task, update);
+    } catch (error) {
+      task.draft.close();
+      throw error;
+    } finally {
+      instance.task = null;
+    }
+    await instance.start();
+    return instance;
+  }
+
+  /** An existing actor, from what its driver stored. */
+  static async hydrate(host: InstanceHost, config: AnyActorConfig, stored: StoredActor, lease: Lease): Promise<ActorInstance> {
+    const instance = new ActorInstance(host, config, stored.meta, lease);
+    Y.transact(instance.doc, () => {
+      for (const update of stored.updates) Y.applyUpdate(instance.doc, update);
+    });
+    instance.privateState = stored.privateState;
+    instance.privateStateJson = jsonOf(stored.privateState);
+    for (const [clientId, record] of stored.seqs) instance.seqs.set(clientId, record);
+    for (const entry of stored.schedules) instance.schedules.set(entry.id, entry);
+    instance.commitsSinceSnapshot = stored.commitsSinceSnapshot;
+    await instance.initVars();
+    await instance.start();
+    return instance;
+  }
+
+  private async initVars(): Promise<void> {
+    if (this.config.createVars) this.vars = await this.config.createVars();
+    else if (this.config.vars !== undefined) this.vars = structuredClone(this.config.vars);
+  }
+
+  private async start(): Promise<void> {
+    if (this.config.onStart) await this.run(systemConn("inline"), (c) => this.config.onStart!(c));
+    this.armTimer();
+    this.touchIdle();
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Work
+
+  /** Runs `fn` as a task of the mailbox; resolves with its (plain) result once durable. */
+  run<T>(conn: ConnImpl, fn: (c: Task["context"]) => T | Promise<T>, seq?: ActionSeq): Promise<T> {
+    if (this.status !== "running") return Promise.reject(new ActorStopped());
+    return this.mailbox.enqueue(() => this.execute(conn, fn, seq)) as Promise<T>;
+  }
+
+  /** Calls an action by name, validating its arguments. */
+  action(name: string, args: unknown[], conn: ConnImpl, seq?: ActionSeq): Promise<unknown> {
+    const actions = this.config.actions as Record<string, (c: unknown, ...args: unknown[]) => unknown>;
+    if (!Object.hasOwn(actions, name)) return Promise.reject(new ActionNotFound(`Actor "${this.name}" has no action "${name}"`));
+    if (!Array.isArray(args)) return Promise.reject(new InvalidArguments("Action arguments must be an array"));
+    const schema = (this.config.schemas as Record<string, unknown> | undefined)?.[name];
+    return this.run(
+      conn,
+      async (c) => {
+        const checked = schema === undefined ? args : await validateArgs(schema, args);
+        return actions[name]!(c, ...checked);
+      },
+      seq,
+    );
+  }
+
+  private async execute(conn: ConnImpl, fn: (c: Task["context"]) => unknown, seq?: ActionSeq): Promise<unknown> {
+    if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
+    if (seq !== undefined) {
+      const recorded = this.seqs.get(seq.clientId);
+      if (recorded !== undefined && seq.seq <= recorded.seq) return replayResult(recorded, seq);
+    }
+    this.clearIdle();
+    const task = new Task(new Draft(this.root), conn, this);
+    const privateStateBefore = this.privateStateJson;
+    this.task = task;
+    let result: unknown;
+    try {
+      result = toPlain(await this.withTimeout(this.inChain(() => fn(task.context))));
+    } catch (error) {
+      task.draft.close();
+      this.privateState = privateStateBefore === "undefined" ? undefined : JSON.parse(privateStateBefore);
+      this.task = null;
+      if (seq !== undefined) await this.recordFailure(seq, error);
+      this.touchIdle();
+      throw error;
+    }
+    try {
+      const update = task.draft.commit(this);
+      const outcome: RecordedResult = { ok: true, value: result };
+      const commit = this.buildCommit(task, update, seq === undefined ? null : { ...seq, result: outcome }, false);
+      if (commit !== null) await this.persist(commit);
+      this.afterCommit(task, update);
+      return result;
+    } finally {
+      this.task = null;
+      this.touchIdle();
+    }
+  }
+
+  /** A failed action of an outbox still uses up its seq: a resend gets the same error. */
+  private async recordFailure(seq: ActionSeq, error: unknown): Promise<void> {
+    const record: SeqRecord = { ...seq, result: { ok: false, error: toWireError(error) } };
+    await this.persist({ seqs: [record] });
+    this.seqs.set(seq.clientId, record);
+  }
+
+  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+    const ms = this.config.options?.actionTimeoutMs ?? this.host.defaultActionTimeoutMs;
+    if (!ms) return promise;
+    let timer: NodeJS.Timeout;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new InternalError(`Action timed out after ${ms} ms`)), ms);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private inChain<T>(fn: () => T | Promise<T>): Promise<T> {
+    const chain = currentCallChain();
+    return callChain.run([...chain, this.id], async () => fn());
+  }
+
+  private buildCommit(task: Task, update: Uint8Array | null, seqRecord: SeqRecord | null, always: boolean): Commit | null {
+    const privateStateJson = jsonOf(this.privateState);
+    const privateStateChanged = privateStateJson !== this.privateStateJson;
+    if (!always && update === null && !privateStateChanged && !task.scheduleChanged && seqRecord === null) return null;
+    const commit: { -readonly [K in keyof Commit]: Commit[K] } = {};
+    if (update !== null) commit.update = update;
+    if (privateStateChanged || always) commit.privateState = this.privateState === undefined ? undefined : JSON.parse(privateStateJson);
+    if (seqRecord !== null) commit.seqs = [seqRecord];
+    if (task.scheduleChanged) {
+      commit.schedules = { put: task.schedulesPut, remove: task.schedulesRemoved };
+      commit.alarm = earliest([...this.schedulesAfter(task)]);
+    }
+    return commit;
+  }
+
+  private *schedulesAfter(task: Task): Iterable<ScheduleEntry> {
+    const removed = new Set(task.schedulesRemoved);
+    for (const entry of this.schedules.values()) if (!removed.has(entry.id)) yield entry;
+    yield* task.schedulesPut;
+  }
+
+  private async persist(commit: Commit): Promise<void> {
+    try {
+      await this.host.driver.append(this.id, commit, this.lease);
+    } catch (error) {
+      this.fail(error);
+      throw new InternalError("The actor could not persist its changes", { cause: error });
+    }
+    this.commitsSinceSnapshot++;
+    if (this.commitsSinceSnapshot >= this.host.compactAfterCommits) {
+      this.commitsSinceSnapshot = 0;
+      void this.mailbox.enqueue(() => this.compact()).catch((error) => this.log.error({ err: error }, "compaction failed"));
+    }
+  }
+
+  /** After a durable commit: bookkeeping, then events, then the update to subscribers. */
+  private afterCommit(task: Task, update: Uint8Array | null): void {
+    this.privateStateJson = jsonOf(this.privateState);
+    if (task.scheduleChanged) {
+      for (const id of task.schedulesRemoved) this.schedules.delete(id);
+      for (const entry of task.schedulesPut) this.schedules.set(entry.id, entry);
+      this.armTimer();
+    }
+    for (const event of task.events) this.deliver(event.targets, event.name, event.payload);
+    if (update !== null) for (const listener of this.updateListeners) listener(update, task.conn);
+    if (task.sleepRequested) this.host.sleep(this);
+  }
+
+  private async compact(): Promise<void> {
+    if (this.status !== "running") return;
+    const schedules = [...this.schedules.values()];
+    await this.host.driver.compact(
+      this.id,
+      {
+        doc: Y.encodeStateAsUpdate(this.doc),
+        privateState: this.privateState === undefined ? undefined : JSON.parse(this.privateStateJson),
+        seqs: [...this.seqs.values()],
+        schedules,
+        alarm: earliest(schedules),
+      },
+      this.lease,
+    );
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Events
+
+  emit(targets: readonly ConnImpl[] | "all", name: string, payload: unknown): void {
+    if (typeof name !== "string") throw new InvalidArguments("An event name must be a string");
+    const plain = toPlain(payload);
+    if (this.task !== null) this.task.events.push({ targets, name, payload: plain });
+    else this.deliver(targets, name, plain);
+  }
+
+  private deliver(targets: readonly ConnImpl[] | "all", name: string, payload: unknown): void {
+    const list = targets === "all" ? [...this.conns.values()] : targets;
+    for (const conn of list) {
+      if (!this.conns.has(conn.id)) continue;
+      try {
+        conn.sink?.event(name, payload);
+      } catch (error) {
+        this.log.warn({ err: error, conn: conn.id }, "event delivery failed");
+      }
+    }
+  }
+
+  hasSchedule(id: string): boolean {
+    return this.schedules.has(id);
+  }
+
+  client(): unknown {
+    return this.host.client;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Connections
+
+  /** Accepts a live connection: onBeforeConnect (may refuse), then onConnect, as one task. */
+  connect(conn: ConnImpl, request?: AuthRequest): Promise<void> {
+    conn.emitter = this;
+    return this.run(conn, async (c) => {
+      if (this.config.onBeforeConnect) await this.config.onBeforeConnect(c, { params: conn.params, auth: conn.auth, request });
+      this.conns.set(conn.id, conn);
+      try {
+        if (this.config.onConnect) await this.config.onConnect(c, conn);
+      } catch (error) {
+        this.conns.delete(conn.id);
+        throw error;
+      }
+    });
+  }
+
+  /** Removes a live connection and runs onDisconnect. */
+  async disconnect(conn: ConnImpl, reason = "disconnected"): Promise<void> {
+    if (!this.conns.has(conn.id)) return;
+    this.conns.delete(conn.id);
+    conn.sink?.close(reason);
+    if (this.status !== "running" && this.status !== "stopping") return;
+    try {
+      await this.mailbox.enqueue(() =>
+        this.execute(conn, async (c) => {
+          if (this.config.onDisconnect) await this.config.onDisconnect(c, conn);
+        }),
+      );
+    } catch (error) {
+      this.log.error({ err: error, conn: conn.id }, "onDisconnect failed");
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Schedules
+
+  private armTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const next = earliest([...this.schedules.values()]);
+    if (next === null || this.status !== "running") return;
+    const delay = Math.min(Math.max(next - Date.now(), 0), MAX_TIMER_MS);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.fireDue();
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async fireDue(): Promise<void> {
+    const now = Date.now();
+    const due = [...this.schedules.values()].filter((entry) => entry.at <= now).sort((a, b) => a.at - b.at);
+    if (due.length === 0) return this.armTimer();
+    for (const entry of due) {
+      if (this.status !== "running") return;
+      try {
+        await this.run(systemConn("schedule"), (c) => {
+          c.schedule.cancel(entry.id); // removed in the same commit as the action's effects
+          const actions = this.config.actions as Record<string, (c: unknown, ...args: unknown[]) => unknown>;
+          if (!Object.hasOwn(actions, entry.action)) throw new ActionNotFound(`Scheduled action "${entry.action}" does not exist`);
+          return actions[entry.action]!(c, ...entry.args);
+        });
+      } catch (error) {
+        this.log.error({ err: error, action: entry.action, schedule: entry.id }, "scheduled action failed");
+        // The schedule fired once: remove it even though its action failed.
+        if (this.schedules.has(entry.id) && this.status === "running") {
+          await this.run(systemConn("schedule"), (c) => c.schedule.cancel(entry.id)).catch(() => undefined);
+        }
+      }
+    }
+    this.armTimer();
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Sleep and stop
+
+  private touchIdle(): void {
+    this.clearIdle();
+    if (this.status !== "running" || this.conns.size > 0 || this.mailbox.size > 1) return;
+    const ms = this.config.options?.sleepAfterMs ?? this.host.defaultSleepAfterMs;
+    if (!ms || ms <= 0) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.conns.size === 0 && this.mailbox.size === 0 && this.status === "running") this.host.sleep(this);
+    }, ms);
+    this.idleTimer.unref();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  /** Runs onStop after the work already queued, closes connections, gives up the lease. */
+  stop(reason = "actor stopped"): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.status = "stopping";
+    this.stopping = (async () => {
+      this.clearIdle();
+      if (this.timer !== null) clearTimeout(this.timer);
+      if (this.config.onStop) {
+        await this.mailbox
+          .enqueue(() => this.execute(systemConn("inline"), (c) => this.config.onStop!(c)))
+          .catch((error) => this.log.error({ err: error }, "onStop failed"));
+      }
+      await this.mailbox.drain();
+      this.status = "stopped";
+      this.mailbox.close();
+      for (const conn of [...this.conns.values()]) conn.sink?.close(reason);
+      this.conns.clear();
+      await this.host.driver.release(this.lease).catch(() => undefined);
+      this.host.unloaded(this, earliest([...this.schedules.values()]));
+    })();
+    return this.stopping;
+  }
+
+  /** Storage failed after the document changed: this copy is no longer trustworthy. */
+  private fail(error: unknown): void {
+    if (this.status === "failed") return;
+    this.log.error({ err: error }, "actor failed: storage refused a commit; it will reload from storage");
+    this.status = "failed";
+    this.clearIdle();
+    if (this.timer !== null) clearTimeout(this.timer);
+    for (const conn of [...this.conns.values()]) conn.sink?.close("actor restarted");
+    this.conns.clear();
+    this.host.unloaded(this, earliest([...this.schedules.values()]));
+  }
+}
+
+function earliest(entries: readonly ScheduleEntry[]): number | null {
+  let min: number | null = null;
+  for (const entry of entries) if (min === null || entry.at < min) min = entry.at;
+  return min;
+}
+
+function jsonOf(value: unknown): string {
+  return value === undefined ? "undefined" : JSON.stringify(value);
+}
+
+function replayResult(recorded: SeqRecord, seq: ActionSeq): unknown {
+  if (seq.seq < recorded.seq) {
+    throw new InvalidArguments(`Action seq ${seq.seq} of client ${seq.clientId} is older than the last applied (${recorded.seq})`);
+  }
+  if (recorded.result.ok) return recorded.result.value;
+  throw errorFromWire(recorded.result.error);
+}

@@ -1,0 +1,180 @@
+/**
+ * The actor registry of one server: finds, loads, creates and unloads actor instances by
+ * id, one load at a time per id (concurrent callers share it), and wakes actors whose
+ * alarms fall due while they are not loaded.
+ */
+import type { AnyActorConfig } from "../../shared/actor.ts";
+import { ActorAlreadyExists, ActorNotFound, ActorStopped, InternalError, isInternal, toCallerError } from "../../shared/errors.ts";
+import { normalizeKey } from "../../shared/key.ts";
+import type { AnyRegistry } from "../../shared/setup.ts";
+import type { Alarm, Driver } from "../drivers/driver.ts";
+import type { ServerLogger } from "../log.ts";
+import { actorId, isActorId } from "./actor-id.ts";
+import { ActorInstance, type InstanceHost, currentCallChain } from "./actor-instance.ts";
+import { AlarmClock } from "./alarm-clock.ts";
+
+export type LoadMode = { readonly kind: "get" } | { readonly kind: "getOrCreate" | "create"; readonly input?: unknown };
+
+export interface RuntimeOptions {
+  driver: Driver;
+  log: ServerLogger;
+  /** Commits after which an actor's log is compacted into a snapshot. Default 1,000. */
+  compactAfterCommits?: number;
+  /** Idle time before an actor with no connections sleeps (0: never). Default 60 s. */
+  sleepAfterMs?: number;
+  /** Longest an action may run (0: no limit). Default 60 s. */
+  actionTimeoutMs?: number;
+}
+
+export class ActorRuntime implements InstanceHost {
+  readonly driver: Driver;
+  readonly log: ServerLogger;
+  readonly compactAfterCommits: number;
+  readonly defaultSleepAfterMs: number;
+  readonly defaultActionTimeoutMs: number;
+  /** The inline client handed to actors (`c.client()`); set by createServer. */
+  client: unknown = undefined;
+
+  private readonly instances = new Map<string, ActorInstance>();
+  private readonly loading = new Map<string, Promise<ActorInstance>>();
+  private readonly alarmClock = new AlarmClock((alarm) => this.wake(alarm));
+  private closed = false;
+
+  constructor(
+    readonly registry: AnyRegistry,
+    options: RuntimeOptions,
+  ) {
+    this.driver = options.driver;
+    this.log = options.log;
+    this.compactAfterCommits = options.compactAfterCommits ?? 1000;
+    this.defaultSleepAfterMs = options.sleepAfterMs ?? 60_000;
+    this.defaultActionTimeoutMs = options.actionTimeoutMs ?? 60_000;
+  }
+
+  /** Arms the alarms the driver knows of (actors with schedules due while we were down). */
+  async start(): Promise<void> {
+    for (const alarm of await this.driver.alarms()) this.alarmClock.set(alarm);
+  }
+
+  /** Live instances (for tests and metrics). */
+  get loaded(): ReadonlyMap<string, ActorInstance> {
+    return this.instances;
+  }
+
+  config(name: string): AnyActorConfig {
+    const definition = Object.hasOwn(this.registry.actors, name) ? this.registry.actors[name] : undefined;
+    if (definition === undefined) throw new ActorNotFound(`There is no actor kind "${name}"`);
+    return definition.config;
+  }
+
+  /** The live instance of `(name, key)`, loading or creating it as `mode` allows. */
+  async resolve(name: string, rawKey: unknown, mode: LoadMode): Promise<ActorInstance> {
+    const config = this.config(name);
+    const key = normalizeKey(rawKey);
+    return this.resolveId(actorId(name, key), name, key, config, mode);
+  }
+
+  /** The live instance of an id from `handle.resolve()`; `name` must match its kind. */
+  async resolveById(name: string, id: unknown): Promise<ActorInstance> {
+    const config = this.config(name);
+    if (!isActorId(id)) throw new ActorNotFound(`"${String(id)}" is not an actor id`);
+    const live = this.instances.get(id);
+    if (live?.isRunning) {
+      if (live.name !== name) throw new ActorNotFound(`Actor ${id} is not a "${name}"`);
+      return live;
+    }
+    const meta = await this.driver.meta(id);
+    if (meta === null || meta.name !== name) throw new ActorNotFound(`There is no "${name}" actor with id ${id}`);
+    return this.resolveId(id, name, meta.key, config, { kind: "get" });
+  }
+
+  private async resolveId(id: string, name: string, key: readonly string[], config: AnyActorConfig, mode: LoadMode): Promise<ActorInstance> {
+    if (currentCallChain().includes(id)) {
+      throw new InternalError(`Actor "${name}" called itself through c.client(): this would wait for itself forever`);
+    }
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if (this.closed) throw new ActorStopped("The server is closing");
+      const live = this.instances.get(id);
+      if (live !== undefined) {
+        if (live.isRunning) {
+          if (mode.kind === "create") throw new ActorAlreadyExists(`Actor "${name}" ${JSON.stringify(key)} already exists`);
+          return live;
+        }
+        await live.stop();
+        continue;
+      }
+      const pending = this.loading.get(id);
+      if (pending !== undefined) {
+        await pending.catch(() => undefined);
+        continue;
+      }
+      const load = this.load(id, name, key, config, mode);
+      this.loading.set(id, load);
+      try {
+        return await load;
+      } finally {
+        this.loading.delete(id);
+      }
+    }
+    throw new InternalError(`Actor ${id} kept changing while loading`);
+  }
+
+  private async load(id: string, name: string, key: readonly string[], config: AnyActorConfig, mode: LoadMode): Promise<ActorInstance> {
+    const lease = await this.driver.acquire(id);
+    try {
+      const stored = await this.driver.load(id, lease);
+      let instance: ActorInstance;
+      if (stored !== null) {
+        if (mode.kind === "create") throw new ActorAlreadyExists(`Actor "${name}" ${JSON.stringify(key)} already exists`);
+        instance = await ActorInstance.hydrate(this, config, stored, lease);
+      } else {
+        if (mode.kind === "get") throw new ActorNotFound(`There is no "${name}" actor with key ${JSON.stringify(key)}`);
+        const meta = { id, name, key: [...key], createdAt: Date.now() };
+        instance = await ActorInstance.create(this, config, meta, lease, mode.input);
+      }
+      this.alarmClock.delete(id);
+      if (this.closed) {
+        await instance.stop("server closing");
+        throw new ActorStopped("The server is closing");
+      }
+      this.instances.set(id, instance);
+      return instance;
+    } catch (error) {
+      await this.driver.release(lease).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  unloaded(instance: ActorInstance, alarm: number | null): void {
+    if (this.instances.get(instance.id) === instance) this.instances.delete(instance.id);
+    if (alarm !== null && !this.closed) this.alarmClock.set({ id: instance.id, name: instance.name, key: instance.key, at: alarm });
+  }
+
+  sleep(instance: ActorInstance): void {
+    void instance.stop("actor went to sleep");
+  }
+
+  private async wake(alarm: Alarm): Promise<void> {
+    try {
+      await this.resolve(alarm.name, alarm.key, { kind: "get" });
+    } catch (error) {
+      this.log.error({ err: error, actorId: alarm.id }, "could not wake an actor for its alarm");
+    }
+  }
+
+  /** What a caller outside the actor sees of an error; internal details are logged here. */
+  callerError(error: unknown, context: Record<string, unknown>): Error {
+    if (isInternal(error)) this.log.error({ err: error, ...context }, "internal error");
+    return toCallerError(error);
+  }
+
+  /** Stops every actor (onStop, drained mailboxes), then closes the driver. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.alarmClock.stop();
+    await Promise.allSettled([...this.loading.values()]);
+    await Promise.allSettled([...this.instances.values()].map((instance) => instance.stop("server closing")));
+    await this.driver.close();
+  }
+}
