@@ -108,13 +108,19 @@ export class Draft {
       return array;
     }
     if (entry instanceof TextNode) {
-      if (entry.ops.length === 0 && entry.content === null) return new TextNode(this, null, entry.base);
-      if (entry.base === null && entry.ops.length === 0) return new TextNode(this, null, entry.template);
+      // Copy the content now: the source may be deleted later in the same transaction.
       const text = new TextNode(this, null);
-      text.insert(0, entry.toString());
+      let index = 0;
+      for (const op of entry.delta()) {
+        text.insert(index, op.insert, op.attributes);
+        index += op.insert.length;
+      }
       return text;
     }
-    if (entry instanceof XmlNode) return new XmlNode(this, null, entry.base ?? entry.template);
+    if (entry instanceof XmlNode) {
+      const source = entry.base ?? entry.template;
+      return new XmlNode(this, null, source === null ? null : asTemplate(source.clone()));
+    }
     return entry;
   }
 

@@ -164,6 +164,17 @@ export class TextNode {
     return this.content !== null ? this.content.length : this.base!.length;
   }
 
+  /** The text as runs of characters with their formatting (formatting of draft edits aside). */
+  delta(): { insert: string; attributes?: TextAttributes }[] {
+    const source = this.content === null ? this.base : this.ops.length === 0 ? this.template : null;
+    if (source !== null) {
+      return (source.toDelta() as { insert: unknown; attributes?: TextAttributes }[]).filter(
+        (op): op is { insert: string; attributes?: TextAttributes } => typeof op.insert === "string",
+      );
+    }
+    return this.toString().length > 0 ? [{ insert: this.toString() }] : [];
+  }
+
   insert(index: number, text: string, attributes?: TextAttributes): void {
     if (text.length === 0) return;
     const content = this.writable();
