@@ -1,0 +1,53 @@
+/**
+ * The demo's actors: a collaborative board with shared notes (a Y.Text for an editor) and a
+ * todo list changed only through actions, with server rules.
+ */
+import * as Y from "yjs";
+import { actor, event, setup, Unauthorized, UserError } from "tandem";
+
+export interface Todo {
+  id: string;
+  text: string;
+  done: boolean;
+  author: string;
+}
+
+export const MAX_TODO_LENGTH = 140;
+
+export const board = actor({
+  state: { notes: new Y.Text(""), todos: [] as Todo[] },
+  onAuth: ({ params }) => {
+    const name = params.name?.trim();
+    if (!name) throw new Unauthorized("Sign in with a name");
+    return { name, viewer: params.mode === "view" };
+  },
+  canEdit: (c) => !c.conn.auth.viewer,
+  events: { todoAdded: event<Todo>() },
+  actions: {
+    addTodo: (c, text: string) => {
+      if (c.conn.auth.viewer) throw new UserError("Viewers cannot add todos", { code: "read_only" });
+      const trimmed = String(text).trim();
+      if (trimmed.length === 0) throw new UserError("A todo needs some text", { code: "empty" });
+      if (trimmed.length > MAX_TODO_LENGTH) throw new UserError(`A todo has at most ${MAX_TODO_LENGTH} characters`, { code: "too_long" });
+      const todo: Todo = { id: crypto.randomUUID(), text: trimmed, done: false, author: c.conn.auth.name };
+      c.state.todos.push(todo);
+      c.broadcast("todoAdded", todo);
+      return todo;
+    },
+    toggleTodo: (c, id: string) => {
+      const todo = c.state.todos.find((t) => t.id === id);
+      if (!todo) throw new UserError("No such todo", { code: "not_found" });
+      todo.done = !todo.done;
+      return todo.done;
+    },
+    deleteTodo: (c, id: string) => {
+      const index = c.state.todos.findIndex((t) => t.id === id);
+      if (index < 0) throw new UserError("No such todo", { code: "not_found" });
+      if (c.state.todos[index]!.author !== c.conn.auth.name) throw new UserError("Only the author may delete a todo", { code: "not_author" });
+      c.state.todos.splice(index, 1);
+    },
+    getTodos: (c) => c.state.todos,
+  },
+});
+
+export const registry = setup({ use: { board } });
