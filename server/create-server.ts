@@ -1,21 +1,27 @@
 /**
- * `createServer(registry, { driver })`: the actor runtime plus its inline client. The
- * network parts (fastify, WebSocket, HTTP) mount on top of this runtime.
+ * `createServer(registry, options)`: the actor runtime, its inline client, and the network
+ * (fastify: one multiplexed WebSocket per client, stateless HTTP actions, OpenAPI).
  * @public
  */
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import type { InlineClient } from "../shared/client-types.ts";
-import type { Registry, ActorDefinitions } from "../shared/setup.ts";
 import { InvalidArguments } from "../shared/errors.ts";
+import { CloseCode } from "../shared/protocol/index.ts";
+import type { ActorDefinitions, Registry } from "../shared/setup.ts";
 import type { Driver } from "./drivers/driver.ts";
 import { memoryDriver } from "./drivers/memory.ts";
+import { tandemPlugin } from "./http/plugin.ts";
+import type { AllowedOrigins } from "./http/origin.ts";
 import { createInlineClient } from "./inline-client.ts";
-import { type LogLevel, type ServerLogger, consoleLogger, silentLogger } from "./log.ts";
+import type { LogLevel, ServerLogger } from "./log.ts";
+import { DEFAULT_LIMITS, type Limits } from "./network/limits.ts";
+import type { SocketSession } from "./network/socket-session.ts";
 import { ActorRuntime } from "./runtime/actor-runtime.ts";
 
 export interface ServerOptions {
   /** Where actors are stored. Default: `memoryDriver()` (nothing survives the process). */
   driver?: Driver;
-  /** A pino-compatible logger, a level for the built-in one, or false for none. Default "warn". */
+  /** A pino logger, a level for fastify's built-in pino, or false for none. Default "warn". */
   logger?: ServerLogger | LogLevel | false;
   /** Idle time before an actor with no connections is unloaded (0: never). Default 60 s. */
   sleepAfterMs?: number;
@@ -23,28 +29,63 @@ export interface ServerOptions {
   actionTimeoutMs?: number;
   /** Commits after which an actor's log is compacted into a snapshot. Default 1,000. */
   compactAfterCommits?: number;
+  /** Frame, channel, pending-action, rate and buffer limits of the network. */
+  limits?: Partial<Limits>;
+  /** Browser origins allowed to open WebSockets. Default: same origin only. */
+  allowedOrigins?: AllowedOrigins;
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
 }
 
 export interface TandemServer<R> {
   /** The inline client: the typed client API, in process, as trusted server code. */
   readonly client: InlineClient<R>;
   readonly runtime: ActorRuntime;
+  /** The fastify app (routes: GET /connect, POST /actors/…, GET /openapi.json). */
+  readonly app: FastifyInstance;
+  /** To mount Tandem into another fastify app: `other.register(server.plugin, { prefix })`. */
+  readonly plugin: FastifyPluginAsync<{ prefix?: string }>;
   readonly log: ServerLogger;
+  /** The port listened on (0 before listen). */
+  readonly port: number;
+  /** The base URL clients use, e.g. http://127.0.0.1:8080 (after listen). */
+  readonly url: string;
   /** Resolves once alarms stored by the driver are armed. */
   readonly ready: Promise<void>;
-  /** Stops every actor (onStop, queued work drained), then closes the driver. */
+  listen(options?: ListenOptions): Promise<string>;
+  /** Stops accepting, stops every actor (onStop, queued work drained), closes sockets with 1001, then the driver. */
   close(): Promise<void>;
 }
 
-function makeLogger(option: ServerOptions["logger"]): ServerLogger {
-  if (option === false) return silentLogger();
-  if (option === undefined || typeof option === "string") return consoleLogger(option ?? "warn");
-  return option;
+function fastifyFor(option: ServerOptions["logger"], bodyLimit: number): FastifyInstance {
+  if (option === false) return Fastify({ logger: false, bodyLimit });
+  if (option === undefined || typeof option === "string") return Fastify({ logger: { level: option ?? "warn" }, bodyLimit });
+  return Fastify({ loggerInstance: asPino(option) as never, bodyLimit }) as unknown as FastifyInstance;
+}
+
+/** Fastify wants pino's whole shape; a logger with only the four levels gets the rest. */
+function asPino(logger: ServerLogger): ServerLogger & { fatal: ServerLogger["error"]; trace: ServerLogger["debug"] } {
+  const full = logger as ServerLogger & { fatal?: ServerLogger["error"]; trace?: ServerLogger["debug"] };
+  if (typeof full.fatal === "function" && typeof full.trace === "function") return full as never;
+  return {
+    debug: (obj, msg) => logger.debug(obj, msg),
+    info: (obj, msg) => logger.info(obj, msg),
+    warn: (obj, msg) => logger.warn(obj, msg),
+    error: (obj, msg) => logger.error(obj, msg),
+    fatal: (obj, msg) => logger.error(obj, msg),
+    trace: (obj, msg) => logger.debug(obj, msg),
+    child: (bindings) => asPino(logger.child(bindings)),
+  };
 }
 
 export function createServer<Actors extends ActorDefinitions>(registry: Registry<Actors>, options: ServerOptions = {}): TandemServer<Registry<Actors>> {
   if (registry?.kind !== "tandem.registry") throw new InvalidArguments("createServer() takes the registry returned by setup()");
-  const log = makeLogger(options.logger);
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const app = fastifyFor(options.logger, limits.maxFrameBytes);
+  const log = app.log as unknown as ServerLogger;
   const runtime = new ActorRuntime(registry, {
     driver: options.driver ?? memoryDriver(),
     log,
@@ -54,16 +95,45 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   });
   const client = createInlineClient<Registry<Actors>>(runtime);
   runtime.client = client;
+  const sessions = new Set<SocketSession>();
+  const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions });
+  const registered = app.register(plugin);
   const ready = runtime.start();
   ready.catch((error) => log.error({ err: error }, "could not read stored alarms"));
+  let port = 0;
+  let host = "127.0.0.1";
+  let closing: Promise<void> | null = null;
+
   return {
     client,
     runtime,
+    app,
+    plugin,
     log,
     ready,
-    async close() {
+    get port() {
+      return port;
+    },
+    get url() {
+      return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    },
+    async listen(listenOptions = {}) {
+      await registered;
       await ready.catch(() => undefined);
-      await runtime.close();
+      host = listenOptions.host ?? "127.0.0.1";
+      await app.listen({ port: listenOptions.port ?? 0, host });
+      const address = app.server.address();
+      port = typeof address === "object" && address !== null ? address.port : (listenOptions.port ?? 0);
+      return this.url;
+    },
+    close() {
+      closing ??= (async () => {
+        await ready.catch(() => undefined);
+        await runtime.close();
+        for (const session of sessions) session.close(CloseCode.goingAway, "server closing");
+        await app.close();
+      })();
+      return closing;
     },
   };
 }

@@ -3,7 +3,12 @@
  * @public
  */
 export { createServer } from "./create-server.ts";
-export type { ServerOptions, TandemServer } from "./create-server.ts";
+export type { ListenOptions, ServerOptions, TandemServer } from "./create-server.ts";
+export { tandemPlugin } from "./http/plugin.ts";
+export { openApiDocument } from "./http/openapi.ts";
+export type { AllowedOrigins } from "./http/origin.ts";
+export { DEFAULT_LIMITS } from "./network/limits.ts";
+export type { Limits } from "./network/limits.ts";
 export { memoryDriver } from "./drivers/memory.ts";
 export type { MemoryDriver } from "./drivers/memory.ts";
 export { StaleLease } from "./drivers/driver.ts";
@@ -19,5 +24,4 @@ export type {
   Snapshot,
   StoredActor,
 } from "./drivers/driver.ts";
-export { consoleLogger, silentLogger } from "./log.ts";
 export type { LogLevel, ServerLogger } from "./log.ts";

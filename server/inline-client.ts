@@ -85,8 +85,8 @@ async function instanceOf(runtime: ActorRuntime, target: Target): Promise<ActorI
 
 async function callAction(runtime: ActorRuntime, target: Target, instance: ActorInstance, conn: ConnImpl, action: string, args: unknown[]): Promise<unknown> {
   try {
-    const result = await instance.action(action, copy(args, "Action arguments"), conn);
-    return copy(result, "An action's result");
+    // The actor already copied its result (plain data, checked before it committed).
+    return await instance.action(action, copy(args, "Action arguments"), conn);
   } catch (error) {
     throw runtime.callerError(error, { actor: target.name, action });
   }

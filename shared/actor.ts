@@ -71,6 +71,8 @@ export interface ActorConfig<S, PS, V, A, P, E extends EventMap, I, Act> {
   onAuth?: (opts: AuthOptions<P>) => A | Promise<A>;
   /** Payload types of the events this actor emits. */
   events?: { [K in keyof E]: EventSpec<E[K]> };
+  /** What others see of a connection in presence (stamped as `state.user`). Default: id/userId/name/displayName/color/avatar of the auth. */
+  identity?: (auth: A) => unknown;
   /** Whether a connection may edit the replica directly (editor bindings). Absent: deny. */
   canEdit?: (c: EditContext<S, PS, V, A, P, E>) => boolean | Promise<boolean>;
   /** Validates a direct edit once applied to a draft of the state; throw to reject it. */
@@ -86,7 +88,7 @@ export interface ActorConfig<S, PS, V, A, P, E extends EventMap, I, Act> {
   onConnect?: (c: ActorContext<S, PS, V, A, P, E>, conn: Conn<A, P, E>) => void | Promise<void>;
   onDisconnect?: (c: ActorContext<S, PS, V, A, P, E>, conn: Conn<A, P, E>) => void | Promise<void>;
   /** Standard Schema validators of each action's argument list (a tuple schema). */
-  schemas?: { [K in keyof Act]?: StandardSchemaV1<unknown, Act[K] extends (c: never, ...args: infer R) => unknown ? R : never> };
+  schemas?: { [K in keyof NoInfer<Act>]?: StandardSchemaV1<unknown, NoInfer<Act>[K] extends (c: never, ...args: infer R) => unknown ? R : never> };
   /** Inferred as written (`Act`), checked against the context shape (intersection keeps inference working). */
   actions: Act & ActionsShape<ActionContext<S, PS, V, A, P, E>>;
   options?: ActorOptions;

@@ -25,6 +25,7 @@ export const ErrorCodes = {
   userError: "user_error",
   storageCorrupt: "storage_corrupt",
   actorStopped: "actor_stopped",
+  malformedFrame: "malformed_frame",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

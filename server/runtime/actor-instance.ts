@@ -14,13 +14,14 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import * as Y from "yjs";
 import type { AnyActorConfig } from "../../shared/actor.ts";
 import type { AuthRequest } from "../../shared/context.ts";
-import { ActionNotFound, ActorStopped, InternalError, InvalidArguments, errorFromWire, toWireError } from "../../shared/errors.ts";
+import { ActionNotFound, ActorStopped, Forbidden, InternalError, InvalidArguments, errorFromWire, toWireError } from "../../shared/errors.ts";
 import { Draft, stateRoot, toPlain } from "../../shared/state/index.ts";
 import type { ActorMeta, Commit, Driver, Lease, RecordedResult, ScheduleEntry, SeqRecord, StoredActor } from "../drivers/driver.ts";
 import type { ServerLogger } from "../log.ts";
 import { type ConnImpl, systemConn } from "./connection.ts";
 import { Mailbox } from "./mailbox.ts";
 import { type ContextHost, Task } from "./task.ts";
+import { checkEditUpdate, hasPending } from "./edit-check.ts";
 import { validateArgs } from "./validate.ts";
 
 /** What an instance needs from the runtime that owns it. */
@@ -46,6 +47,12 @@ export function currentCallChain(): readonly string[] {
 
 /** Listeners of committed updates (the network fan-out subscribes here). */
 export type UpdateListener = (update: Uint8Array, origin: ConnImpl) => void;
+
+/** What a task gave: its plain result and the update it committed (null: none). */
+export interface TaskOutcome {
+  readonly value: unknown;
+  readonly update: Uint8Array | null;
+}
 
 /** Dedupe key of an action sent through a client's outbox (exactly-once, DESIGN §4). */
 export interface ActionSeq {
@@ -161,18 +168,28 @@ export class ActorInstance implements ContextHost {
   // Work
 
   /** Runs `fn` as a task of the mailbox; resolves with its (plain) result once durable. */
-  run<T>(conn: ConnImpl, fn: (c: Task["context"]) => T | Promise<T>, seq?: ActionSeq): Promise<T> {
+  async run<T>(conn: ConnImpl, fn: (c: Task["context"]) => T | Promise<T>, seq?: ActionSeq): Promise<T> {
+    return (await this.runDetailed(conn, fn, seq)).value as T;
+  }
+
+  /** Like `run`, also giving the Yjs update the task committed (null: none). */
+  runDetailed(conn: ConnImpl, fn: (c: Task["context"]) => unknown, seq?: ActionSeq): Promise<TaskOutcome> {
     if (this.status !== "running") return Promise.reject(new ActorStopped());
-    return this.mailbox.enqueue(() => this.execute(conn, fn, seq)) as Promise<T>;
+    return this.mailbox.enqueue(() => this.execute(conn, fn, seq));
   }
 
   /** Calls an action by name, validating its arguments. */
-  action(name: string, args: unknown[], conn: ConnImpl, seq?: ActionSeq): Promise<unknown> {
+  async action(name: string, args: unknown[], conn: ConnImpl, seq?: ActionSeq): Promise<unknown> {
+    return (await this.actionDetailed(name, args, conn, seq)).value;
+  }
+
+  /** Like `action`, also giving the update it produced (sent in the ack). */
+  actionDetailed(name: string, args: unknown[], conn: ConnImpl, seq?: ActionSeq): Promise<TaskOutcome> {
     const actions = this.config.actions as Record<string, (c: unknown, ...args: unknown[]) => unknown>;
     if (!Object.hasOwn(actions, name)) return Promise.reject(new ActionNotFound(`Actor "${this.name}" has no action "${name}"`));
     if (!Array.isArray(args)) return Promise.reject(new InvalidArguments("Action arguments must be an array"));
     const schema = (this.config.schemas as Record<string, unknown> | undefined)?.[name];
-    return this.run(
+    return this.runDetailed(
       conn,
       async (c) => {
         const checked = schema === undefined ? args : await validateArgs(schema, args);
@@ -182,11 +199,11 @@ export class ActorInstance implements ContextHost {
     );
   }
 
-  private async execute(conn: ConnImpl, fn: (c: Task["context"]) => unknown, seq?: ActionSeq): Promise<unknown> {
+  private async execute(conn: ConnImpl, fn: (c: Task["context"]) => unknown, seq?: ActionSeq): Promise<TaskOutcome> {
     if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
     if (seq !== undefined) {
       const recorded = this.seqs.get(seq.clientId);
-      if (recorded !== undefined && seq.seq <= recorded.seq) return replayResult(recorded, seq);
+      if (recorded !== undefined && seq.seq <= recorded.seq) return { value: replayResult(recorded, seq), update: null };
     }
     this.clearIdle();
     const task = new Task(new Draft(this.root), conn, this);
@@ -194,7 +211,7 @@ export class ActorInstance implements ContextHost {
     this.task = task;
     let result: unknown;
     try {
-      result = toPlain(await this.withTimeout(this.inChain(() => fn(task.context))));
+      result = plainResult(toPlain(await this.withTimeout(this.inChain(() => fn(task.context)))));
     } catch (error) {
       task.draft.close();
       this.privateState = privateStateBefore === "undefined" ? undefined : JSON.parse(privateStateBefore);
@@ -208,12 +225,79 @@ export class ActorInstance implements ContextHost {
       const outcome: RecordedResult = { ok: true, value: result };
       const commit = this.buildCommit(task, update, seq === undefined ? null : { ...seq, result: outcome }, false);
       if (commit !== null) await this.persist(commit);
+      if (seq !== undefined) this.seqs.set(seq.clientId, { ...seq, result: outcome });
       this.afterCommit(task, update);
-      return result;
+      return { value: result, update };
     } finally {
       this.task = null;
       this.touchIdle();
     }
+  }
+
+  /**
+   * A direct edit of the replica by a connection (an editor binding): allowed by `canEdit`,
+   * validated by `onEdit` against the state it would produce, then applied, persisted and
+   * fanned out like an action's update. Rejected edits change nothing.
+   */
+  edit(conn: ConnImpl, update: Uint8Array): Promise<void> {
+    if (this.status !== "running") return Promise.reject(new ActorStopped());
+    return this.mailbox.enqueue(() => this.executeEdit(conn, update));
+  }
+
+  /** Whether a connection may edit directly (`canEdit`; absent means no). */
+  canEdit(conn: ConnImpl): Promise<boolean> {
+    const canEdit = this.config.canEdit;
+    if (canEdit === undefined) return Promise.resolve(false);
+    return this.run(conn, async (c) => (await canEdit(Object.assign(Object.create(c), { update: new Uint8Array() }))) === true);
+  }
+
+  private async executeEdit(conn: ConnImpl, update: Uint8Array): Promise<void> {
+    if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
+    checkEditUpdate(this.doc, update);
+    const task = new Task(new Draft(this.root), conn, this);
+    const context = Object.assign(Object.create(task.context), { update }) as Task["context"] & { update: Uint8Array };
+    this.task = task;
+    try {
+      if (!this.config.canEdit || !(await this.config.canEdit(context))) {
+        throw new Forbidden("This connection may not edit the state directly");
+      }
+      if (this.config.onEdit) {
+        // Let onEdit see the state the edit would produce, on a copy: nothing changes if it throws.
+        const trial = new Y.Doc();
+        Y.applyUpdate(trial, Y.encodeStateAsUpdate(this.doc));
+        Y.applyUpdate(trial, update);
+        if (hasPending(trial)) throw new InvalidArguments("The edit depends on changes the actor does not have");
+        const view = new Draft(stateRoot(trial));
+        const trialContext = Object.assign(Object.create(context), { state: view.view }) as typeof context;
+        try {
+          await this.config.onEdit(trialContext);
+        } finally {
+          view.close();
+          trial.destroy();
+        }
+      }
+    } finally {
+      task.draft.close();
+      this.task = null;
+    }
+    let applied: Uint8Array | null = null;
+    const capture = (u: Uint8Array, origin: unknown) => {
+      if (origin === conn) applied = applied === null ? u : Y.mergeUpdates([applied, u]);
+    };
+    this.doc.on("update", capture);
+    try {
+      Y.applyUpdate(this.doc, update, conn);
+    } finally {
+      this.doc.off("update", capture);
+    }
+    if (hasPending(this.doc)) {
+      // Parts of the update refer to items that do not exist: this copy is no longer clean.
+      this.fail(new InvalidArguments("An edit referred to items the actor does not have"));
+      throw new InvalidArguments("The edit refers to items the actor does not have");
+    }
+    if (applied === null) return; // nothing new (already known)
+    await this.persist({ update: applied });
+    for (const listener of this.updateListeners) listener(applied, conn);
   }
 
   /** A failed action of an outbox still uses up its seq: a resend gets the same error. */
@@ -467,6 +551,15 @@ function earliest(entries: readonly ScheduleEntry[]): number | null {
   let min: number | null = null;
   for (const entry of entries) if (min === null || entry.at < min) min = entry.at;
   return min;
+}
+
+/** A result must be data a caller can receive; otherwise the action fails (and commits nothing). */
+function plainResult(value: unknown): unknown {
+  try {
+    return structuredClone(value);
+  } catch {
+    throw new Error(`An action returned something that is not plain data (${typeof value}); return JSON-like values`);
+  }
 }
 
 function jsonOf(value: unknown): string {

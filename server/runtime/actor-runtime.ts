@@ -78,6 +78,7 @@ export class ActorRuntime implements InstanceHost {
   async resolveById(name: string, id: unknown): Promise<ActorInstance> {
     const config = this.config(name);
     if (!isActorId(id)) throw new ActorNotFound(`"${String(id)}" is not an actor id`);
+    this.refuseSelfCall(id, name);
     const live = this.instances.get(id);
     if (live?.isRunning) {
       if (live.name !== name) throw new ActorNotFound(`Actor ${id} is not a "${name}"`);
@@ -89,9 +90,7 @@ export class ActorRuntime implements InstanceHost {
   }
 
   private async resolveId(id: string, name: string, key: readonly string[], config: AnyActorConfig, mode: LoadMode): Promise<ActorInstance> {
-    if (currentCallChain().includes(id)) {
-      throw new InternalError(`Actor "${name}" called itself through c.client(): this would wait for itself forever`);
-    }
+    this.refuseSelfCall(id, name);
     for (let attempt = 0; attempt < 100; attempt++) {
       if (this.closed) throw new ActorStopped("The server is closing");
       const live = this.instances.get(id);
@@ -117,6 +116,13 @@ export class ActorRuntime implements InstanceHost {
       }
     }
     throw new InternalError(`Actor ${id} kept changing while loading`);
+  }
+
+  /** An action awaiting a call to its own actor would wait for itself forever. */
+  private refuseSelfCall(id: string, name: string): void {
+    if (currentCallChain().includes(id)) {
+      throw new InternalError(`Actor "${name}" called itself through c.client(): this would wait for itself forever`);
+    }
   }
 
   private async load(id: string, name: string, key: readonly string[], config: AnyActorConfig, mode: LoadMode): Promise<ActorInstance> {

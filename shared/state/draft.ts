@@ -21,7 +21,14 @@ export class Draft {
   private readonly nodes = new WeakMap<Y.AbstractType<any>, AnyNode>();
   private closed = false;
 
-  constructor(readonly rootMap: Y.Map<unknown>) {
+  /**
+   * `readOnly`: a live read view that refuses every write (a client's `conn.state`: state
+   * changes through actions or through the replica's Y.Doc, never through this view).
+   */
+  constructor(
+    readonly rootMap: Y.Map<unknown>,
+    private readonly readOnly: string | null = null,
+  ) {
     this.root = this.wrap(rootMap) as MapNode;
   }
 
@@ -126,6 +133,7 @@ export class Draft {
 
   /** Called by a node before its first write: refuses writes once closed, tracks changes. */
   touch(node: AnyNode): void {
+    if (this.readOnly !== null) throw new InvalidState(this.readOnly);
     if (this.closed) {
       throw new InvalidState("State can only be changed while an action or hook is running");
     }

@@ -1,0 +1,189 @@
+/**
+ * One WebSocket per client, multiplexing every actor channel. Opens on demand (the first
+ * subscription), greets the server (hello → welcome), re-subscribes every channel after a
+ * reconnect, and reconnects with backoff and full jitter while channels remain.
+ */
+import { errorFromWire, type TandemError } from "../shared/errors.ts";
+import { CloseCode, type DownMessage, Kind, PROTOCOL_VERSION, type UpMessage, decodeDown, encodeUp } from "../shared/protocol/index.ts";
+import { Backoff, type BackoffOptions, retryAfterFromReason } from "./transport/backoff.ts";
+import { OPEN, type SocketFactory, type SocketLike, defaultSocketFactory, socketUrl } from "./transport/websocket.ts";
+
+/** What the session needs of a channel (an actor subscription). */
+export interface SessionChannel {
+  /** The socket is greeted: send subscribe (and whatever is queued). */
+  online(): void;
+  /** The socket is gone: wait for the next one. */
+  offline(): void;
+  receive(message: DownMessage): void;
+  /** The server refused the whole socket (e.g. upgrade_required). */
+  fail(error: TandemError): void;
+}
+
+export interface SessionOptions {
+  clientId: string;
+  socketFactory?: SocketFactory;
+  backoff?: BackoffOptions;
+  onError?: (error: TandemError) => void;
+}
+
+type SocketState = "idle" | "connecting" | "open" | "closed";
+
+export class ClientSession {
+  private socket: SocketLike | null = null;
+  private state: SocketState = "idle";
+  private greeted = false;
+  private readonly channels = new Map<number, SessionChannel>();
+  private nextChannel = 1;
+  private readonly backoff: Backoff;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private fatal: TandemError | null = null;
+  private readonly url: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly options: SessionOptions,
+  ) {
+    this.url = socketUrl(baseUrl);
+    this.backoff = new Backoff(options.backoff);
+  }
+
+  get isOnline(): boolean {
+    return this.greeted;
+  }
+
+  /** Adds a channel; returns its number. The socket opens if it is not open yet. */
+  attach(channel: SessionChannel): number {
+    const id = this.nextChannel++;
+    this.channels.set(id, channel);
+    if (this.fatal !== null) {
+      const error = this.fatal;
+      queueMicrotask(() => channel.fail(error));
+    } else if (this.greeted) queueMicrotask(() => channel.online());
+    else this.connect();
+    return id;
+  }
+
+  detach(id: number): void {
+    if (!this.channels.delete(id)) return;
+    if (this.greeted) this.send({ kind: Kind.unsubscribe, channel: id });
+    if (this.channels.size === 0) this.closeSocket();
+  }
+
+  send(message: UpMessage): boolean {
+    if (this.socket === null || !this.greeted || this.socket.readyState !== OPEN) return false;
+    this.socket.send(encodeUp(message));
+    return true;
+  }
+
+  /** Drops the socket now (tests, and the app going offline); reconnects later if channels remain. */
+  drop(): void {
+    this.socket?.close(CloseCode.normal, "dropped by the client");
+  }
+
+  dispose(): void {
+    this.state = "closed";
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.channels.clear();
+    this.closeSocket();
+  }
+
+  private connect(): void {
+    if (this.state !== "idle" || this.fatal !== null) return;
+    this.state = "connecting";
+    void defaultFactoryOr(this.options.socketFactory).then((factory) => {
+      if (this.state !== "connecting") return;
+      let socket: SocketLike;
+      try {
+        socket = factory(this.url);
+      } catch {
+        this.scheduleReconnect();
+        return;
+      }
+      this.socket = socket;
+      socket.binaryType = "arraybuffer";
+      socket.onopen = () => {
+        this.state = "open";
+        this.send0({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: this.options.clientId });
+      };
+      socket.onmessage = (event) => this.receive(event.data);
+      socket.onerror = () => {};
+      socket.onclose = (event) => this.closed(socket, event.code, event.reason);
+    });
+  }
+
+  private send0(message: UpMessage): void {
+    this.socket?.send(encodeUp(message));
+  }
+
+  private receive(data: unknown): void {
+    if (!(data instanceof ArrayBuffer) && !(data instanceof Uint8Array)) return;
+    let message: DownMessage;
+    try {
+      message = decodeDown(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+    } catch (error) {
+      this.options.onError?.(error as TandemError);
+      return;
+    }
+    if (message.channel === 0) {
+      if (message.kind === Kind.welcome) {
+        this.greeted = true;
+        this.backoff.reset();
+        for (const channel of this.channels.values()) channel.online();
+      } else if (message.kind === Kind.error) {
+        const error = errorFromWire(message.error);
+        if (error.code === "upgrade_required") {
+          this.fatal = error;
+          for (const channel of this.channels.values()) channel.fail(error);
+        }
+        const retryAfter = (message.error.metadata as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+        if (typeof retryAfter === "number") this.backoff.retryAfter(retryAfter);
+        this.options.onError?.(error);
+      }
+      return;
+    }
+    this.channels.get(message.channel)?.receive(message);
+  }
+
+  private closed(socket: SocketLike, code: number, reason: string): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    const wasGreeted = this.greeted;
+    this.greeted = false;
+    const retryAfter = retryAfterFromReason(reason ?? "");
+    if (retryAfter !== null) this.backoff.retryAfter(retryAfter);
+    if (wasGreeted) for (const channel of this.channels.values()) channel.offline();
+    if (this.state === "closed") return;
+    this.state = "idle";
+    if (code === CloseCode.upgradeRequired || this.fatal !== null) return;
+    if (this.channels.size > 0) this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    this.state = "idle";
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.channels.size > 0) this.connect();
+    }, this.backoff.next());
+  }
+
+  private closeSocket(): void {
+    const socket = this.socket;
+    this.socket = null;
+    this.greeted = false;
+    if (this.state !== "closed") this.state = "idle";
+    if (socket !== null) {
+      socket.onclose = null;
+      socket.onmessage = null;
+      try {
+        socket.close(CloseCode.normal, "client closed");
+      } catch {
+        // already closing
+      }
+    }
+  }
+}
+
+function defaultFactoryOr(factory: SocketFactory | undefined): Promise<SocketFactory> {
+  return factory ? Promise.resolve(factory) : defaultSocketFactory();
+}

@@ -1,0 +1,96 @@
+/**
+ * Stateless HTTP: `POST /actors/:name/actions/:action` calls one action and
+ * `POST /actors/:name/resolve` finds or creates an actor. JSON in and out. The key and
+ * params travel in the body (or the `x-tandem-key` / `x-tandem-params` headers), never in
+ * the query string. onAuth runs before the actor loads, with the request's intents.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Intent } from "../../shared/context.ts";
+import { InvalidArguments, isInternal, toWireError } from "../../shared/errors.ts";
+import { normalizeKey } from "../../shared/key.ts";
+import { authenticate } from "../network/auth.ts";
+import type { ActorRuntime } from "../runtime/actor-runtime.ts";
+import { ConnImpl, newConnId } from "../runtime/connection.ts";
+import { toAuthRequest } from "./request.ts";
+import { statusFor } from "./status.ts";
+
+type Mode = "get" | "getOrCreate" | "create";
+
+interface CallBody {
+  key?: unknown;
+  id?: unknown;
+  args?: unknown;
+  params?: unknown;
+  mode?: unknown;
+  input?: unknown;
+}
+
+function header(request: FastifyRequest, name: string): unknown {
+  const raw = request.headers[name];
+  if (typeof raw !== "string") return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new InvalidArguments(`The ${name} header must be JSON`);
+  }
+}
+
+function body(request: FastifyRequest): CallBody {
+  const value = request.body ?? {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InvalidArguments("The request body must be a JSON object");
+  return value as CallBody;
+}
+
+function mode(value: unknown, fallback: Mode): Mode {
+  if (value === undefined) return fallback;
+  if (value === "get" || value === "getOrCreate" || value === "create") return value;
+  throw new InvalidArguments(`mode must be "get", "getOrCreate" or "create"`);
+}
+
+export function sendError(runtime: ActorRuntime, reply: FastifyReply, error: unknown, context: Record<string, unknown>): FastifyReply {
+  if (isInternal(error)) runtime.log.error({ err: error, ...context }, "internal error");
+  const wire = toWireError(error);
+  return reply.code(statusFor(wire.code, wire.group)).send({ error: wire });
+}
+
+async function target(runtime: ActorRuntime, request: FastifyRequest, name: string, fallback: Mode, intent: Intent) {
+  const config = runtime.config(name);
+  const input = body(request);
+  const params = input.params ?? header(request, "x-tandem-params");
+  const how = mode(input.mode, fallback);
+  if (input.id !== undefined) {
+    const auth = await authenticate(config, { name, key: [], params, intents: [intent], request: toAuthRequest(request) });
+    return { instance: await runtime.resolveById(name, input.id), auth, params, input };
+  }
+  const key = normalizeKey(input.key ?? header(request, "x-tandem-key"));
+  const intents: Intent[] = how === "get" ? [intent] : [intent, "create"];
+  const auth = await authenticate(config, { name, key, params, intents, request: toAuthRequest(request) });
+  const instance = await runtime.resolve(name, key, how === "get" ? { kind: "get" } : { kind: how, input: input.input });
+  return { instance, auth, params, input };
+}
+
+export function registerActionRoutes(app: FastifyInstance, runtime: ActorRuntime): void {
+  app.post<{ Params: { name: string; action: string } }>("/actors/:name/actions/:action", async (request, reply) => {
+    const { name, action } = request.params;
+    try {
+      const { instance, auth, params, input } = await target(runtime, request, name, "get", "action");
+      const args = input.args ?? [];
+      if (!Array.isArray(args)) throw new InvalidArguments("args must be an array");
+      const conn = new ConnImpl(newConnId("http"), auth, params, null, toAuthRequest(request));
+      const result = await instance.action(action, args, conn);
+      return reply.send({ result: result ?? null });
+    } catch (error) {
+      return sendError(runtime, reply, error, { actor: name, action });
+    }
+  });
+
+  app.post<{ Params: { name: string } }>("/actors/:name/resolve", async (request, reply) => {
+    const { name } = request.params;
+    try {
+      const { instance } = await target(runtime, request, name, "get", "get");
+      return reply.send({ id: instance.id });
+    } catch (error) {
+      return sendError(runtime, reply, error, { actor: name });
+    }
+  });
+}

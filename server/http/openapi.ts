@@ -1,0 +1,144 @@
+/**
+ * The OpenAPI 3.1 document of a registry's HTTP API: one operation per actor action, plus
+ * resolve. Argument schemas come from the action's Standard Schema validator when it can
+ * describe itself as JSON Schema (the Standard JSON Schema interface: zod 4, arktype…).
+ */
+import type { AnyActorConfig } from "../../shared/actor.ts";
+import type { AnyRegistry } from "../../shared/setup.ts";
+
+type JsonSchema = Record<string, unknown>;
+
+interface JsonSchemaCapable {
+  "~standard": { jsonSchema?: { input?: (options: { target: string }) => JsonSchema } };
+}
+
+function argumentSchema(config: AnyActorConfig, action: string): JsonSchema {
+  const schema = (config.schemas as Record<string, unknown> | undefined)?.[action] as JsonSchemaCapable | undefined;
+  const describe = schema?.["~standard"]?.jsonSchema?.input;
+  if (typeof describe === "function") {
+    try {
+      const { $schema: _ignored, ...rest } = describe({ target: "draft-2020-12" });
+      return rest;
+    } catch {
+      // a validator that cannot describe this schema: fall back to "any array"
+    }
+  }
+  return { type: "array", description: "The action's arguments, in order." };
+}
+
+const keySchema: JsonSchema = {
+  description: "The actor's key: a string or an array of strings.",
+  oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }],
+};
+
+const errorSchema: JsonSchema = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message", "group"],
+      properties: {
+        code: { type: "string", description: "Stable error code, e.g. actor_not_found, or a UserError's own code." },
+        message: { type: "string" },
+        group: { type: "string", enum: ["user", "auth", "actor", "client", "internal"] },
+        metadata: {},
+      },
+    },
+  },
+};
+
+const errorResponses = Object.fromEntries(
+  [
+    ["400", "Invalid arguments or a UserError"],
+    ["401", "onAuth refused the caller"],
+    ["403", "Forbidden"],
+    ["404", "No such actor or action"],
+    ["409", "The actor already exists"],
+    ["413", "The request is too large"],
+    ["429", "Rate limited"],
+    ["500", "Internal error"],
+  ].map(([status, description]) => [status, { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } }]),
+);
+
+const paramsHeader = {
+  name: "x-tandem-params",
+  in: "header",
+  required: false,
+  description: "Connection params for onAuth, as JSON (alternative to the body's params).",
+  schema: { type: "string" },
+};
+
+export function openApiDocument(registry: AnyRegistry, options: { title?: string; version?: string; prefix?: string } = {}): Record<string, unknown> {
+  const prefix = options.prefix ?? "";
+  const paths: Record<string, unknown> = {};
+  for (const [name, definition] of Object.entries(registry.actors)) {
+    const config = definition.config;
+    paths[`${prefix}/actors/${name}/resolve`] = {
+      post: {
+        operationId: `${name}.resolve`,
+        summary: `Find (or create) a ${name} actor and return its id`,
+        tags: [name],
+        parameters: [paramsHeader],
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                properties: {
+                  key: keySchema,
+                  mode: { type: "string", enum: ["get", "getOrCreate", "create"], default: "get" },
+                  input: { description: "Input for createState when the actor is created." },
+                  params: { type: "object", description: "Connection params for onAuth." },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          "200": { description: "The actor's id", content: { "application/json": { schema: { type: "object", required: ["id"], properties: { id: { type: "string" } } } } } },
+          ...errorResponses,
+        },
+      },
+    };
+    for (const action of Object.keys(config.actions as Record<string, unknown>)) {
+      paths[`${prefix}/actors/${name}/actions/${action}`] = {
+        post: {
+          operationId: `${name}.${action}`,
+          summary: `Call ${name}.${action}`,
+          tags: [name],
+          parameters: [paramsHeader],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  properties: {
+                    key: keySchema,
+                    id: { type: "string", description: "The actor's id (instead of key)." },
+                    mode: { type: "string", enum: ["get", "getOrCreate"], default: "get" },
+                    input: { description: "Input for createState when mode is getOrCreate." },
+                    args: argumentSchema(config, action),
+                    params: { type: "object", description: "Connection params for onAuth." },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            "200": { description: "The action's result", content: { "application/json": { schema: { type: "object", properties: { result: {} } } } } },
+            ...errorResponses,
+          },
+        },
+      };
+    }
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: options.title ?? "Tandem actors", version: options.version ?? "1.0.0" },
+    paths,
+    components: { schemas: { Error: errorSchema } },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The Tandem HTTP surface as one fastify plugin: the WebSocket endpoint (`GET /connect`),
+ * stateless actions, and `/openapi.json`. createServer registers it on its own app; an
+ * existing fastify app can mount it with a prefix: `app.register(server.plugin, { prefix })`.
+ */
+import websocket from "@fastify/websocket";
+import type { FastifyError, FastifyInstance, FastifyPluginAsync } from "fastify";
+import { ErrorCodes, InvalidArguments, MessageTooLarge, RateLimited } from "../../shared/errors.ts";
+import type { Limits } from "../network/limits.ts";
+import { SocketSession } from "../network/socket-session.ts";
+import type { ActorRuntime } from "../runtime/actor-runtime.ts";
+import { registerActionRoutes, sendError } from "./actions-route.ts";
+import { openApiDocument } from "./openapi.ts";
+import { type AllowedOrigins, originAllowed } from "./origin.ts";
+import { toAuthRequest } from "./request.ts";
+
+export interface NetworkOptions {
+  runtime: ActorRuntime;
+  limits: Limits;
+  allowedOrigins?: AllowedOrigins;
+  /** Sessions open on this server, for close() and tests. */
+  sessions: Set<SocketSession>;
+}
+
+export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ prefix?: string }> {
+  const { runtime, limits, sessions } = options;
+  return async (app: FastifyInstance, pluginOptions) => {
+    const prefix = pluginOptions.prefix ?? "";
+    if (!app.hasDecorator("websocketServer")) {
+      // The hard limit sits above ours so that an oversized frame gets a clear error frame.
+      await app.register(websocket, { options: { maxPayload: limits.maxFrameBytes * 4 } });
+    }
+
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return sendError(runtime, reply, new MessageTooLarge(`Bodies are limited to ${limits.maxFrameBytes} bytes`), {});
+      if (error.statusCode === 429) return sendError(runtime, reply, new RateLimited(), {});
+      if (error.statusCode !== undefined && error.statusCode < 500) {
+        return sendError(runtime, reply, new InvalidArguments(error.message), { url: request.url });
+      }
+      return sendError(runtime, reply, error, { url: request.url });
+    });
+
+    app.get(
+      "/connect",
+      {
+        websocket: true,
+        preValidation: async (request, reply) => {
+          if (!originAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
+            await reply.code(403).send({ error: { code: ErrorCodes.forbidden, message: "This origin may not connect", group: "auth" } });
+          }
+        },
+      },
+      (socket, request) => {
+        const session = new SocketSession(socket, toAuthRequest(request), runtime, limits, runtime.log);
+        sessions.add(session);
+        socket.on("close", () => sessions.delete(session));
+      },
+    );
+
+    registerActionRoutes(app, runtime);
+
+    app.get("/openapi.json", async () => openApiDocument(runtime.registry, { prefix }));
+  };
+}

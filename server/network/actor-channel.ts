@@ -1,0 +1,210 @@
+/**
+ * A channel: one socket subscribed to one actor (a "session" of socket × actor). Opening it
+ * runs onAuth (before the actor loads), loads or creates the actor, connects (onBeforeConnect,
+ * onConnect) and answers with `subscribed` and sync step 2. Then it carries the actor's
+ * updates, events and presence down, and actions, edits and presence up.
+ */
+import * as Y from "yjs";
+import type { Intent } from "../../shared/context.ts";
+import { ActorStopped, RateLimited, TandemError, toWireError } from "../../shared/errors.ts";
+import { normalizeKey } from "../../shared/key.ts";
+import type { Action, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
+import { Kind } from "../../shared/protocol/kinds.ts";
+import type { ActorInstance } from "../runtime/actor-instance.ts";
+import type { ActorRuntime } from "../runtime/actor-runtime.ts";
+import { ConnImpl, type ConnSink } from "../runtime/connection.ts";
+import type { ServerLogger } from "../log.ts";
+import { type ActorHub, hubOf } from "./actor-hub.ts";
+import { authenticate } from "./auth.ts";
+import { frameWithBody } from "./fanout.ts";
+import type { Limits } from "./limits.ts";
+import { identityOf } from "./presence.ts";
+import type { AuthRequest } from "../../shared/context.ts";
+import { encodeEventBody } from "./event-body.ts";
+
+/** What a channel needs of its socket session. */
+export interface ChannelHost {
+  readonly runtime: ActorRuntime;
+  readonly limits: Limits;
+  readonly log: ServerLogger;
+  readonly request: AuthRequest | undefined;
+  readonly clientId: string;
+  readonly socketId: string;
+  sendFrame(frame: Uint8Array): void;
+  send(message: DownMessage): void;
+  /** The channel is gone (closed by the actor or refused): forget it. */
+  forget(channel: number): void;
+}
+
+export class ActorChannel {
+  private instance: ActorInstance | null = null;
+  private conn: ConnImpl | null = null;
+  private hub: ActorHub | null = null;
+  private pendingActions = 0;
+  private closed = false;
+  private readonly member;
+  private readonly subscriber;
+  /** Resolves once subscribed; frames that arrive earlier wait for it, in order. */
+  readonly ready: Promise<boolean>;
+
+  constructor(
+    private readonly host: ChannelHost,
+    readonly channel: number,
+    subscribe: Subscribe,
+  ) {
+    const self = this;
+    this.subscriber = {
+      get conn() {
+        return self.conn!;
+      },
+      channel,
+      sendFrame: (frame: Uint8Array) => host.sendFrame(frame),
+    };
+    this.member = { channel, identity: null as unknown, sendFrame: (frame: Uint8Array) => host.sendFrame(frame) };
+    this.ready = this.open(subscribe);
+  }
+
+  private async open(subscribe: Subscribe): Promise<boolean> {
+    const { runtime } = this.host;
+    try {
+      const config = runtime.config(subscribe.name);
+      const target = subscribe.target;
+      const key = target.by === "key" ? normalizeKey(target.key) : [];
+      const intents: Intent[] = target.by === "key" && target.mode !== "get" ? ["connect", "create"] : ["connect"];
+      const auth = await authenticate(config, { name: subscribe.name, key, params: subscribe.params, intents, request: this.host.request });
+      if (this.closed) return false;
+      const instance =
+        target.by === "id"
+          ? await runtime.resolveById(subscribe.name, target.id)
+          : await runtime.resolve(subscribe.name, key, target.mode === "get" ? { kind: "get" } : { kind: target.mode, input: target.input });
+      const conn = new ConnImpl(`${this.host.socketId}.${this.channel}`, auth, subscribe.params, this.sink(), this.host.request);
+      await instance.connect(conn, this.host.request);
+      const canEdit = await instance.canEdit(conn);
+      if (this.closed) {
+        await instance.disconnect(conn, "unsubscribed");
+        return false;
+      }
+      this.instance = instance;
+      this.conn = conn;
+      this.member.identity = identityOf(auth, config.identity);
+      this.hub = hubOf(instance);
+      // From here on every committed update reaches this channel; step 2 covers all before.
+      this.hub.fanout.subscribers.add(this.subscriber);
+      this.hub.presence.members.add(this.member);
+      this.host.send({ kind: Kind.subscribed, channel: this.channel, actorId: instance.id, canEdit, connId: conn.id });
+      const diff = Y.encodeStateAsUpdate(instance.doc, subscribe.stateVector.length > 0 ? subscribe.stateVector : undefined);
+      this.host.send({ kind: Kind.sync, channel: this.channel, step: "step2", data: diff });
+      const presence = this.hub.presence.snapshot();
+      if (presence !== null) this.host.sendFrame(frameWithBody(Kind.awareness, this.channel, presence));
+      return true;
+    } catch (error) {
+      const wire = toWireError(error);
+      if (!(error instanceof TandemError)) this.host.log.error({ err: error, actor: subscribe.name }, "subscribe failed");
+      this.closed = true;
+      this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error: wire, retry: wire.code === "actor_stopped" });
+      this.host.forget(this.channel);
+      return false;
+    }
+  }
+
+  /** Events and actor-initiated closes of this channel's connection. */
+  private sink(): ConnSink {
+    return {
+      event: (name, payload) => {
+        if (!this.closed) this.host.sendFrame(frameWithBody(Kind.event, this.channel, encodeEventBody(name, payload)));
+      },
+      close: (reason) => {
+        if (this.closed) return;
+        this.detach();
+        const error = new ActorStopped(reason).toWire();
+        this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error, retry: true });
+        this.host.forget(this.channel);
+      },
+    };
+  }
+
+  async step1(stateVector: Uint8Array): Promise<void> {
+    if (!(await this.ready) || this.closed) return;
+    let diff: Uint8Array;
+    try {
+      diff = Y.encodeStateAsUpdate(this.instance!.doc, stateVector);
+    } catch {
+      this.host.send({ kind: Kind.error, channel: this.channel, error: { code: "malformed_frame", message: "Malformed state vector", group: "client" } });
+      return;
+    }
+    this.host.send({ kind: Kind.sync, channel: this.channel, step: "step2", data: diff });
+  }
+
+  async action(message: Action): Promise<void> {
+    if (this.pendingActions >= this.host.limits.maxPendingActionsPerChannel) {
+      this.ack(message.id, new RateLimited(`More than ${this.host.limits.maxPendingActionsPerChannel} actions pending on one channel`), null);
+      return;
+    }
+    this.pendingActions++;
+    try {
+      if (!(await this.ready) || this.closed) {
+        this.ack(message.id, new ActorStopped("The channel is not subscribed"), null);
+        return;
+      }
+      const seq = message.seq > 0 ? { clientId: this.host.clientId, seq: message.seq } : undefined;
+      try {
+        const outcome = await this.instance!.actionDetailed(message.name, [...message.args], this.conn!, seq);
+        this.ack(message.id, null, outcome.update, outcome.value);
+      } catch (error) {
+        this.ack(message.id, this.host.runtime.callerError(error, { actor: this.instance!.name, action: message.name }), null);
+      }
+    } finally {
+      this.pendingActions--;
+    }
+  }
+
+  private ack(id: number, error: unknown, update: Uint8Array | null, result?: unknown): void {
+    if (this.closed) return;
+    const empty = new Uint8Array();
+    if (error !== null) this.host.send({ kind: Kind.ack, channel: this.channel, id, ok: false, error: toWireError(error), update: empty });
+    else this.host.send({ kind: Kind.ack, channel: this.channel, id, ok: true, result, update: update ?? empty });
+  }
+
+  async edit(message: Edit): Promise<void> {
+    if (!(await this.ready) || this.closed) {
+      this.host.send({ kind: Kind.editResult, channel: this.channel, id: message.id, ok: false, error: new ActorStopped("The channel is not subscribed").toWire() });
+      return;
+    }
+    try {
+      await this.instance!.edit(this.conn!, message.update);
+      if (!this.closed) this.host.send({ kind: Kind.editResult, channel: this.channel, id: message.id, ok: true });
+    } catch (error) {
+      const wire = toWireError(this.host.runtime.callerError(error, { actor: this.instance!.name, edit: message.id }));
+      if (!this.closed) this.host.send({ kind: Kind.editResult, channel: this.channel, id: message.id, ok: false, error: wire });
+    }
+  }
+
+  async awareness(update: Uint8Array): Promise<void> {
+    if (!(await this.ready) || this.closed) return;
+    try {
+      this.hub!.presence.apply(this.member, update);
+    } catch (error) {
+      this.host.send({ kind: Kind.error, channel: this.channel, error: toWireError(error) });
+    }
+  }
+
+  /** The client unsubscribed or the socket closed. */
+  async close(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.ready.catch(() => false);
+    const instance = this.instance;
+    const conn = this.conn;
+    this.detach();
+    if (instance !== null && conn !== null) await instance.disconnect(conn, reason);
+  }
+
+  private detach(): void {
+    this.closed = true;
+    if (this.hub !== null) {
+      this.hub.fanout.flush();
+      this.hub.fanout.subscribers.delete(this.subscriber);
+      this.hub.presence.leave(this.member);
+    }
+  }
+}

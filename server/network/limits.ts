@@ -1,0 +1,46 @@
+/**
+ * Limits on what one socket may ask of the server, with sane defaults. Each is an option of
+ * createServer (`limits: {...}`); going over one gets a clear error and changes nothing.
+ */
+export interface Limits {
+  /** Largest frame or HTTP body accepted, in bytes. */
+  maxFrameBytes: number;
+  /** Actor channels open at once on one socket. */
+  maxChannelsPerSocket: number;
+  /** Actions sent on one channel and not yet answered. */
+  maxPendingActionsPerChannel: number;
+  /** Frames per second per socket (a token bucket: this rate, bursts of twice it). */
+  framesPerSecond: number;
+  /** Bytes queued for a slow socket before it is closed. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxFrameBytes: 1024 * 1024,
+  maxChannelsPerSocket: 256,
+  maxPendingActionsPerChannel: 1024,
+  framesPerSecond: 2000,
+  maxBufferedBytes: 32 * 1024 * 1024,
+};
+
+/** A token bucket: `take()` is false when the rate is exceeded. */
+export class RateLimiter {
+  private tokens: number;
+  private last = Date.now();
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst = perSecond * 2,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

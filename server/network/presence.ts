@@ -1,0 +1,120 @@
+/**
+ * Presence of one actor: y-protocols awareness states relayed between its channels. The
+ * server stamps every state with the identity it derives from `c.conn.auth` (a client
+ * cannot claim to be someone else), lets a channel update only the awareness client ids it
+ * introduced, and removes a channel's states when it leaves.
+ *
+ * Awareness update format (y-protocols): varuint count, then per state: varuint clientID,
+ * varuint clock, varstring JSON (the string "null" removes the state).
+ */
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import { InvalidArguments } from "../../shared/errors.ts";
+import { Kind } from "../../shared/protocol/kinds.ts";
+import { readLength, readString, readUint } from "../../shared/protocol/value.ts";
+import { frameWithBody } from "./fanout.ts";
+
+export interface PresenceMember {
+  readonly channel: number;
+  /** What the server says this member is (from auth); stamped as `state.user`. */
+  readonly identity: unknown;
+  sendFrame(frame: Uint8Array): void;
+}
+
+interface Entry {
+  clock: number;
+  state: Record<string, unknown> | null;
+  owner: PresenceMember;
+}
+
+const MAX_STATE_BYTES = 64 * 1024;
+
+export class Presence {
+  private readonly entries = new Map<number, Entry>();
+  readonly members = new Set<PresenceMember>();
+
+  /** Applies an awareness update from `member`, then relays the stamped states to the others. */
+  apply(member: PresenceMember, update: Uint8Array): void {
+    const decoder = decoding.createDecoder(update);
+    const changed: number[] = [];
+    for (let count = readLength(decoder); count > 0; count--) {
+      const clientId = readUint(decoder);
+      const clock = readUint(decoder);
+      const json = readString(decoder);
+      if (json.length > MAX_STATE_BYTES) throw new InvalidArguments("Awareness state too large");
+      const current = this.entries.get(clientId);
+      if (current !== undefined && current.owner !== member) throw new InvalidArguments(`Awareness client ${clientId} belongs to another connection`);
+      if (current !== undefined && clock <= current.clock) continue;
+      let state: unknown;
+      try {
+        state = JSON.parse(json);
+      } catch {
+        throw new InvalidArguments("Awareness state is not JSON");
+      }
+      if (state !== null && (typeof state !== "object" || Array.isArray(state))) throw new InvalidArguments("Awareness state must be an object or null");
+      const stamped = state === null ? null : { ...(state as Record<string, unknown>), user: member.identity };
+      this.entries.set(clientId, { clock, state: stamped, owner: member });
+      changed.push(clientId);
+    }
+    if (decoder.pos !== update.length) throw new InvalidArguments("Trailing bytes in the awareness update");
+    if (changed.length > 0) this.relay(changed, member);
+    for (const clientId of changed) if (this.entries.get(clientId)?.state === null) this.entries.delete(clientId);
+  }
+
+  /** Every known state, for a member that just joined. */
+  snapshot(): Uint8Array | null {
+    const ids = [...this.entries.keys()];
+    return ids.length === 0 ? null : this.encode(ids);
+  }
+
+  /** A member left: its states are removed everywhere. */
+  leave(member: PresenceMember): void {
+    this.members.delete(member);
+    const gone: number[] = [];
+    for (const [clientId, entry] of this.entries) {
+      if (entry.owner !== member) continue;
+      entry.clock++;
+      entry.state = null;
+      gone.push(clientId);
+    }
+    if (gone.length > 0) this.relay(gone, member);
+    for (const clientId of gone) this.entries.delete(clientId);
+  }
+
+  private relay(clientIds: number[], from: PresenceMember): void {
+    const body = this.encode(clientIds);
+    const framed = new Map<number, Uint8Array>();
+    for (const member of this.members) {
+      if (member === from) continue;
+      let frame = framed.get(member.channel);
+      if (frame === undefined) framed.set(member.channel, (frame = frameWithBody(Kind.awareness, member.channel, body)));
+      member.sendFrame(frame);
+    }
+  }
+
+  /** An awareness frame body (varUint8Array of the y-protocols update). */
+  private encode(clientIds: number[]): Uint8Array {
+    const update = encoding.createEncoder();
+    encoding.writeVarUint(update, clientIds.length);
+    for (const clientId of clientIds) {
+      const entry = this.entries.get(clientId)!;
+      encoding.writeVarUint(update, clientId);
+      encoding.writeVarUint(update, entry.clock);
+      encoding.writeVarString(update, JSON.stringify(entry.state));
+    }
+    const body = encoding.createEncoder();
+    encoding.writeVarUint8Array(body, encoding.toUint8Array(update));
+    return encoding.toUint8Array(body);
+  }
+}
+
+/** The identity shown to others: the config's `identity(auth)`, or well-known auth fields. */
+export function identityOf(auth: unknown, identity?: (auth: never) => unknown): unknown {
+  if (identity) return identity(auth as never);
+  if (typeof auth !== "object" || auth === null) return null;
+  const picked: Record<string, unknown> = {};
+  for (const key of ["id", "userId", "name", "displayName", "color", "avatar"]) {
+    if (key in auth) picked[key] = (auth as Record<string, unknown>)[key];
+  }
+  return picked;
+}

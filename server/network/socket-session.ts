@@ -1,0 +1,171 @@
+/**
+ * One client WebSocket: the transport seam. Checks every inbound frame (size, rate,
+ * decoding, handshake order, channel ownership) before anything acts on it, then hands it
+ * to its channel. A bad frame gets an error frame and changes nothing; the socket keeps
+ * serving its other channels.
+ */
+import type { WebSocket } from "ws";
+import type { AuthRequest } from "../../shared/context.ts";
+import { MessageTooLarge, RateLimited, TandemError, UpgradeRequired, toWireError } from "../../shared/errors.ts";
+import { CloseCode, type DownMessage, Kind, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type UpMessage, decodeUp, encodeDown, unexpectedCase } from "../../shared/protocol/index.ts";
+import type { ServerLogger } from "../log.ts";
+import type { ActorRuntime } from "../runtime/actor-runtime.ts";
+import { newConnId } from "../runtime/connection.ts";
+import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
+import { type Limits, RateLimiter } from "./limits.ts";
+
+const MAX_CLIENT_ID = 128;
+
+export class SocketSession implements ChannelHost {
+  readonly socketId = newConnId("ws");
+  clientId = "";
+  private readonly channels = new Map<number, ActorChannel>();
+  private readonly rate: RateLimiter;
+  private greeted = false;
+  private closed = false;
+  private strikes = 0;
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly request: AuthRequest,
+    readonly runtime: ActorRuntime,
+    readonly limits: Limits,
+    readonly log: ServerLogger,
+  ) {
+    this.rate = new RateLimiter(limits.framesPerSecond);
+    socket.on("message", (data, isBinary) => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary));
+    socket.on("close", () => void this.shutdown("socket closed"));
+    socket.on("error", (error) => this.log.debug({ err: error }, "socket error"));
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Inbound
+
+  private receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (this.closed) return;
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    if (bytes.byteLength > this.limits.maxFrameBytes) {
+      return this.refuse(0, new MessageTooLarge(`Frames are limited to ${this.limits.maxFrameBytes} bytes`));
+    }
+    if (!this.rate.take()) {
+      this.refuse(0, new RateLimited("Too many frames per second"));
+      if (++this.strikes > this.limits.framesPerSecond) this.close(CloseCode.rateLimited, "rate limited");
+      return;
+    }
+    if (!isBinary) return this.refuse(0, new TandemError("malformed_frame", "Frames are binary", "client"));
+    let message: UpMessage;
+    try {
+      message = decodeUp(bytes);
+    } catch (error) {
+      return this.refuse(0, error);
+    }
+    try {
+      this.dispatch(message);
+    } catch (error) {
+      this.refuse(message.channel, error);
+    }
+  }
+
+  private dispatch(message: UpMessage): void {
+    if (!this.greeted && message.kind !== Kind.hello) {
+      throw new TandemError("malformed_frame", "The first frame must be hello", "client");
+    }
+    switch (message.kind) {
+      case Kind.hello:
+        return this.hello(message.version, message.clientId);
+      case Kind.subscribe: {
+        if (message.channel === 0) throw new TandemError("malformed_frame", "Channel 0 is the socket itself", "client");
+        if (this.channels.has(message.channel)) throw new TandemError("malformed_frame", `Channel ${message.channel} is already open`, "client");
+        if (this.channels.size >= this.limits.maxChannelsPerSocket) {
+          throw new RateLimited(`A socket may open at most ${this.limits.maxChannelsPerSocket} channels`);
+        }
+        this.channels.set(message.channel, new ActorChannel(this, message.channel, message));
+        return;
+      }
+      case Kind.unsubscribe: {
+        const channel = this.channel(message.channel);
+        this.channels.delete(message.channel);
+        void channel.close("unsubscribed");
+        return;
+      }
+      case Kind.sync:
+        if (message.step !== "step1") throw new TandemError("malformed_frame", "Clients send document changes as edit frames", "client");
+        void this.channel(message.channel).step1(message.data);
+        return;
+      case Kind.action:
+        void this.channel(message.channel).action(message);
+        return;
+      case Kind.edit:
+        void this.channel(message.channel).edit(message);
+        return;
+      case Kind.awareness:
+        void this.channel(message.channel).awareness(message.update);
+        return;
+      default:
+        return unexpectedCase(message);
+    }
+  }
+
+  private hello(version: number, clientId: string): void {
+    if (this.greeted) throw new TandemError("malformed_frame", "hello was already received", "client");
+    if (version < MIN_PROTOCOL_VERSION) {
+      this.send({ kind: Kind.error, channel: 0, error: new UpgradeRequired(`Protocol ${version} is too old; this server needs ${MIN_PROTOCOL_VERSION} or newer`).toWire() });
+      this.close(CloseCode.upgradeRequired, "upgrade required");
+      return;
+    }
+    if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID) throw new TandemError("malformed_frame", "A client id has 1 to 128 characters", "client");
+    this.greeted = true;
+    this.clientId = clientId;
+    this.send({ kind: Kind.welcome, channel: 0, version: PROTOCOL_VERSION, minVersion: MIN_PROTOCOL_VERSION, clientId, socketId: this.socketId });
+  }
+
+  private channel(id: number): ActorChannel {
+    const channel = this.channels.get(id);
+    if (channel === undefined) throw new TandemError("unknown_channel", `Channel ${id} is not open`, "client");
+    return channel;
+  }
+
+  private refuse(channel: number, error: unknown): void {
+    if (!(error instanceof TandemError)) this.log.error({ err: error }, "frame handling failed");
+    this.send({ kind: Kind.error, channel, error: toWireError(error) });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Outbound
+
+  send(message: DownMessage): void {
+    this.sendFrame(encodeDown(message));
+  }
+
+  sendFrame(frame: Uint8Array): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.log.warn({ socket: this.socketId }, "closing a socket that does not keep up");
+      this.close(CloseCode.rateLimited, "too slow");
+      return;
+    }
+    this.socket.send(frame);
+  }
+
+  forget(channel: number): void {
+    this.channels.delete(channel);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) this.socket.close(code, reason);
+    void this.shutdown(reason);
+  }
+
+  /** Disconnects every channel (onDisconnect runs for each). */
+  async shutdown(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const channels = [...this.channels.values()];
+    this.channels.clear();
+    await Promise.allSettled(channels.map((channel) => channel.close(reason)));
+  }
+}

@@ -1,0 +1,22 @@
+/** hello (up, channel 0): the first frame of a socket — protocol version and client id. */
+import type * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import { Kind } from "./kinds.ts";
+import { readString, readUint } from "./value.ts";
+
+export interface Hello {
+  readonly kind: typeof Kind.hello;
+  readonly channel: number;
+  readonly version: number;
+  /** Persisted per replica store: the identity of exactly-once action seqs. */
+  readonly clientId: string;
+}
+
+export function encodeHello(encoder: encoding.Encoder, m: Hello): void {
+  encoding.writeVarUint(encoder, m.version);
+  encoding.writeVarString(encoder, m.clientId);
+}
+
+export function decodeHello(decoder: decoding.Decoder, channel: number): Hello {
+  return { kind: Kind.hello, channel, version: readUint(decoder), clientId: readString(decoder) };
+}

@@ -1,0 +1,22 @@
+/** The wire protocol (PROTOCOL.md): frame kinds, one module per message, direction unions. */
+export { Kind, SOCKET_CHANNEL } from "./kinds.ts";
+export { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "./version.ts";
+export { MalformedFrame, unexpectedCase } from "./errors.ts";
+export { encodeUp, decodeUp, type UpMessage } from "./up.ts";
+export { encodeDown, decodeDown, type DownMessage } from "./down.ts";
+export { encodeFrame } from "./frame.ts";
+export type { Hello } from "./hello.ts";
+export type { Welcome } from "./welcome.ts";
+export type { Subscribe, SubscribeTarget } from "./subscribe.ts";
+export type { Subscribed } from "./subscribed.ts";
+export type { Unsubscribe } from "./unsubscribe.ts";
+export type { Unsubscribed } from "./unsubscribed.ts";
+export type { Sync, SyncStep } from "./sync.ts";
+export type { Action } from "./action.ts";
+export type { Ack } from "./ack.ts";
+export type { Edit } from "./edit.ts";
+export type { EditResult } from "./edit-result.ts";
+export type { EventFrame } from "./event.ts";
+export type { AwarenessFrame } from "./awareness.ts";
+export type { ErrorFrame } from "./error-frame.ts";
+export { CloseCode } from "./close-codes.ts";

@@ -1,0 +1,101 @@
+/**
+ * Values inside frames (arguments, results, payloads, params): lib0's `writeAny` format,
+ * read back by a stricter reader than lib0's `readAny` — bounded nesting, no `__proto__`
+ * keys, no unknown type tags — so hostile bytes get a clear error instead of a stack
+ * overflow or a polluted object.
+ */
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import { MalformedFrame } from "./errors.ts";
+
+export const MAX_VALUE_DEPTH = 64;
+
+export function writeValue(encoder: encoding.Encoder, value: unknown): void {
+  encoding.writeAny(encoder, value as never);
+}
+
+export function readValue(decoder: decoding.Decoder, depth = 0): unknown {
+  if (depth > MAX_VALUE_DEPTH) throw new MalformedFrame(`values nest deeper than ${MAX_VALUE_DEPTH}`);
+  const tag = readByte(decoder);
+  switch (tag) {
+    case 127:
+      return undefined;
+    case 126:
+      return null;
+    case 125:
+      need(decoder, 1);
+      return decoding.readVarInt(decoder);
+    case 124:
+      need(decoder, 4);
+      return decoding.readFloat32(decoder);
+    case 123:
+      need(decoder, 8);
+      return decoding.readFloat64(decoder);
+    case 122:
+      need(decoder, 8);
+      return decoding.readBigInt64(decoder);
+    case 121:
+      return false;
+    case 120:
+      return true;
+    case 119:
+      return readString(decoder);
+    case 118: {
+      const length = readLength(decoder);
+      const object: Record<string, unknown> = {};
+      for (let i = 0; i < length; i++) {
+        const key = readString(decoder);
+        if (key === "__proto__") throw new MalformedFrame(`"__proto__" is not allowed as a key`);
+        object[key] = readValue(decoder, depth + 1);
+      }
+      return object;
+    }
+    case 117: {
+      const length = readLength(decoder);
+      const array: unknown[] = [];
+      for (let i = 0; i < length; i++) array.push(readValue(decoder, depth + 1));
+      return array;
+    }
+    case 116:
+      return readBytes(decoder);
+    default:
+      throw new MalformedFrame(`unknown value tag ${tag}`);
+  }
+}
+
+/** A length that cannot exceed what is left of the frame (each element takes ≥ 1 byte). */
+export function readLength(decoder: decoding.Decoder): number {
+  const length = readUint(decoder);
+  if (length > decoder.arr.length - decoder.pos) throw new MalformedFrame("a length runs past the end of the frame");
+  return length;
+}
+
+export function readBytes(decoder: decoding.Decoder): Uint8Array {
+  const length = readLength(decoder);
+  const bytes = decoder.arr.subarray(decoder.pos, decoder.pos + length);
+  decoder.pos += length;
+  return bytes;
+}
+
+function need(decoder: decoding.Decoder, bytes: number): void {
+  if (decoder.arr.length - decoder.pos < bytes) throw new MalformedFrame("the frame ends early");
+}
+
+const utf8 = new TextDecoder();
+
+/** A length-prefixed UTF-8 string, bounds-checked against the frame (lib0's reader is not). */
+export function readString(decoder: decoding.Decoder): string {
+  return utf8.decode(readBytes(decoder));
+}
+
+export function readUint(decoder: decoding.Decoder): number {
+  if (decoder.pos >= decoder.arr.length) throw new MalformedFrame("the frame ends early");
+  const value = decoding.readVarUint(decoder);
+  if (decoder.pos > decoder.arr.length) throw new MalformedFrame("the frame ends early");
+  return value;
+}
+
+export function readByte(decoder: decoding.Decoder): number {
+  if (decoder.pos >= decoder.arr.length) throw new MalformedFrame("the frame ends early");
+  return decoding.readUint8(decoder);
+}
