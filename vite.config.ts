@@ -18,7 +18,7 @@ export default defineConfig({
   },
   test: {
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", "bench/**", "e2e/**", "dist/**", "scratch/**"],
+    exclude: ["node_modules/**", "bench/**", "e2e/**", "dist/**", ...(process.env.SCRATCH ? [] : ["scratch/**"])],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",

@@ -1,9 +1,13 @@
 /**
- * `tandem/client`: the client for browsers and Node. The network client (`createClient`)
- * is built on the protocol in shared/protocol; until then this entry exposes the typed
- * façade every client shares.
+ * `tandem/client`: the client for browsers and Node — typed handles, stateless HTTP calls,
+ * and live replicas over one multiplexed WebSocket.
  * @public
  */
+export { createClient } from "./create-client.ts";
+export type { ClientOptions } from "./create-client.ts";
+export type { ActorAccessor, ActorConnection, ActorHandle, Client, ConnectionStatus, DiscardedEdits } from "./types.ts";
+export type { BackoffOptions } from "./transport/backoff.ts";
+export type { SocketFactory, SocketLike } from "./transport/websocket.ts";
 export type {
   ActionMethod,
   ActionMethods,

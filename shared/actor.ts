@@ -126,6 +126,14 @@ export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
   "status",
   "pending",
   "whenSynced",
+  "awareness",
+  "actorId",
+  "canEdit",
+  "onStatus",
+  "onError",
+  "onChange",
+  "onDoc",
+  "id",
 ]);
 
 const HOOKS = [

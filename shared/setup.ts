@@ -20,6 +20,8 @@ export interface SetupOptions<Actors extends ActorDefinitions> {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+/** Names a client already uses for itself. */
+const RESERVED = new Set(["dispose", "clientId", "then", "constructor", "__proto__"]);
 
 /** Collects actor kinds under the names clients use for them. @public */
 export function setup<Actors extends ActorDefinitions>(options: SetupOptions<Actors>): Registry<Actors> {
@@ -28,6 +30,7 @@ export function setup<Actors extends ActorDefinitions>(options: SetupOptions<Act
   }
   for (const [name, definition] of Object.entries(options.use)) {
     if (!NAME.test(name)) throw new InvalidArguments(`"${name}" is not a valid actor name (letters, digits, _ and -)`);
+    if (RESERVED.has(name)) throw new InvalidArguments(`"${name}" is reserved and cannot name an actor`);
     if ((definition as { kind?: unknown })?.kind !== "tandem.actor") {
       throw new InvalidArguments(`"${name}" is not an actor definition: wrap it in actor({...})`);
     }

@@ -112,7 +112,7 @@ type ArrayTarget = unknown[] & { [NODE]: ArrayNode };
 
 function arrayTarget(node: ArrayNode): ArrayTarget {
   const target = [] as unknown as ArrayTarget;
-  Object.defineProperty(target, NODE, { value: node });
+  Object.defineProperty(target, NODE, { value: node, configurable: true });
   return target;
 }
 

@@ -1,0 +1,55 @@
+/**
+ * Stateless calls over HTTP: one action, or resolving an actor's id. JSON in and out; the
+ * params travel in the `x-tandem-params` header, the key in the body, never in the URL.
+ */
+import { InternalError, type WireError, errorFromWire } from "../shared/errors.ts";
+
+export interface HttpTarget {
+  readonly name: string;
+  readonly key?: readonly string[];
+  readonly id?: string;
+  readonly mode: "get" | "getOrCreate" | "create";
+  readonly input?: unknown;
+  readonly params?: unknown;
+}
+
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{ status: number; json(): Promise<unknown> }>;
+
+export class HttpCaller {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly fetcher: FetchLike,
+  ) {}
+
+  action(target: HttpTarget, action: string, args: readonly unknown[]): Promise<unknown> {
+    return this.post(`/actors/${encodeURIComponent(target.name)}/actions/${encodeURIComponent(action)}`, target, { args }).then(
+      (body) => (body as { result: unknown }).result,
+    );
+  }
+
+  async resolve(target: HttpTarget): Promise<string> {
+    const body = await this.post(`/actors/${encodeURIComponent(target.name)}/resolve`, target, {});
+    return (body as { id: string }).id;
+  }
+
+  private async post(path: string, target: HttpTarget, extra: Record<string, unknown>): Promise<unknown> {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (target.params !== undefined) headers["x-tandem-params"] = JSON.stringify(target.params);
+    const payload: Record<string, unknown> = { ...extra, mode: target.mode };
+    if (target.id !== undefined) payload.id = target.id;
+    else payload.key = target.key ?? [];
+    if (target.input !== undefined) payload.input = target.input;
+    const response = await this.fetcher(`${this.baseUrl.replace(/\/$/, "")}${path}`, { method: "POST", headers, body: JSON.stringify(payload) });
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      throw new InternalError(`The server answered ${response.status} without JSON`);
+    }
+    if (response.status >= 400 || (typeof body === "object" && body !== null && "error" in body)) {
+      const wire = (body as { error?: WireError }).error;
+      throw wire ? errorFromWire(wire) : new InternalError(`The server answered ${response.status}`);
+    }
+    return body;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The network client's typed façade: accessors, handles and live connections derived from
+ * `typeof registry` (no codegen). The untyped core is client-core.ts.
+ * @public
+ */
+import type { Awareness } from "y-protocols/awareness";
+import type * as Y from "yjs";
+import type {
+  ActionMethods,
+  ActorsOf,
+  CreateOptions,
+  EventMethods,
+  EventsOf,
+  GetOrCreateOptions,
+  HandleOptions,
+  InputOf,
+  ParamsOf,
+  StateOf,
+} from "../shared/client-types.ts";
+import type { ActorKey } from "../shared/key.ts";
+import type { TandemError } from "../shared/errors.ts";
+import type { ConnectionStatus, DiscardedEdits } from "./actor-subscription.ts";
+
+export type { ConnectionStatus, DiscardedEdits };
+
+/** A live connection: the replica (`doc`, `state`), events, actions over the socket. */
+export type ActorConnection<D> = ActionMethods<D> &
+  EventMethods<EventsOf<D>> & {
+    /** The replica's Y.Doc: bind editors to it. Replaced after a rejected direct edit (see onDoc). */
+    readonly doc: Y.Doc;
+    /** A typed read view of the replica; undefined until the first sync. */
+    readonly state: StateOf<D> | undefined;
+    readonly status: ConnectionStatus;
+    /** Actions and direct edits sent or queued and not yet confirmed. */
+    readonly pending: number;
+    /** Presence (y-protocols awareness); the server stamps `user` from auth. */
+    readonly awareness: Awareness;
+    /** The actor's id once subscribed. */
+    readonly actorId: string | null;
+    /** Whether this connection may edit `doc` directly (null until subscribed). */
+    readonly canEdit: boolean | null;
+    /** Resolves when status is "synced" (rejects if the actor refuses the connection). */
+    whenSynced(): Promise<void>;
+    onStatus(listener: (status: ConnectionStatus) => void): () => void;
+    onError(listener: (error: TandemError) => void): () => void;
+    /** The state or the pending count changed. */
+    onChange(listener: () => void): () => void;
+    /** `doc` was replaced because local edits were discarded (rejected or read-only). */
+    onDoc(listener: (event: { doc: Y.Doc; discarded: DiscardedEdits }) => void): () => void;
+    dispose(): void;
+  };
+
+export type ActorHandle<D> = ActionMethods<D> & {
+  /** The actor's id (creates it for getOrCreate handles). */
+  resolve(): Promise<string>;
+  /** A live connection (shared with other connect() calls to the same actor and params). */
+  connect(): ActorConnection<D>;
+};
+
+export interface ActorAccessor<D> {
+  get(key?: ActorKey, options?: HandleOptions<ParamsOf<D>>): ActorHandle<D>;
+  getOrCreate(key?: ActorKey, options?: GetOrCreateOptions<ParamsOf<D>, InputOf<D>>): ActorHandle<D>;
+  create(
+    key: ActorKey,
+    ...options: [undefined] extends [InputOf<D>] ? [options?: CreateOptions<ParamsOf<D>, InputOf<D>>] : [options: CreateOptions<ParamsOf<D>, InputOf<D>>]
+  ): Promise<ActorHandle<D>>;
+  getForId(id: string, options?: HandleOptions<ParamsOf<D>>): ActorHandle<D>;
+}
+
+export type Client<R> = { readonly [K in keyof ActorsOf<R>]: ActorAccessor<ActorsOf<R>[K]> } & {
+  /** Closes the socket and every connection. */
+  dispose(): void;
+  /** This client's id (identifies its actions for exactly-once delivery). */
+  readonly clientId: string;
+};
