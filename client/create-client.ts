@@ -108,11 +108,6 @@ class ClientCore {
     this.session?.dispose();
     this.session = null;
   }
-
-  /** Test hook: drop the socket now (it reconnects with backoff). */
-  dropConnection(): void {
-    this.session?.drop();
-  }
 }
 
 function makeHandle(core: ClientCore, spec: HandleSpec): object {
@@ -157,7 +152,6 @@ export function createClient<R>(url: string, options: ClientOptions = {}): Clien
       if (typeof prop !== "string" || prop === "then") return undefined;
       if (prop === "dispose") return () => core.dispose();
       if (prop === "clientId") return core.clientId;
-      if (prop === "$dropConnection") return () => core.dropConnection();
       let accessor = accessors.get(prop);
       if (accessor === undefined) accessors.set(prop, (accessor = makeAccessor(core, prop)));
       return accessor;
