@@ -34,6 +34,9 @@ export interface SubscriptionSpec {
 
 type Listener<T> = (value: T) => void;
 
+/** Actions sent and not yet answered, per channel. */
+const MAX_IN_FLIGHT = 256;
+
 /** Why local data was thrown away: a rejected edit (and all after it), or a read-only replica. */
 export interface DiscardedEdits {
   readonly error: TandemError;
@@ -56,6 +59,8 @@ export class ActorSubscription implements SessionChannel {
   private readonly inflight = new Map<number, PendingAction>();
   private nextActionId = 1;
   private disposed = false;
+  /** Set when the connection was refused for good: calls fail at once. */
+  private failure: TandemError | null = null;
   private resubscribeTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly syncWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
   readonly events = new Map<string, Set<Listener<unknown>>>();
@@ -88,16 +93,19 @@ export class ActorSubscription implements SessionChannel {
 
   call(name: string, args: readonly unknown[]): Promise<unknown> {
     if (this.disposed) return Promise.reject(new ActorStopped("The connection is disposed"));
+    if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       const action: PendingAction = { id: this.nextActionId++, name, args, seq: this.nextSeq(), resolve, reject };
-      if (this.subscribed && this.caughtUp) this.sendAction(action);
-      else this.queued.push(action);
+      this.queued.push(action);
+      if (this.subscribed && this.caughtUp) this.pump();
       this.notifyChange();
     });
   }
 
   whenSynced(): Promise<void> {
     if (this.status === "synced") return Promise.resolve();
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.disposed) return Promise.reject(new ActorStopped("The connection is disposed"));
     return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
   }
 
@@ -142,8 +150,10 @@ export class ActorSubscription implements SessionChannel {
     this.setStatus("offline");
   }
 
+  /** The actor refused this connection for good (auth, not found…), or the server refused the client. */
   fail(error: TandemError): void {
     this.subscribed = false;
+    this.failure = error;
     for (const action of [...this.inflight.values(), ...this.queued]) action.reject(error);
     this.inflight.clear();
     this.queued.length = 0;
@@ -201,7 +211,7 @@ export class ActorSubscription implements SessionChannel {
     for (const edit of this.replica.pendingEdits) this.sendEdit(edit);
     const resend = [...this.inflight.values()].sort((a, b) => a.id - b.id);
     for (const action of resend) this.session.send(this.actionFrame(action));
-    for (const action of this.queued.splice(0)) this.sendAction(action);
+    this.pump();
     this.notifyChange();
     this.maybeSynced();
   }
@@ -210,9 +220,13 @@ export class ActorSubscription implements SessionChannel {
     return { kind: Kind.action, channel: this.channel, id: action.id, name: action.name, args: action.args, seq: action.seq } as const;
   }
 
-  private sendAction(action: PendingAction): void {
-    this.inflight.set(action.id, action);
-    this.session.send(this.actionFrame(action));
+  /** Sends queued actions, in order, keeping at most MAX_IN_FLIGHT unanswered (the server's limit is higher). */
+  private pump(): void {
+    while (this.queued.length > 0 && this.inflight.size < MAX_IN_FLIGHT) {
+      const action = this.queued.shift()!;
+      this.inflight.set(action.id, action);
+      this.session.send(this.actionFrame(action));
+    }
   }
 
   private ack(message: Extract<DownMessage, { kind: typeof Kind.ack }>): void {
@@ -222,6 +236,7 @@ export class ActorSubscription implements SessionChannel {
     this.replica.applyRemote(message.update);
     if (message.ok) action.resolve(message.result);
     else action.reject(errorFromWire(message.error));
+    if (this.subscribed && this.caughtUp) this.pump();
     this.notifyChange();
     this.maybeSynced();
   }

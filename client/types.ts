@@ -35,7 +35,7 @@ export type ActorConnection<D> = ActionMethods<D> &
     readonly pending: number;
     /** Presence (y-protocols awareness); the server stamps `user` from auth. */
     readonly awareness: Awareness;
-    /** The actor's id once subscribed. */
+    /** The actor's id once subscribed (null before). */
     readonly actorId: string | null;
     /** Whether this connection may edit `doc` directly (null until subscribed). */
     readonly canEdit: boolean | null;

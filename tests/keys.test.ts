@@ -19,7 +19,7 @@ const box = actor({
     get: (c) => c.state.value,
     key: (c) => c.state.key,
     ctxKey: (c) => [...c.key],
-    actorId: (c) => c.actorId,
+    ownId: (c) => c.actorId,
   },
 });
 const other = actor({ state: { n: 0 }, actions: { n: (c) => c.state.n } });
@@ -108,7 +108,7 @@ test("getForId with the id from resolve() reaches the same actor, also after a r
   await handle.set("hello");
   const byId = first.client.box.getForId(id);
   expect(await byId.get()).toBe("hello");
-  expect(await byId.actorId()).toBe(id);
+  expect(await byId.ownId()).toBe(id);
   expect(await byId.resolve()).toBe(id);
   await byId.set("via id");
   expect(await handle.get()).toBe("via id");

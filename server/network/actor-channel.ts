@@ -6,7 +6,7 @@
  */
 import * as Y from "yjs";
 import type { Intent } from "../../shared/context.ts";
-import { ActorStopped, RateLimited, TandemError, toWireError } from "../../shared/errors.ts";
+import { ActorStopped, TandemError, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
 import type { Action, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
@@ -32,6 +32,8 @@ export interface ChannelHost {
   readonly socketId: string;
   sendFrame(frame: Uint8Array): void;
   send(message: DownMessage): void;
+  /** An action of this channel was answered (the socket may read more). */
+  actionSettled(): void;
   /** The channel is gone (closed by the actor or refused): forget it. */
   forget(channel: number): void;
 }
@@ -135,11 +137,12 @@ export class ActorChannel {
     this.host.send({ kind: Kind.sync, channel: this.channel, step: "step2", data: diff });
   }
 
+  get pendingCount(): number {
+    return this.pendingActions;
+  }
+
+  /** The socket holds further actions back while this channel has too many pending. */
   async action(message: Action): Promise<void> {
-    if (this.pendingActions >= this.host.limits.maxPendingActionsPerChannel) {
-      this.ack(message.id, new RateLimited(`More than ${this.host.limits.maxPendingActionsPerChannel} actions pending on one channel`), null);
-      return;
-    }
     this.pendingActions++;
     try {
       if (!(await this.ready) || this.closed) {
@@ -155,6 +158,7 @@ export class ActorChannel {
       }
     } finally {
       this.pendingActions--;
+      this.host.actionSettled();
     }
   }
 

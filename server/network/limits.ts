@@ -9,7 +9,7 @@ export interface Limits {
   maxChannelsPerSocket: number;
   /** Actions sent on one channel and not yet answered. */
   maxPendingActionsPerChannel: number;
-  /** Frames per second per socket (a token bucket: this rate, bursts of twice it). */
+  /** Frames per second per socket (a token bucket: this rate, bursts of twice it). Over it the socket is read more slowly. */
   framesPerSecond: number;
   /** Bytes queued for a slow socket before it is closed. */
   maxBufferedBytes: number;
@@ -19,11 +19,11 @@ export const DEFAULT_LIMITS: Limits = {
   maxFrameBytes: 1024 * 1024,
   maxChannelsPerSocket: 256,
   maxPendingActionsPerChannel: 1024,
-  framesPerSecond: 2000,
+  framesPerSecond: 5000,
   maxBufferedBytes: 32 * 1024 * 1024,
 };
 
-/** A token bucket: `take()` is false when the rate is exceeded. */
+/** A token bucket: `take()` gives 0 when a token was taken, else the ms until one is there. */
 export class RateLimiter {
   private tokens: number;
   private last = Date.now();
@@ -35,12 +35,12 @@ export class RateLimiter {
     this.tokens = burst;
   }
 
-  take(): boolean {
+  take(): number {
     const now = Date.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
     this.last = now;
-    if (this.tokens < 1) return false;
+    if (this.tokens < 1) return ((1 - this.tokens) / this.perSecond) * 1000;
     this.tokens -= 1;
-    return true;
+    return 0;
   }
 }

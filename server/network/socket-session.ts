@@ -15,6 +15,8 @@ import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
 import { type Limits, RateLimiter } from "./limits.ts";
 
 const MAX_CLIENT_ID = 128;
+/** Decoded frames waiting for the rate limit before the socket is closed as abusive. */
+const MAX_INBOX = 10_000;
 
 export class SocketSession implements ChannelHost {
   readonly socketId = newConnId("ws");
@@ -23,7 +25,10 @@ export class SocketSession implements ChannelHost {
   private readonly rate: RateLimiter;
   private greeted = false;
   private closed = false;
-  private strikes = 0;
+  private readonly inbox: UpMessage[] = [];
+  private draining = false;
+  private paused = false;
+  private holdTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly socket: WebSocket,
@@ -51,11 +56,6 @@ export class SocketSession implements ChannelHost {
     if (bytes.byteLength > this.limits.maxFrameBytes) {
       return this.refuse(0, new MessageTooLarge(`Frames are limited to ${this.limits.maxFrameBytes} bytes`));
     }
-    if (!this.rate.take()) {
-      this.refuse(0, new RateLimited("Too many frames per second"));
-      if (++this.strikes > this.limits.framesPerSecond) this.close(CloseCode.rateLimited, "rate limited");
-      return;
-    }
     if (!isBinary) return this.refuse(0, new TandemError("malformed_frame", "Frames are binary", "client"));
     let message: UpMessage;
     try {
@@ -63,11 +63,65 @@ export class SocketSession implements ChannelHost {
     } catch (error) {
       return this.refuse(0, error);
     }
-    try {
-      this.dispatch(message);
-    } catch (error) {
-      this.refuse(message.channel, error);
+    if (this.inbox.length >= MAX_INBOX) {
+      this.send({ kind: Kind.error, channel: 0, error: new RateLimited("Too many frames waiting: slow down").toWire() });
+      this.close(CloseCode.rateLimited, "rate limited; retry-after=5000");
+      return;
     }
+    this.inbox.push(message);
+    this.drain();
+  }
+
+  /**
+   * Handles waiting frames in order while the frame rate and the channel's pending-action
+   * limit allow. Over a limit it stops reading the socket (TCP pushes back on the client)
+   * instead of refusing frames: a refused action would break the order of a client's seqs.
+   */
+  readonly drain = (): void => {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.inbox.length > 0 && !this.closed) {
+        const message = this.inbox[0]!;
+        if (message.kind === Kind.action) {
+          const channel = this.channels.get(message.channel);
+          if (channel !== undefined && channel.pendingCount >= this.limits.maxPendingActionsPerChannel) return this.hold();
+        }
+        const wait = this.rate.take();
+        if (wait > 0) return this.hold(wait);
+        this.inbox.shift();
+        try {
+          this.dispatch(message);
+        } catch (error) {
+          this.refuse(message.channel, error);
+        }
+      }
+      if (this.paused) {
+        this.paused = false;
+        this.socket.resume();
+      }
+    } finally {
+      this.draining = false;
+    }
+  };
+
+  /** Stops reading; resumes after `ms`, or when an action of a full channel is answered. */
+  private hold(ms?: number): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    if (ms !== undefined && this.holdTimer === null) {
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = null;
+        this.drain();
+      }, Math.ceil(ms));
+    }
+  }
+
+  /** A channel answered an action: a held frame may go now. */
+  actionSettled(): void {
+    if (this.inbox.length > 0) queueMicrotask(this.drain);
   }
 
   private dispatch(message: UpMessage): void {
@@ -164,6 +218,8 @@ export class SocketSession implements ChannelHost {
   async shutdown(reason: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.inbox.length = 0;
     const channels = [...this.channels.values()];
     this.channels.clear();
     await Promise.allSettled(channels.map((channel) => channel.close(reason)));

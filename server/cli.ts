@@ -1,0 +1,77 @@
+/**
+ * `tandem serve ./actors.ts --port 8080 --dir .data`: runs a server from any module that
+ * exports `registry` (TypeScript or JavaScript), with the file driver in `--dir` (or
+ * `--memory` for nothing on disk). Stops gracefully on SIGINT/SIGTERM.
+ */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import type { AnyRegistry } from "../shared/setup.ts";
+import { createServer } from "./create-server.ts";
+import { fileDriver } from "./drivers/file.ts";
+import { memoryDriver } from "./drivers/memory.ts";
+
+const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--dir .data | --memory] [--log warn]
+
+  <module>   a .ts or .js file that exports \`registry\` (from setup())
+  --port     port to listen on (default 8080, or $PORT)
+  --host     address to bind (default 127.0.0.1)
+  --dir      directory of the file driver (default .data)
+  --memory   keep actors in memory only
+  --log      log level: fatal, error, warn, info, debug (default info)`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command !== "serve") {
+    console.error(USAGE);
+    return command === undefined || command === "--help" || command === "-h" ? 0 : 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        dir: { type: "string" },
+        memory: { type: "boolean" },
+        log: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length !== 1) {
+    console.error(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const modulePath = resolve(positionals[0]!);
+  const mod = (await import(pathToFileURL(modulePath).href)) as { registry?: AnyRegistry; default?: AnyRegistry };
+  const registry = mod.registry ?? mod.default;
+  if (registry?.kind !== "tandem.registry") {
+    console.error(`${positionals[0]} does not export \`registry\` (the value returned by setup()).`);
+    return 2;
+  }
+  const port = Number(values.port ?? process.env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port must be a port number, got ${values.port}`);
+    return 2;
+  }
+  const dir = values.dir ?? ".data";
+  const driver = values.memory ? memoryDriver() : fileDriver({ dir });
+  const level = (values.log ?? "info") as "info";
+  const server = createServer(registry, { driver, logger: level });
+  const url = await server.listen({ port, host: values.host ?? "127.0.0.1" });
+  console.log(`tandem: serving ${Object.keys(registry.actors).join(", ")} on ${url} (${values.memory ? "memory" : `file driver in ${dir}`})`);
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await server.close();
+  return 0;
+}
