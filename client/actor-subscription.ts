@@ -8,7 +8,7 @@
  * step 2 is applied and every action queued before it is answered, then `synced`;
  * `offline` while the socket is down.
  */
-import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from "y-protocols/awareness";
 import type * as Y from "yjs";
 import { ActorStopped, Forbidden, type TandemError, errorFromWire } from "../shared/errors.ts";
 import { type DownMessage, Kind, type SubscribeTarget, unexpectedCase } from "../shared/protocol/index.ts";
@@ -145,8 +145,7 @@ export class ActorSubscription implements SessionChannel {
     if (this.disposed) return;
     this.subscribed = false;
     this.caughtUp = false;
-    const remote = [...this.awareness.getStates().keys()].filter((id) => id !== this.awareness.clientID);
-    removeAwarenessStates(this.awareness, remote, REMOTE);
+    this.forgetRemotePresence();
     this.setStatus("offline");
   }
 
@@ -208,6 +207,10 @@ export class ActorSubscription implements SessionChannel {
   /** After sync step 2: resend unanswered edits and actions (in order), then queued ones. */
   private catchUp(): void {
     this.caughtUp = true;
+    if (this.awareness.getLocalState() !== null) {
+      // Presence set while offline, or before this (re)subscribe: share it now.
+      this.session.send({ kind: Kind.awareness, channel: this.channel, update: encodeAwarenessUpdate(this.awareness, [this.awareness.clientID]) });
+    }
     for (const edit of this.replica.pendingEdits) this.sendEdit(edit);
     const resend = [...this.inflight.values()].sort((a, b) => a.id - b.id);
     for (const action of resend) this.session.send(this.actionFrame(action));
@@ -291,6 +294,22 @@ export class ActorSubscription implements SessionChannel {
     for (const listener of [...this.docListeners]) listener({ doc: this.replica.doc, discarded: info });
     this.emitError(error);
     this.notifyChange();
+  }
+
+  /**
+   * Offline: others' presence is unknown. Forget it without the clock bump that
+   * removeAwarenessStates makes, so the server's snapshot after the reconnect is accepted.
+   */
+  private forgetRemotePresence(): void {
+    const removed = [...this.awareness.getStates().keys()].filter((id) => id !== this.awareness.clientID);
+    if (removed.length === 0) return;
+    for (const id of removed) {
+      this.awareness.states.delete(id);
+      this.awareness.meta.delete(id);
+    }
+    const change = { added: [], updated: [], removed };
+    this.awareness.emit("change", [change, REMOTE]);
+    this.awareness.emit("update", [change, REMOTE]);
   }
 
   private emitError(error: TandemError): void {

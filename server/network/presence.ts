@@ -22,15 +22,22 @@ export interface PresenceMember {
 }
 
 interface Entry {
+  /** The clock as the owner counts it (its updates must increase it). */
+  ownClock: number;
+  /** The clock relayed to others: also past any removal the server announced. */
   clock: number;
   state: Record<string, unknown> | null;
   owner: PresenceMember;
 }
 
+/** Removed client ids remembered (with their last relayed clock) so a return outranks the removal. */
+const MAX_TOMBSTONES = 10_000;
+
 const MAX_STATE_BYTES = 64 * 1024;
 
 export class Presence {
   private readonly entries = new Map<number, Entry>();
+  private readonly tombstones = new Map<number, number>();
   readonly members = new Set<PresenceMember>();
 
   /** Applies an awareness update from `member`, then relays the stamped states to the others. */
@@ -44,7 +51,7 @@ export class Presence {
       if (json.length > MAX_STATE_BYTES) throw new InvalidArguments("Awareness state too large");
       const current = this.entries.get(clientId);
       if (current !== undefined && current.owner !== member) throw new InvalidArguments(`Awareness client ${clientId} belongs to another connection`);
-      if (current !== undefined && clock <= current.clock) continue;
+      if (current !== undefined && clock <= current.ownClock) continue;
       let state: unknown;
       try {
         state = JSON.parse(json);
@@ -53,17 +60,20 @@ export class Presence {
       }
       if (state !== null && (typeof state !== "object" || Array.isArray(state))) throw new InvalidArguments("Awareness state must be an object or null");
       const stamped = state === null ? null : { ...(state as Record<string, unknown>), user: member.identity };
-      this.entries.set(clientId, { clock, state: stamped, owner: member });
+      const before = current?.clock ?? this.tombstones.get(clientId);
+      const relayed = before === undefined ? clock : Math.max(clock, before + 1);
+      this.tombstones.delete(clientId);
+      this.entries.set(clientId, { ownClock: clock, clock: relayed, state: stamped, owner: member });
       changed.push(clientId);
     }
     if (decoder.pos !== update.length) throw new InvalidArguments("Trailing bytes in the awareness update");
     if (changed.length > 0) this.relay(changed, member);
-    for (const clientId of changed) if (this.entries.get(clientId)?.state === null) this.entries.delete(clientId);
+    for (const clientId of changed) if (this.entries.get(clientId)?.state === null) this.remove(clientId);
   }
 
   /** Every known state, for a member that just joined. */
   snapshot(): Uint8Array | null {
-    const ids = [...this.entries.keys()];
+    const ids = [...this.entries.keys()].filter((id) => this.entries.get(id)!.state !== null);
     return ids.length === 0 ? null : this.encode(ids);
   }
 
@@ -78,7 +88,15 @@ export class Presence {
       gone.push(clientId);
     }
     if (gone.length > 0) this.relay(gone, member);
-    for (const clientId of gone) this.entries.delete(clientId);
+    for (const clientId of gone) this.remove(clientId);
+  }
+
+  private remove(clientId: number): void {
+    const entry = this.entries.get(clientId);
+    if (entry === undefined) return;
+    this.entries.delete(clientId);
+    if (this.tombstones.size >= MAX_TOMBSTONES) this.tombstones.delete(this.tombstones.keys().next().value!);
+    this.tombstones.set(clientId, entry.clock);
   }
 
   private relay(clientIds: number[], from: PresenceMember): void {
