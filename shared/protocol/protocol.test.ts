@@ -1,0 +1,118 @@
+/**
+ * Codec pairs: every message kind round-trips, and malformed bytes fail with
+ * `malformed_frame` (never a crash, a hang or an out-of-bounds read).
+ */
+import { describe, expect, test } from "vitest";
+import * as encoding from "lib0/encoding";
+import { random, seeds } from "../../tests/support/random.ts";
+import { type DownMessage, Kind, MalformedFrame, type UpMessage, decodeDown, decodeUp, encodeDown, encodeUp } from "./index.ts";
+
+const error = { code: "user_error", message: "nope", group: "user" as const, metadata: { why: [1, "x"] } };
+
+const ups: UpMessage[] = [
+  { kind: Kind.hello, channel: 0, version: 1, clientId: "client-1" },
+  { kind: Kind.subscribe, channel: 3, name: "room", target: { by: "key", mode: "getOrCreate", key: ["a", "b/c"], input: { n: 1 } }, params: { token: "t" }, stateVector: new Uint8Array([1, 2]) },
+  { kind: Kind.subscribe, channel: 4, name: "room", target: { by: "id", id: "abc" }, params: undefined, stateVector: new Uint8Array() },
+  { kind: Kind.unsubscribe, channel: 3 },
+  { kind: Kind.sync, channel: 3, step: "step1", data: new Uint8Array([0]) },
+  { kind: Kind.action, channel: 3, id: 7, name: "send", args: ["hi", 2, null, { deep: [true, new Uint8Array([9])] }], seq: 42 },
+  { kind: Kind.edit, channel: 3, id: 1, update: new Uint8Array([1, 2, 3]) },
+  { kind: Kind.awareness, channel: 3, update: new Uint8Array([5]) },
+];
+
+const downs: DownMessage[] = [
+  { kind: Kind.welcome, channel: 0, version: 1, minVersion: 1, clientId: "client-1", socketId: "ws-1" },
+  { kind: Kind.subscribed, channel: 3, actorId: "id", canEdit: true, connId: "ws-1.3" },
+  { kind: Kind.unsubscribed, channel: 3, error, retry: false },
+  { kind: Kind.sync, channel: 3, step: "step2", data: new Uint8Array([1, 2]) },
+  { kind: Kind.sync, channel: 3, step: "update", data: new Uint8Array([3]) },
+  { kind: Kind.ack, channel: 3, id: 7, ok: true, result: { n: 1.5 }, update: new Uint8Array([4]) },
+  { kind: Kind.ack, channel: 3, id: 8, ok: false, error, update: new Uint8Array() },
+  { kind: Kind.editResult, channel: 3, id: 1, ok: true },
+  { kind: Kind.editResult, channel: 3, id: 2, ok: false, error },
+  { kind: Kind.event, channel: 3, name: "newMessage", payload: { text: "hi" } },
+  { kind: Kind.awareness, channel: 3, update: new Uint8Array([5]) },
+  { kind: Kind.error, channel: 0, error: { code: "rate_limited", message: "slow", group: "client" } },
+];
+
+describe("round trips", () => {
+  for (const message of ups) test(`up kind ${message.kind}`, () => expect(decodeUp(encodeUp(message))).toEqual(message));
+  for (const message of downs) test(`down kind ${message.kind}`, () => expect(decodeDown(encodeDown(message))).toEqual(message));
+});
+
+describe("malformed frames", () => {
+  const frame = (...bytes: number[]) => new Uint8Array(bytes);
+
+  test("unknown kinds, wrong direction, trailing bytes, truncation", () => {
+    expect(() => decodeUp(frame(99, 0))).toThrow(MalformedFrame);
+    expect(() => decodeUp(encodeDown(downs[0]!))).toThrow(/not a client frame/);
+    expect(() => decodeDown(encodeUp(ups[0]!))).toThrow(/not a server frame/);
+    expect(() => decodeUp(new Uint8Array([...encodeUp(ups[3]!), 0]))).toThrow(/trailing/);
+    const action = encodeUp(ups[5]!);
+    for (let cut = 0; cut < action.length; cut++) expect(() => decodeUp(action.subarray(0, cut))).toThrow(MalformedFrame);
+    expect(() => decodeUp(frame())).toThrow(MalformedFrame);
+  });
+
+  test("lengths past the end never read neighbouring memory", () => {
+    // A string claiming 100 bytes inside a frame cut from a larger buffer.
+    const big = new Uint8Array(256).fill(65);
+    big.set([Kind.hello, 0, 1, 100], 0);
+    expect(() => decodeUp(big.subarray(0, 10))).toThrow(/past the end/);
+  });
+
+  test("hostile values: deep nesting, __proto__ keys, unknown tags, non-array args", () => {
+    const nested = encoding.createEncoder();
+    encoding.writeVarUint(nested, Kind.action);
+    encoding.writeVarUint(nested, 1);
+    encoding.writeVarUint(nested, 1);
+    encoding.writeVarString(nested, "a");
+    for (let i = 0; i < 1000; i++) {
+      encoding.writeUint8(nested, 117);
+      encoding.writeVarUint(nested, 1);
+    }
+    encoding.writeUint8(nested, 126);
+    encoding.writeVarUint(nested, 0);
+    expect(() => decodeUp(encoding.toUint8Array(nested))).toThrow(/deeper/);
+
+    const proto = encoding.createEncoder();
+    encoding.writeVarUint(proto, Kind.action);
+    encoding.writeVarUint(proto, 1);
+    encoding.writeVarUint(proto, 1);
+    encoding.writeVarString(proto, "a");
+    encoding.writeUint8(proto, 117);
+    encoding.writeVarUint(proto, 1);
+    encoding.writeUint8(proto, 118);
+    encoding.writeVarUint(proto, 1);
+    encoding.writeVarString(proto, "__proto__");
+    encoding.writeAny(proto, { polluted: true });
+    encoding.writeVarUint(proto, 0);
+    expect(() => decodeUp(encoding.toUint8Array(proto))).toThrow(/__proto__/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+
+    expect(() => decodeUp(frame(Kind.action, 1, 1, 1, 97, 3))).toThrow(/unknown value tag/);
+    const notArray = encoding.createEncoder();
+    encoding.writeVarUint(notArray, Kind.action);
+    encoding.writeVarUint(notArray, 1);
+    encoding.writeVarUint(notArray, 1);
+    encoding.writeVarString(notArray, "a");
+    encoding.writeAny(notArray, "x");
+    encoding.writeVarUint(notArray, 0);
+    expect(() => decodeUp(encoding.toUint8Array(notArray))).toThrow(/array/);
+  });
+
+  for (const seed of seeds(20)) {
+    test(`random and mutated bytes only ever fail as malformed (seed ${seed})`, () => {
+      const r = random(seed);
+      for (let i = 0; i < 500; i++) {
+        const base = r.bool(0.3) ? new Uint8Array(r.int(40)).map(() => r.int(256)) : encodeUp(r.pick(ups)).slice();
+        for (let flips = r.int(4); flips > 0 && base.length > 0; flips--) base[r.int(base.length)] = r.int(256);
+        const bytes = r.bool(0.3) ? base.subarray(0, r.int(base.length + 1)) : base;
+        try {
+          decodeUp(bytes);
+        } catch (e) {
+          expect(e, `seed ${seed}: ${Array.from(bytes).join(",")}`).toBeInstanceOf(MalformedFrame);
+        }
+      }
+    });
+  }
+});
