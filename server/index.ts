@@ -11,6 +11,7 @@ export { DEFAULT_LIMITS } from "./network/limits.ts";
 export type { Limits } from "./network/limits.ts";
 export { memoryDriver } from "./drivers/memory.ts";
 export type { MemoryDriver } from "./drivers/memory.ts";
+export { fileDriver, type FileDriver, type FileDriverOptions } from "./drivers/file.ts";
 export { StaleLease } from "./drivers/driver.ts";
 export type {
   ActorMeta,
