@@ -130,7 +130,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
       closing ??= (async () => {
         await ready.catch(() => undefined);
         await runtime.close();
-        for (const session of sessions) session.close(CloseCode.goingAway, "server closing");
+        for (const session of sessions) session.close(CloseCode.goingAway, "server closing; retry-after=1000");
         await app.close();
       })();
       return closing;
