@@ -34,8 +34,8 @@ export interface SubscriptionSpec {
 
 type Listener<T> = (value: T) => void;
 
-/** Actions sent and not yet answered, per channel. */
-const MAX_IN_FLIGHT = 256;
+/** Actions sent and not yet answered, per channel (below the server's exactly-once result window). */
+const MAX_IN_FLIGHT = 64;
 
 /** Why local data was thrown away: a rejected edit (and all after it), or a read-only replica. */
 export interface DiscardedEdits {

@@ -23,7 +23,7 @@ export const PREFIX_END = "\uffff";
 export class StorageFault extends Error {
   constructor(
     readonly operation: string,
-    readonly cause: unknown,
+    override readonly cause: unknown,
   ) {
     super(`Local storage failed during ${operation}: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
     this.name = "StorageFault";

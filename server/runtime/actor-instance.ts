@@ -202,8 +202,10 @@ export class ActorInstance implements ContextHost {
   private async execute(conn: ConnImpl, fn: (c: Task["context"]) => unknown, seq?: ActionSeq): Promise<TaskOutcome> {
     if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
     if (seq !== undefined) {
-      const recorded = this.seqs.get(seq.clientId);
-      if (recorded !== undefined && seq.seq <= recorded.seq) return { value: replayResult(recorded, seq), update: null };
+      const last = this.seqs.get(seq.clientId);
+      if (last !== undefined && seq.seq <= last.seq) {
+        return { value: replayResult(this.seqs.get(slotKey(seq.clientId, seq.seq)), seq), update: null };
+      }
     }
     this.clearIdle();
     const task = new Task(new Draft(this.root), conn, this);
@@ -225,7 +227,7 @@ export class ActorInstance implements ContextHost {
       const outcome: RecordedResult = { ok: true, value: result };
       const commit = this.buildCommit(task, update, seq === undefined ? null : { ...seq, result: outcome }, false);
       if (commit !== null) await this.persist(commit);
-      if (seq !== undefined) this.seqs.set(seq.clientId, { ...seq, result: outcome });
+      if (seq !== undefined) this.remember({ ...seq, result: outcome });
       this.afterCommit(task, update);
       return { value: result, update };
     } finally {
@@ -300,11 +302,15 @@ export class ActorInstance implements ContextHost {
     for (const listener of this.updateListeners) listener(applied, conn);
   }
 
+  private remember(record: SeqRecord): void {
+    for (const entry of seqRecords(record)) this.seqs.set(entry.clientId, entry);
+  }
+
   /** A failed action of an outbox still uses up its seq: a resend gets the same error. */
   private async recordFailure(seq: ActionSeq, error: unknown): Promise<void> {
     const record: SeqRecord = { ...seq, result: { ok: false, error: toWireError(error) } };
-    await this.persist({ seqs: [record] });
-    this.seqs.set(seq.clientId, record);
+    await this.persist({ seqs: seqRecords(record) });
+    this.remember(record);
   }
 
   private withTimeout<T>(promise: Promise<T>): Promise<T> {
@@ -329,7 +335,7 @@ export class ActorInstance implements ContextHost {
     const commit: { -readonly [K in keyof Commit]: Commit[K] } = {};
     if (update !== null) commit.update = update;
     if (privateStateChanged || always) commit.privateState = this.privateState === undefined ? undefined : JSON.parse(privateStateJson);
-    if (seqRecord !== null) commit.seqs = [seqRecord];
+    if (seqRecord !== null) commit.seqs = seqRecords(seqRecord);
     if (task.scheduleChanged) {
       commit.schedules = { put: task.schedulesPut, remove: task.schedulesRemoved };
       commit.alarm = earliest([...this.schedulesAfter(task)]);
@@ -566,9 +572,25 @@ function jsonOf(value: unknown): string {
   return value === undefined ? "undefined" : JSON.stringify(value);
 }
 
-function replayResult(recorded: SeqRecord, seq: ActionSeq): unknown {
-  if (seq.seq < recorded.seq) {
-    throw new InvalidArguments(`Action seq ${seq.seq} of client ${seq.clientId} is older than the last applied (${recorded.seq})`);
+/**
+ * Exactly-once bookkeeping keeps, per client, the last seq applied (record key: the client
+ * id) and the results of its last RESULT_WINDOW seqs (keys `clientId␀slot`), so that every
+ * action a client may still have in flight when its link drops (its window is smaller) can
+ * be answered again with its own result. Drivers store these records as they are.
+ */
+export const RESULT_WINDOW = 128;
+
+function slotKey(clientId: string, seq: number): string {
+  return `${clientId}\u0000${seq % RESULT_WINDOW}`;
+}
+
+function seqRecords(record: SeqRecord): SeqRecord[] {
+  return [record, { ...record, clientId: slotKey(record.clientId, record.seq) }];
+}
+
+function replayResult(recorded: SeqRecord | undefined, seq: ActionSeq): unknown {
+  if (recorded === undefined || recorded.seq !== seq.seq) {
+    throw new InvalidArguments(`Action seq ${seq.seq} of client ${seq.clientId} was applied too long ago to answer again`);
   }
   if (recorded.result.ok) return recorded.result.value;
   throw errorFromWire(recorded.result.error);
