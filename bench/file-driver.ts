@@ -6,6 +6,9 @@
  *   - cold-load: an actor with 100,000 small updates (one character typed each), loaded by a
  *     fresh driver, applied to a Y.Doc, and loaded through a server — before and after
  *     compaction — with the bytes on disk per update;
+ *   - driver-appends: appends per second straight to the driver, 1 and 50 concurrent writers
+ *     of one actor — group commit at work. Through the server an actor's next task waits
+ *     for the previous commit's fsync, so there only different actors overlap;
  *   - throughput: acknowledged actions per second through the inline client of createServer,
  *     with fsync, for 1 client, 50 clients of one actor, and 50 clients of 50 actors (and the
  *     memory driver as the no-storage reference).
@@ -213,11 +216,41 @@ async function throughput(kind: "file" | "memory", makeDriver: () => Driver, cli
   });
 }
 
+/** Appends straight to the driver: what group commit gives when writers do not wait on each other. */
+async function driverAppends(root: string, writers: number): Promise<void> {
+  const driver = fileDriver({ dir: join(root, `appends-${writers}`), log: quiet });
+  const lease = await driver.acquire("a");
+  await driver.create({ id: "a", name: "bench", key: ["a"], createdAt: Date.now() }, { update: new Uint8Array([0, 0]) }, lease);
+  const update = new Uint8Array(24).fill(7);
+  const run = async (seconds: number) => {
+    const deadline = performance.now() + seconds * 1000;
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        while (performance.now() < deadline) {
+          await driver.append("a", { update }, lease);
+          done++;
+        }
+      }),
+    );
+    return done;
+  };
+  await run(SECONDS / 3);
+  const before = driver.stats.fsyncs;
+  const start = performance.now();
+  const done = await run(SECONDS);
+  const elapsed = (performance.now() - start) / 1000;
+  print({ bench: "driver-appends", writers, actors: 1, appendsPerSec: round(done / elapsed, 0), fsyncsPerAppend: round((driver.stats.fsyncs - before) / done, 3) });
+  await driver.close();
+}
+
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), "tandem-bench-file-"));
   try {
     await rawFsync(root);
     await coldLoad(root);
+    await driverAppends(root, 1);
+    await driverAppends(root, 50);
     let run = 0;
     const file = () => fileDriver({ dir: join(root, `throughput-${run++}`), log: quiet });
     for (const [clients, actors] of [

@@ -1,0 +1,373 @@
+/**
+ * One actor's files and the operations on them, all run through the actor's queue
+ * (op-queue.ts):
+ *
+ *   actors/<hex id>/meta      header + frame(meta)              written once, by create
+ *                   lease     the fencing token                 lease-file.ts
+ *                   log.<g>   header + frames of commit batches  the commits since snapshot g
+ *                   snap.<g>  header + frame(snapshot)          g ≥ 1; generation 0 has none
+ *
+ * - create: every file is written and fsync'ed in a temp directory that is then renamed to
+ *   `actors/<hex id>` — atomic, and the rename fails if the actor exists (in this process or
+ *   any earlier one).
+ * - append: appends queue while the previous write+fsync runs; the next write carries all of
+ *   them as one frame and one fsync covers them (group commit). Each resolves after that fsync.
+ * - compact g → g+1: write `snap.<g+1>.tmp` and fsync; create `log.<g+1>` (header only) and
+ *   fsync; rename the snapshot into place (the commit point); fsync the directory; delete the
+ *   old generation. A crash before the rename leaves generation g whole, after it g+1 whole
+ *   (open-actor.ts picks the generation and removes the other one's files).
+ * - fencing: each operation checks its lease against the newest token when it runs, and
+ *   operations run one at a time, so a write that passed the check is on disk before a new
+ *   owner's load starts, and every later write of the old owner is refused.
+ */
+import { randomBytes } from "node:crypto";
+import { type FileHandle, mkdir, open, rename, rm, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { ActorAlreadyExists, StorageCorrupt } from "../../../shared/errors.ts";
+import type { ActorMeta, Commit, Lease, ScheduleEntry, Snapshot, StoredActor } from "../driver.ts";
+import { StaleLease } from "../driver.ts";
+import { foldCommits } from "../fold.ts";
+import { type AlarmIndex, type IndexedAlarm, movesEarlier } from "./alarm-index.ts";
+import { encodeBatch, encodeCommit, encodeMeta, encodeSnapshot } from "./codec.ts";
+import { FILE_HEADER_SIZE, encodeFrame, fileHeader } from "./format.ts";
+import { datasync, isErrno, syncDir, writeAll, writeFileDurable } from "./fs-util.ts";
+import { encodeLeaseFile, readLeaseToken, writeLeaseToken } from "./lease-file.ts";
+import { OpQueue } from "./op-queue.ts";
+import { type ActorPlace, type OpenedActor, actorExists, openActor, readMetaFile } from "./open-actor.ts";
+import type { CompactionStep, FileDriverLogger, FileDriverStats, FileDriverTestHooks } from "./types.ts";
+
+/** What the actor's files need from the directory they live in (store.ts). */
+export interface StoreHost {
+  readonly actorsDir: string;
+  readonly tmpDir: string;
+  readonly alarms: AlarmIndex;
+  readonly stats: FileDriverStats;
+  /** Newest fencing token per actor id, shared by every driver object open on the directory. */
+  readonly tokens: Map<string, number>;
+  readonly log: FileDriverLogger;
+  readonly hooks: FileDriverTestHooks | undefined;
+  /** The files went idle with nothing open: drop them from the directory's table. */
+  forget(files: ActorFiles): void;
+}
+
+interface PendingAppend {
+  readonly bytes: Uint8Array;
+  readonly alarm: number | null | undefined;
+  readonly token: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+export class ActorFiles implements ActorPlace {
+  readonly dir: string;
+  private readonly queue: OpQueue<PendingAppend>;
+  /** The open log (null: not opened, or the actor does not exist). */
+  private handle: FileHandle | null = null;
+  private gen = 0;
+  private size = 0;
+  private meta: ActorMeta | null = null;
+  /** Set when a write or fsync failed: nothing more is written until the actor is loaded again. */
+  private failure: unknown = null;
+  /** What the alarm index holds for this actor (undefined: not read yet). */
+  private indexed: IndexedAlarm | undefined = undefined;
+
+  constructor(
+    private readonly host: StoreHost,
+    readonly id: string,
+    readonly hex: string,
+  ) {
+    this.dir = join(host.actorsDir, hex);
+    this.queue = new OpQueue(
+      (batch) => this.flush(batch),
+      () => {
+        if (this.handle === null) host.forget(this);
+      },
+    );
+  }
+
+  get stats(): FileDriverStats {
+    return this.host.stats;
+  }
+  get log(): FileDriverLogger {
+    return this.host.log;
+  }
+
+  barrier(): Promise<void> {
+    return this.queue.barrier();
+  }
+
+  /** Closes the log once queued work is done (the directory is being closed). */
+  async close(): Promise<void> {
+    await this.queue.idle();
+    await this.closeHandle();
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Leases
+
+  private async currentToken(): Promise<number> {
+    const known = this.host.tokens.get(this.id);
+    if (known !== undefined) return known;
+    const token = await readLeaseToken(this.dir, this.id);
+    this.host.tokens.set(this.id, token);
+    return token;
+  }
+
+  private async checkLease(lease: Lease): Promise<void> {
+    const current = await this.currentToken();
+    if (lease.token !== current) throw new StaleLease(this.id, lease.token, current);
+  }
+
+  acquire(): Promise<Lease> {
+    return this.queue.run(async () => {
+      const token = (await this.currentToken()) + 1;
+      // From here on every queued write of an earlier owner is refused.
+      this.host.tokens.set(this.id, token);
+      if (await this.exists()) await writeLeaseToken(this.dir, token, this.stats);
+      return { id: this.id, token };
+    });
+  }
+
+  release(lease: Lease): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.host.tokens.get(this.id) !== lease.token) return; // someone newer owns it
+      await this.closeHandle();
+      // The token is on disk when the actor exists; keep in memory only those of actors that do not.
+      if (await this.exists()) this.host.tokens.delete(this.id);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Opening
+
+  private exists(): Promise<boolean> {
+    return this.handle !== null ? Promise.resolve(true) : actorExists(this.dir);
+  }
+
+  /** The actor's meta (read without queueing: it never changes once the actor exists). */
+  readMeta(): Promise<ActorMeta | null> {
+    return this.meta !== null ? Promise.resolve(this.meta) : readMetaFile(this.dir, this.id);
+  }
+
+  private async closeHandle(): Promise<void> {
+    const handle = this.handle;
+    this.handle = null;
+    this.meta = null;
+    this.indexed = undefined;
+    await handle?.close().catch(() => undefined);
+  }
+
+  /** (Re)reads the actor from disk and keeps its log open; null when it does not exist. */
+  private async reopen(decode: boolean): Promise<OpenedActor | null> {
+    await this.closeHandle();
+    this.failure = null;
+    const opened = await openActor(this, decode);
+    if (opened === null) return null;
+    this.handle = opened.handle;
+    this.gen = opened.gen;
+    this.size = opened.size;
+    this.meta = opened.meta;
+    return opened;
+  }
+
+  /** Opens the log for writing when it is not open; false when the actor does not exist. */
+  private async ensureOpen(): Promise<boolean> {
+    if (this.failure !== null) {
+      throw new Error(`Actor ${this.id}: an earlier write failed; nothing more is written until the actor is loaded again`, { cause: this.failure });
+    }
+    return this.handle !== null || (await this.reopen(false)) !== null;
+  }
+
+  load(lease: Lease): Promise<StoredActor | null> {
+    return this.queue.run(async () => {
+      await this.checkLease(lease);
+      const opened = await this.reopen(true);
+      if (opened === null) return null;
+      const stored = foldCommits(opened.meta, opened.snapshot, opened.commits);
+      try {
+        await this.syncAlarm(earliest(stored.schedules)); // the fallback that repairs the index
+      } catch (error) {
+        this.log.warn({ actorId: this.id, err: error }, "file driver: could not repair the alarm index");
+      }
+      return stored;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------
+  // This actor's alarm index entry (alarm-index.ts: early is harmless, late loses a wake-up)
+
+  private async indexedAlarm(): Promise<IndexedAlarm> {
+    this.indexed ??= await this.host.alarms.read(this.hex);
+    return this.indexed;
+  }
+
+  private async setAlarm(next: number | null, durable: boolean, meta: ActorMeta): Promise<void> {
+    this.indexed = undefined;
+    if (next === null) await this.host.alarms.remove(this.hex);
+    else await this.host.alarms.put(this.hex, { id: this.id, name: meta.name, key: [...meta.key], at: next }, durable);
+    this.indexed = next;
+  }
+
+  /** Brings the index to `next`, durably when it moves earlier. */
+  private async syncAlarm(next: number | null): Promise<void> {
+    const indexed = await this.indexedAlarm();
+    if (next !== indexed) await this.setAlarm(next, movesEarlier(next, indexed), this.meta!);
+  }
+
+  /** The same after acknowledging, when a failure can only leave the entry early: logged. */
+  private async syncAlarmLazily(next: number | null): Promise<void> {
+    try {
+      await this.syncAlarm(next);
+    } catch (error) {
+      this.log.warn({ actorId: this.id, err: error }, "file driver: could not update the alarm index");
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Writes
+
+  create(meta: ActorMeta, first: Commit, lease: Lease): Promise<void> {
+    const logBytes = encodeFrame(encodeBatch([encodeCommit(first)]), "log");
+    const alarm = first.alarm ?? null;
+    const exists = () => new ActorAlreadyExists(`Actor "${meta.name}" ${JSON.stringify(meta.key)} already exists`);
+    return this.queue.run(async () => {
+      await this.checkLease(lease);
+      if (await this.exists()) throw exists();
+      const temp = join(this.host.tmpDir, `${this.hex}.${randomBytes(6).toString("hex")}`);
+      await mkdir(temp);
+      try {
+        await Promise.all([
+          writeFileDurable(join(temp, "meta"), encodeFrame(encodeMeta(meta), "meta"), this.stats),
+          writeFileDurable(join(temp, "lease"), encodeLeaseFile(lease.token), this.stats),
+          writeFileDurable(join(temp, "log.0"), logBytes, this.stats),
+        ]);
+        await syncDir(temp, this.stats);
+        // The index entry goes first: an early or orphan entry is harmless, a missing one is not.
+        if (alarm !== null) await this.setAlarm(alarm, true, meta);
+        try {
+          await rename(temp, this.dir);
+        } catch (error) {
+          throw isErrno(error, "EEXIST", "ENOTEMPTY") ? exists() : error;
+        }
+      } catch (error) {
+        await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+        throw error;
+      }
+      await syncDir(this.host.actorsDir, this.stats);
+      this.handle = await open(join(this.dir, "log.0"), "r+");
+      this.gen = 0;
+      this.size = logBytes.length;
+      this.meta = meta;
+      this.failure = null;
+      this.stats.frames++;
+      this.stats.commits++;
+      if (alarm === null) await this.syncAlarmLazily(null); // an entry left by an earlier failed create
+    });
+  }
+
+  /** Queues one commit; it joins the batch that the next write+fsync of this actor covers. */
+  append(commit: Commit, lease: Lease): Promise<void> {
+    const bytes = encodeCommit(commit); // copied now: the caller may reuse its objects
+    return new Promise<void>((resolve, reject) => this.queue.add({ bytes, alarm: commit.alarm, token: lease.token, resolve, reject }));
+  }
+
+  private async flush(batch: PendingAppend[]): Promise<void> {
+    const live: PendingAppend[] = [];
+    try {
+      const current = await this.currentToken();
+      for (const pending of batch) {
+        if (pending.token === current) live.push(pending);
+        else pending.reject(new StaleLease(this.id, pending.token, current));
+      }
+      if (live.length === 0) return;
+      if (!(await this.ensureOpen())) throw new StorageCorrupt(`Actor ${this.id}: append to an actor that does not exist`);
+    } catch (error) {
+      for (const pending of live) pending.reject(error);
+      return;
+    }
+
+    let alarm: number | null | undefined;
+    for (const pending of live) if (pending.alarm !== undefined) alarm = pending.alarm;
+    const frame = encodeFrame(encodeBatch(live.map((pending) => pending.bytes)));
+    try {
+      const early = alarm !== undefined && movesEarlier(alarm, await this.indexedAlarm());
+      // An alarm that moves earlier must be indexed before the commit is acknowledged.
+      await Promise.all([this.writeFrame(frame), early ? this.setAlarm(alarm!, true, this.meta!) : undefined]);
+    } catch (error) {
+      for (const pending of live) pending.reject(error);
+      return;
+    }
+    this.stats.commits += live.length;
+    for (const pending of live) pending.resolve();
+    if (alarm !== undefined) await this.syncAlarmLazily(alarm);
+  }
+
+  /** One write and one fsync; on failure the file is cut back and the actor stops writing. */
+  private async writeFrame(frame: Uint8Array): Promise<void> {
+    const handle = this.handle!;
+    const at = this.size;
+    try {
+      await writeAll(handle, frame, at);
+      await datasync(handle, this.stats);
+    } catch (error) {
+      // After a failed fsync the kernel may have dropped the dirty pages: what the file holds
+      // is unknown, so stop writing until a reload reads back what is really there.
+      this.failure = error;
+      await handle.truncate(at).catch(() => undefined);
+      throw error;
+    }
+    this.size = at + frame.length;
+    this.stats.frames++;
+  }
+
+  compact(snapshot: Snapshot, lease: Lease): Promise<void> {
+    const snapshotBytes = encodeFrame(encodeSnapshot(snapshot), "snapshot");
+    return this.queue.run(async () => {
+      await this.checkLease(lease);
+      if (!(await this.ensureOpen())) throw new StorageCorrupt(`Actor ${this.id}: compact of an actor that does not exist`);
+      const next = this.gen + 1;
+      const snapTemp = join(this.dir, `snap.${next}.tmp`);
+      let newLog: FileHandle | null = null;
+      try {
+        await writeFileDurable(snapTemp, snapshotBytes, this.stats);
+        await this.step("snapshot-written");
+        newLog = await open(join(this.dir, `log.${next}`), "w+");
+        await writeAll(newLog, fileHeader("log"), 0);
+        await datasync(newLog, this.stats);
+        await this.step("log-created");
+        await rename(snapTemp, join(this.dir, `snap.${next}`));
+      } catch (error) {
+        await newLog?.close().catch(() => undefined);
+        throw error;
+      }
+      // The commit point is behind us: generation `next` is what any reader now sees.
+      const old = { handle: this.handle!, gen: this.gen };
+      this.handle = newLog;
+      this.gen = next;
+      this.size = FILE_HEADER_SIZE;
+      await old.handle.close().catch(() => undefined);
+      try {
+        await this.step("renamed");
+        await syncDir(this.dir, this.stats);
+      } catch (error) {
+        this.failure = error; // the rename may not be durable: appends to the new log could vanish with it
+        throw error;
+      }
+      await this.step("dir-synced");
+      await unlink(join(this.dir, `log.${old.gen}`)).catch(() => undefined);
+      if (old.gen > 0) await unlink(join(this.dir, `snap.${old.gen}`)).catch(() => undefined);
+      this.stats.compactions++;
+      await this.syncAlarmLazily(snapshot.alarm);
+    });
+  }
+
+  private async step(step: CompactionStep): Promise<void> {
+    await this.host.hooks?.compactionStep?.(step, this.id);
+  }
+}
+
+function earliest(entries: readonly ScheduleEntry[]): number | null {
+  let min: number | null = null;
+  for (const entry of entries) if (min === null || entry.at < min) min = entry.at;
+  return min;
+}
