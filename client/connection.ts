@@ -3,7 +3,7 @@
  * own listeners (removed on dispose) and the actor's actions as methods.
  */
 import { ActorStopped, type TandemError } from "../shared/errors.ts";
-import type { ActorSubscription, ConnectionStatus, DiscardedEdits } from "./actor-subscription.ts";
+import type { ActorSubscription, ConnectionStatus, DiscardedEdits, OutboxEntry } from "./actor-subscription.ts";
 import type * as Y from "yjs";
 
 type Listener = (value: never) => void;
@@ -40,6 +40,10 @@ export function makeConnection(subscription: ActorSubscription, release: () => v
     onError: (listener: (error: TandemError) => void) => track(subscription.errorListeners, listener),
     onChange: (listener: () => void) => track(subscription.changeListeners, listener as (value: void) => void),
     onDoc: (listener: (event: { doc: Y.Doc; discarded: DiscardedEdits }) => void) => track(subscription.docListeners, listener),
+    onOutbox: (listener: (entries: readonly OutboxEntry[]) => void) => track(subscription.outboxListeners, listener),
+    onSettled: (listener: (entry: OutboxEntry) => void) => track(subscription.settledListeners, listener),
+    whenLoaded: () => subscription.loaded,
+    resetLocalData: () => subscription.resetLocalData(),
     dispose: () => {
       if (disposed) return;
       disposed = true;
@@ -49,7 +53,8 @@ export function makeConnection(subscription: ActorSubscription, release: () => v
   };
   const getters: Record<string, () => unknown> = {
     doc: () => subscription.replica.doc,
-    state: () => (subscription.replica.hasState ? subscription.replica.state : undefined),
+    state: () => subscription.state,
+    outbox: () => subscription.outbox,
     status: () => subscription.status,
     pending: () => subscription.pending,
     awareness: () => subscription.awareness,

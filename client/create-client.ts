@@ -8,19 +8,31 @@ import { InvalidArguments } from "../shared/errors.ts";
 import { normalizeKey } from "../shared/key.ts";
 import type { SubscribeTarget } from "../shared/protocol/index.ts";
 import { ActorSubscription } from "./actor-subscription.ts";
+import type { Predictor } from "./optimistic.ts";
+import { ReplicaStore } from "./replica-store.ts";
+import { hasIndexedDb, indexedDbStorage } from "./storage/indexeddb.ts";
+import { memoryStorage } from "./storage/memory.ts";
+import type { ClientStorage } from "./storage/storage.ts";
 import { makeConnection } from "./connection.ts";
 import { type FetchLike, HttpCaller, type HttpTarget } from "./http.ts";
 import { ClientSession } from "./session.ts";
 import type { BackoffOptions } from "./transport/backoff.ts";
 import type { SocketFactory } from "./transport/websocket.ts";
-import type { Client } from "./types.ts";
+import type { Client, OptimisticHandlers } from "./types.ts";
 
-export interface ClientOptions {
+export interface ClientOptions<R = unknown> {
+  /**
+   * Where replicas and the outbox live. Default: IndexedDB ("tandem") in browsers, memory
+   * elsewhere. Two clients over the same storage are the same client (one id, one outbox).
+   */
+  storage?: ClientStorage;
+  /** Predictions of actions, applied at once to what `conn.state` shows until the server answers. */
+  optimistic?: OptimisticHandlers<R>;
   /** How to open a WebSocket (tests, proxies). Default: the platform's, or `ws` in Node. */
   socketFactory?: SocketFactory;
   /** How to make HTTP requests. Default: the global fetch. */
   fetch?: FetchLike;
-  /** This client's id (exactly-once identity). Default: a random UUID. */
+  /** This client's id (exactly-once identity). Default: the one in storage, or a new random UUID. */
   clientId?: string;
   /** Reconnect backoff (full jitter). */
   backoff?: BackoffOptions;
@@ -47,24 +59,63 @@ function raw(options: unknown): RawOptions {
   return options as RawOptions;
 }
 
+/** Seqs are reserved in storage a block at a time, so a reload never reuses one. */
+const SEQ_BLOCK = 1000;
+
 class ClientCore {
-  readonly clientId: string;
+  clientId = "";
+  readonly storage: ClientStorage;
+  /** The client's id and seq counter, from storage. */
+  readonly ready: Promise<void>;
   private session: ClientSession | null = null;
   private readonly http: HttpCaller;
   private readonly subscriptions = new Map<string, ActorSubscription>();
+  private readonly stores = new Map<string, ReplicaStore>();
   private seq = 0;
+  private reserved = 0;
+  private reserving: Promise<void> | null = null;
 
   constructor(
     private readonly url: string,
-    private readonly options: ClientOptions,
+    private readonly options: ClientOptions<unknown>,
   ) {
-    this.clientId = options.clientId ?? crypto.randomUUID();
+    this.storage = options.storage ?? (hasIndexedDb() ? indexedDbStorage("tandem") : memoryStorage());
     const fetcher = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
     this.http = new HttpCaller(url, fetcher);
+    this.ready = this.init();
+  }
+
+  private async init(): Promise<void> {
+    let id: unknown;
+    let seq: unknown;
+    try {
+      [id, seq] = await Promise.all([this.storage.get("c:id"), this.storage.get("c:seq")]);
+    } catch {
+      // storage is unusable: this session runs in memory (subscriptions report the fault)
+    }
+    this.clientId = this.options.clientId ?? (typeof id === "string" && id.length > 0 ? id : crypto.randomUUID());
+    this.seq = this.reserved = typeof seq === "number" && Number.isSafeInteger(seq) ? seq : 0;
+    if (id !== this.clientId) await this.storage.batch([["c:id", this.clientId]]).catch(() => undefined);
+  }
+
+  /** The next seq; reserves a new block in storage first when the current one is used up. */
+  async takeSeq(): Promise<number> {
+    await this.ready;
+    while (this.seq >= this.reserved) {
+      this.reserving ??= (async () => {
+        const next = this.reserved + SEQ_BLOCK;
+        await this.storage.batch([["c:seq", next]]).catch(() => undefined);
+        this.reserved = next;
+      })().finally(() => {
+        this.reserving = null;
+      });
+      await this.reserving;
+    }
+    return ++this.seq;
   }
 
   private sessionOf(): ClientSession {
-    this.session ??= new ClientSession(this.url, { clientId: this.clientId, socketFactory: this.options.socketFactory, backoff: this.options.backoff });
+    this.session ??= new ClientSession(this.url, { clientId: () => this.clientId, socketFactory: this.options.socketFactory, backoff: this.options.backoff });
     return this.session;
   }
 
@@ -87,10 +138,20 @@ class ClientCore {
   connect(spec: HandleSpec): object {
     const target: SubscribeTarget =
       spec.id !== undefined ? { by: "id", id: spec.id } : { by: "key", mode: spec.mode, key: spec.key ?? [], input: spec.input };
-    const identity = JSON.stringify([spec.name, spec.id ?? spec.key, spec.params ?? null]);
+    // One replica per actor (whatever the params); one subscription per actor and params.
+    const rid = JSON.stringify([spec.name, spec.id !== undefined ? `#${spec.id}` : (spec.key ?? [])]);
+    const identity = JSON.stringify([rid, spec.params ?? null]);
     let subscription = this.subscriptions.get(identity);
     if (subscription === undefined) {
-      subscription = new ActorSubscription(this.sessionOf(), { name: spec.name, target, params: spec.params }, () => ++this.seq);
+      const store = new ReplicaStore(this.storage, rid, (fault) => {
+        for (const [key, each] of this.subscriptions) if (JSON.parse(key)[0] === rid) each.storageFault(fault);
+      });
+      const predictors = ((this.options.optimistic as Record<string, Record<string, Predictor>> | undefined) ?? {})[spec.name] ?? {};
+      subscription = new ActorSubscription(
+        { session: this.sessionOf(), store, ready: this.ready, takeSeq: () => this.takeSeq(), predictors },
+        { name: spec.name, target, params: spec.params },
+      );
+      this.stores.set(rid, store);
       this.subscriptions.set(identity, subscription);
     }
     subscription.refs++;
@@ -100,6 +161,12 @@ class ClientCore {
       shared.dispose();
       if (this.subscriptions.get(identity) === shared) this.subscriptions.delete(identity);
     });
+  }
+
+  /** Forgets every local replica and outbox of this storage, and the client id. */
+  async resetLocalData(): Promise<void> {
+    for (const subscription of this.subscriptions.values()) await subscription.resetLocalData();
+    await this.storage.clear("r:");
   }
 
   dispose(): void {
@@ -144,14 +211,16 @@ function makeAccessor(core: ClientCore, name: string): object {
   };
 }
 
-export function createClient<R>(url: string, options: ClientOptions = {}): Client<R> {
-  const core = new ClientCore(url, options);
+export function createClient<R>(url: string, options: ClientOptions<R> = {}): Client<R> {
+  const core = new ClientCore(url, options as ClientOptions<unknown>);
   const accessors = new Map<string, object>();
   return new Proxy({} as Client<R>, {
     get(_target, prop) {
       if (typeof prop !== "string" || prop === "then") return undefined;
       if (prop === "dispose") return () => core.dispose();
       if (prop === "clientId") return core.clientId;
+      if (prop === "ready") return core.ready;
+      if (prop === "resetLocalData") return () => core.resetLocalData();
       let accessor = accessors.get(prop);
       if (accessor === undefined) accessors.set(prop, (accessor = makeAccessor(core, prop)));
       return accessor;

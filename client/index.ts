@@ -5,7 +5,11 @@
  */
 export { createClient } from "./create-client.ts";
 export type { ClientOptions } from "./create-client.ts";
-export type { ActorAccessor, ActorConnection, ActorHandle, Client, ConnectionStatus, DiscardedEdits } from "./types.ts";
+export type { ActorAccessor, ActorConnection, ActorHandle, Client, ConnectionStatus, DiscardedEdits, OptimisticHandlers, OutboxEntry, Prediction } from "./types.ts";
+export { memoryStorage } from "./storage/memory.ts";
+export { indexedDbStorage, hasIndexedDb } from "./storage/indexeddb.ts";
+export { StorageFault } from "./storage/storage.ts";
+export type { ClientStorage } from "./storage/storage.ts";
 export type { BackoffOptions } from "./transport/backoff.ts";
 export type { SocketFactory, SocketLike } from "./transport/websocket.ts";
 export type {

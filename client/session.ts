@@ -20,7 +20,8 @@ export interface SessionChannel {
 }
 
 export interface SessionOptions {
-  clientId: string;
+  /** Read when the socket greets the server (the id comes from storage). */
+  clientId: () => string;
   socketFactory?: SocketFactory;
   backoff?: BackoffOptions;
   onError?: (error: TandemError) => void;
@@ -103,7 +104,7 @@ export class ClientSession {
       socket.binaryType = "arraybuffer";
       socket.onopen = () => {
         this.state = "open";
-        this.send0({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: this.options.clientId });
+        this.send0({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: this.options.clientId() });
       };
       socket.onmessage = (event) => this.receive(event.data);
       socket.onerror = () => {};

@@ -7,6 +7,7 @@ import type { Awareness } from "y-protocols/awareness";
 import type * as Y from "yjs";
 import type {
   ActionMethods,
+  ActionsOf,
   ActorsOf,
   CreateOptions,
   EventMethods,
@@ -19,20 +20,33 @@ import type {
 } from "../shared/client-types.ts";
 import type { ActorKey } from "../shared/key.ts";
 import type { TandemError } from "../shared/errors.ts";
-import type { ConnectionStatus, DiscardedEdits } from "./actor-subscription.ts";
+import type { ConnectionStatus, DiscardedEdits, OutboxEntry } from "./actor-subscription.ts";
 
-export type { ConnectionStatus, DiscardedEdits };
+export type { ConnectionStatus, DiscardedEdits, OutboxEntry };
+
+/** An optimistic handler: the action's effect predicted on a draft of the state. */
+export type Prediction<D, F> = F extends (c: never, ...args: infer Args) => unknown ? (state: StateOf<D>, ...args: Args) => void : never;
+
+/** `createClient(url, { optimistic: { actorName: { action: (state, ...args) => {...} } } })`, typed by the registry. */
+export type OptimisticHandlers<R> = {
+  readonly [K in keyof ActorsOf<R>]?: { readonly [A in keyof ActionsOf<ActorsOf<R>[K]>]?: Prediction<ActorsOf<R>[K], ActionsOf<ActorsOf<R>[K]>[A]> };
+};
 
 /** A live connection: the replica (`doc`, `state`), events, actions over the socket. */
 export type ActorConnection<D> = ActionMethods<D> &
   EventMethods<EventsOf<D>> & {
     /** The replica's Y.Doc: bind editors to it. Replaced after a rejected direct edit (see onDoc). */
     readonly doc: Y.Doc;
-    /** A typed read view of the replica; undefined until the first sync. */
+    /**
+     * A typed read view: confirmed state plus the predictions of pending actions, in order.
+     * Undefined until the replica has any state (loaded from storage or synced).
+     */
     readonly state: StateOf<D> | undefined;
     readonly status: ConnectionStatus;
     /** Actions and direct edits sent or queued and not yet confirmed. */
     readonly pending: number;
+    /** The actions not yet confirmed, oldest first, with their status. */
+    readonly outbox: readonly OutboxEntry[];
     /** Presence (y-protocols awareness); the server stamps `user` from auth. */
     readonly awareness: Awareness;
     /** The actor's id once subscribed (null before). */
@@ -47,6 +61,15 @@ export type ActorConnection<D> = ActionMethods<D> &
     onChange(listener: () => void): () => void;
     /** `doc` was replaced because local edits were discarded (rejected or read-only). */
     onDoc(listener: (event: { doc: Y.Doc; discarded: DiscardedEdits }) => void): () => void;
+    /** The outbox changed (an action queued, sent, confirmed or rejected). */
+    onOutbox(listener: (entries: readonly OutboxEntry[]) => void): () => void;
+    /** An action was confirmed or rejected — also those restored after a reload, whose promises are gone. */
+    onSettled(listener: (entry: OutboxEntry) => void): () => void;
+    /** Resolves once what storage holds is loaded (state readable offline from then on). */
+    whenLoaded(): Promise<void>;
+    /** Forgets this replica's local data (document, edits, outbox) and syncs it again. */
+    resetLocalData(): Promise<void>;
+    /** Pending actions are kept in the outbox and sent by the next connection or reload. */
     dispose(): void;
   };
 

@@ -133,6 +133,11 @@ export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
   "onError",
   "onChange",
   "onDoc",
+  "onOutbox",
+  "onSettled",
+  "outbox",
+  "whenLoaded",
+  "resetLocalData",
   "id",
 ]);
 

@@ -22,6 +22,7 @@ import { type ConnImpl, systemConn } from "./connection.ts";
 import { Mailbox } from "./mailbox.ts";
 import { type ContextHost, Task } from "./task.ts";
 import { checkEditUpdate, hasPending } from "./edit-check.ts";
+import { checkPlainData } from "./plain-data.ts";
 import { validateArgs } from "./validate.ts";
 
 /** What an instance needs from the runtime that owns it. */
@@ -559,14 +560,15 @@ function earliest(entries: readonly ScheduleEntry[]): number | null {
   return min;
 }
 
-/** A result must be data a caller can receive; otherwise the action fails (and commits nothing). */
+/**
+ * A result must be data every caller and every driver keeps the same: JSON-like values and
+ * Uint8Array. Anything else fails the action (and it commits nothing).
+ */
 function plainResult(value: unknown): unknown {
-  try {
-    return structuredClone(value);
-  } catch {
-    throw new Error(`An action returned something that is not plain data (${typeof value}); return JSON-like values`);
-  }
+  checkPlainData(value, "result", 0);
+  return structuredClone(value);
 }
+
 
 function jsonOf(value: unknown): string {
   return value === undefined ? "undefined" : JSON.stringify(value);
@@ -584,8 +586,9 @@ function slotKey(clientId: string, seq: number): string {
   return `${clientId}\u0000${seq % RESULT_WINDOW}`;
 }
 
+/** The last-seq record (its result lives only in the slot record) and the slot record. */
 function seqRecords(record: SeqRecord): SeqRecord[] {
-  return [record, { ...record, clientId: slotKey(record.clientId, record.seq) }];
+  return [{ clientId: record.clientId, seq: record.seq, result: { ok: true, value: null } }, { ...record, clientId: slotKey(record.clientId, record.seq) }];
 }
 
 function replayResult(recorded: SeqRecord | undefined, seq: ActionSeq): unknown {

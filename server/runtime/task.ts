@@ -9,6 +9,7 @@ import { InvalidArguments } from "../../shared/errors.ts";
 import { Draft } from "../../shared/state/index.ts";
 import type { ScheduleEntry } from "../drivers/driver.ts";
 import type { ConnImpl } from "./connection.ts";
+import { checkPlainData } from "./plain-data.ts";
 
 export interface PendingEvent {
   readonly targets: readonly ConnImpl[] | "all";
@@ -57,6 +58,7 @@ function makeSchedule(task: Task, host: ContextHost): Schedule {
     if (typeof at !== "number" || !Number.isFinite(at)) throw new InvalidArguments("A schedule needs a finite time");
     if (typeof action !== "string") throw new InvalidArguments("A schedule names an action");
     const id = `s${Date.now().toString(36)}${(nextScheduleId++).toString(36)}`;
+    checkPlainData(args, "schedule arguments", 0);
     task.schedulesPut.push({ id, at, action, args: structuredClone(args) });
     return id;
   };

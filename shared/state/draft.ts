@@ -27,7 +27,8 @@ export class Draft {
    */
   constructor(
     readonly rootMap: Y.Map<unknown>,
-    private readonly readOnly: string | null = null,
+    /** When set, every write fails with this message (switchable: predictions unlock it while they run). */
+    public readOnly: string | null = null,
   ) {
     this.root = this.wrap(rootMap) as MapNode;
   }
