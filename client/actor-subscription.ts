@@ -164,7 +164,9 @@ export class ActorSubscription implements SessionChannel {
       // Stored before it is sent, in call order: seqs follow the order of calls.
       this.storing = this.storing.then(async () => {
         await this.loaded;
+        if (!this.actions.includes(action)) return; // reset or disposed meanwhile
         action.seq = await this.host.takeSeq();
+        if (!this.actions.includes(action)) return;
         const record: OutboxRecord = { seq: action.seq, name, args: copied, createdAt: Date.now() };
         await this.host.store.addAction(record);
         action.stored = true;

@@ -93,6 +93,10 @@ export interface ActorAccessor<D> {
 export type Client<R> = { readonly [K in keyof ActorsOf<R>]: ActorAccessor<ActorsOf<R>[K]> } & {
   /** Closes the socket and every connection. */
   dispose(): void;
-  /** This client's id (identifies its actions for exactly-once delivery). */
+  /** This client's id (identifies its actions for exactly-once delivery); read it after `ready`. */
   readonly clientId: string;
+  /** Resolves once the client's id and counters are loaded from storage. */
+  readonly ready: Promise<void>;
+  /** Forgets every replica and outbox in this client's storage. */
+  resetLocalData(): Promise<void>;
 };
