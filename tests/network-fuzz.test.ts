@@ -174,7 +174,7 @@ describe("fuzzing the socket boundary", () => {
         expect(ack.ok).toBe(true);
       }
       const internal = log.errors.map((e) => `${e.msg}: ${String((e.obj as { err?: unknown })?.err ?? "")}`);
-      expect(internal, `internal errors (SEED=${seed})`).toEqual([]);
+      expect(internal, `internal errors (SEED=${seed}): ${internal.join(" | ")}`).toEqual([]);
       expect(history).toHaveLength(FRAMES_PER_SEED);
     });
   }

@@ -28,7 +28,14 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
     const prefix = pluginOptions.prefix ?? "";
     if (!app.hasDecorator("websocketServer")) {
       // The hard limit sits above ours so that an oversized frame gets a clear error frame.
-      await app.register(websocket, { options: { maxPayload: limits.maxFrameBytes * 4 } });
+      await app.register(websocket, {
+        options: { maxPayload: limits.maxFrameBytes * 4 },
+        // A client breaking the transport (oversized frame, bad close) is the client's problem.
+        errorHandler: (error, socket) => {
+          runtime.log.debug({ err: error }, "websocket error");
+          socket.terminate();
+        },
+      });
     }
 
     app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -10,6 +10,7 @@ import { ActorStopped, TandemError, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
 import type { Action, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
+import { MalformedFrame } from "../../shared/protocol/errors.ts";
 import type { ActorInstance } from "../runtime/actor-instance.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { ConnImpl, type ConnSink } from "../runtime/connection.ts";
@@ -69,6 +70,13 @@ export class ActorChannel {
   private async open(subscribe: Subscribe): Promise<boolean> {
     const { runtime } = this.host;
     try {
+      if (subscribe.stateVector.length > 0) {
+        try {
+          Y.decodeStateVector(subscribe.stateVector);
+        } catch {
+          throw new MalformedFrame("the subscribe's state vector does not decode");
+        }
+      }
       const config = runtime.config(subscribe.name);
       const target = subscribe.target;
       const key = target.by === "key" ? normalizeKey(target.key) : [];

@@ -15,6 +15,24 @@ import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
 import { type Limits, RateLimiter } from "./limits.ts";
 
 const MAX_CLIENT_ID = 128;
+
+/** kind, channel and (for actions and edits) the id, from the first bytes of a frame. */
+function peekHeader(bytes: Uint8Array): { kind: number; channel: number; id?: number } | null {
+  let pos = 0;
+  const uint = (): number | undefined => {
+    let value = 0;
+    for (let shift = 0; shift < 35 && pos < bytes.length; shift += 7) {
+      const byte = bytes[pos++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+    return undefined;
+  };
+  const kind = uint();
+  const channel = uint();
+  if (kind === undefined || channel === undefined) return null;
+  return { kind, channel, id: uint() };
+}
 /** Decoded frames waiting for the rate limit before the socket is closed as abusive. */
 const MAX_INBOX = 10_000;
 
@@ -54,7 +72,7 @@ export class SocketSession implements ChannelHost {
     if (this.closed) return;
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
     if (bytes.byteLength > this.limits.maxFrameBytes) {
-      return this.refuse(0, new MessageTooLarge(`Frames are limited to ${this.limits.maxFrameBytes} bytes`));
+      return this.tooLarge(bytes);
     }
     if (!isBinary) return this.refuse(0, new TandemError("malformed_frame", "Frames are binary", "client"));
     let message: UpMessage;
@@ -135,7 +153,9 @@ export class SocketSession implements ChannelHost {
         if (message.channel === 0) throw new TandemError("malformed_frame", "Channel 0 is the socket itself", "client");
         if (this.channels.has(message.channel)) throw new TandemError("malformed_frame", `Channel ${message.channel} is already open`, "client");
         if (this.channels.size >= this.limits.maxChannelsPerSocket) {
-          throw new RateLimited(`A socket may open at most ${this.limits.maxChannelsPerSocket} channels`);
+          const error = new RateLimited(`A socket may open at most ${this.limits.maxChannelsPerSocket} channels`).toWire();
+          this.send({ kind: Kind.unsubscribed, channel: message.channel, error, retry: false });
+          return;
         }
         this.channels.set(message.channel, new ActorChannel(this, message.channel, message));
         return;
@@ -161,6 +181,19 @@ export class SocketSession implements ChannelHost {
         return;
       default:
         return unexpectedCase(message);
+    }
+  }
+
+  /** An oversized frame is not decoded; its header says whom to answer (an action's caller waits for an ack). */
+  private tooLarge(bytes: Uint8Array): void {
+    const error = new MessageTooLarge(`Frames are limited to ${this.limits.maxFrameBytes} bytes`).toWire();
+    const header = peekHeader(bytes);
+    if (header?.kind === Kind.action && header.id !== undefined) {
+      this.send({ kind: Kind.ack, channel: header.channel, id: header.id, ok: false, error, update: new Uint8Array() });
+    } else if (header?.kind === Kind.edit && header.id !== undefined) {
+      this.send({ kind: Kind.editResult, channel: header.channel, id: header.id, ok: false, error });
+    } else {
+      this.send({ kind: Kind.error, channel: header?.channel ?? 0, error });
     }
   }
 
@@ -220,6 +253,10 @@ export class SocketSession implements ChannelHost {
     this.closed = true;
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.inbox.length = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume(); // so the close handshake can be read
+    }
     const channels = [...this.channels.values()];
     this.channels.clear();
     await Promise.allSettled(channels.map((channel) => channel.close(reason)));

@@ -23,8 +23,30 @@ export function checkEditUpdate(doc: Y.Doc, update: Uint8Array): void {
       throw new InvalidArguments(`The edit depends on changes of client ${client} the actor does not have (from clock ${from})`);
     }
   }
+  // Deleting what the actor never had would park the delete set forever (Yjs pendingDs).
+  for (const [client, deletes] of decoded.ds.clients) {
+    const have = known.get(client) ?? 0;
+    for (const item of deletes) {
+      if (item.clock + item.len > have) {
+        throw new InvalidArguments(`The edit deletes changes of client ${client} the actor does not have`);
+      }
+    }
+  }
+  // What the edit may refer to: what the actor has, plus what the edit itself brings.
+  const available = new Map(known);
+  for (const [client, to] of meta.to) {
+    if ((meta.from.get(client) ?? 0) <= (known.get(client) ?? 0)) available.set(client, Math.max(known.get(client) ?? 0, to));
+  }
+  const refers = (id: Y.ID | null) => {
+    if (id !== null && id.clock >= (available.get(id.client) ?? 0)) {
+      throw new InvalidArguments(`The edit refers to an item (${id.client}:${id.clock}) the actor does not have`);
+    }
+  };
   for (const struct of decoded.structs) {
     if (!(struct instanceof Y.Item)) continue;
+    refers(struct.origin);
+    refers(struct.rightOrigin);
+    if (struct.parent instanceof Y.ID) refers(struct.parent);
     if (typeof struct.parent === "string" && struct.parent !== STATE_ROOT) {
       throw new InvalidArguments(`The edit writes outside the state ("${struct.parent}")`);
     }
