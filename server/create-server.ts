@@ -33,6 +33,11 @@ export interface ServerOptions {
   limits?: Partial<Limits>;
   /** Browser origins allowed to open WebSockets. Default: same origin only. */
   allowedOrigins?: AllowedOrigins;
+  /**
+   * How long clients should wait before reconnecting after close() (sent as a retry-after
+   * hint; clients add full jitter on top, so a deploy does not bring them back at once). Default 1,000 ms.
+   */
+  closeRetryAfterMs?: number;
 }
 
 export interface ListenOptions {
@@ -130,7 +135,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
       closing ??= (async () => {
         await ready.catch(() => undefined);
         await runtime.close();
-        for (const session of sessions) session.close(CloseCode.goingAway, "server closing; retry-after=1000");
+        for (const session of sessions) session.close(CloseCode.goingAway, `server closing; retry-after=${options.closeRetryAfterMs ?? 1000}`);
         await app.close();
       })();
       return closing;

@@ -7,7 +7,8 @@
  * - every action is applied at most once, every confirmed one exactly once, rejected ones
  *   leave no trace, nothing stays pending;
  * - at every step, each client's view showed the predictions of its pending actions.
- * Print: the seed is in the test name; re-run one with SEED=<n>, more with SEEDS=<n>.
+ * The seed is in the test name; re-run one with SEED=<n>; CHAOS_SEEDS=<n> runs n seeds
+ * (100 by default, e.g. CHAOS_SEEDS=2000 on demand), SEED_BASE=<n> shifts them.
  */
 import { describe, expect, test } from "vitest";
 import * as Y from "yjs";
@@ -16,6 +17,7 @@ import { type ActorConnection, type Client, createClient, memoryStorage, type Cl
 import { createServer, memoryDriver, type TandemServer } from "tandem/server";
 import { random, seeds } from "./support/random.ts";
 import { tcpProxy, type TcpProxy } from "./support/tcp-proxy.ts";
+import { hubOf } from "../server/network/actor-hub.ts";
 
 const board = actor({
   state: { items: [] as string[], notes: new Y.Text("") },
@@ -59,11 +61,11 @@ async function quiesce(peers: Peer[], what: string): Promise<void> {
 }
 
 describe("chaos: cuts, reloads, restarts", () => {
-  for (const seed of seeds(Number(process.env.CHAOS_SEEDS ?? 12))) {
+  for (const seed of seeds(Number(process.env.CHAOS_SEEDS ?? 100))) {
     test(`seed ${seed}`, { timeout: 60_000 }, async () => {
       const r = random(seed);
       const driver = memoryDriver();
-      let server: TandemServer<R> = createServer(registry, { driver, logger: false });
+      let server: TandemServer<R> = createServer(registry, { driver, logger: false, closeRetryAfterMs: 20 });
       await server.listen();
       const peers: Peer[] = [];
       const confirmed = new Set<string>();
@@ -121,7 +123,7 @@ describe("chaos: cuts, reloads, restarts", () => {
           } else if (op === 8 && r.bool(0.5)) {
             log.push("restart server");
             await server.close();
-            server = createServer(registry, { driver, logger: false });
+            server = createServer(registry, { driver, logger: false, closeRetryAfterMs: 20 });
             await server.listen();
             for (const each of peers) each.proxy.targetPort = server.port;
           } else {
@@ -140,9 +142,14 @@ describe("chaos: cuts, reloads, restarts", () => {
         }
         for (const peer of peers) peer.proxy.restore();
         await quiesce(peers, log.join(", "));
-        await settle(30);
+        // Quiescence: nothing pending anywhere and every replica has what the actor has.
+        const actorVector = () => Y.encodeStateVector([...server.runtime.loaded.values()][0]!.doc).join();
+        const until = Date.now() + 5000;
+        while (Date.now() < until && !peers.every((peer) => Y.encodeStateVector(peer.conn.doc).join() === actorVector())) await settle(10);
 
-        const actorDoc = [...server.runtime.loaded.values()][0]!.doc;
+        const instance = [...server.runtime.loaded.values()][0]!;
+        const actorDoc = instance.doc;
+        const fanoutSize = hubOf(instance).fanout.subscribers.size;
         const items = (actorDoc.getMap("state").get("items") as Y.Array<string>).toArray();
         const context = `seed ${seed} (SEED=${seed}) after: ${log.join(", ")}`;
         expect(new Set(items).size, `duplicates: ${context}`).toBe(items.length);
@@ -153,7 +160,9 @@ describe("chaos: cuts, reloads, restarts", () => {
         const vector = Y.encodeStateVector(actorDoc);
         const json = actorDoc.getMap("state").toJSON();
         for (const peer of peers) {
-          expect(Y.encodeStateVector(peer.conn.doc), context).toEqual(vector);
+          const detail = () =>
+            `${context}\nfanout ${fanoutSize} conns ${instance.conns.size} peer ${peers.indexOf(peer)} status ${peer.conn.status}: sv ${JSON.stringify([...Y.decodeStateVector(Y.encodeStateVector(peer.conn.doc))])} vs actor ${JSON.stringify([...Y.decodeStateVector(vector)])}; peer ${JSON.stringify(peer.conn.doc.getMap("state").toJSON())} actor ${JSON.stringify(json)}`;
+          expect(Y.encodeStateVector(peer.conn.doc), detail()).toEqual(vector);
           expect(peer.conn.doc.getMap("state").toJSON(), context).toEqual(json);
           expect(JSON.parse(JSON.stringify(peer.conn.state)), context).toEqual({ items, notes: json.notes });
         }
