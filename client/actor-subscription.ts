@@ -261,6 +261,7 @@ export class ActorSubscription implements SessionChannel {
 
   online(): void {
     if (this.disposed) return;
+    this.clearResubscribe(); // this subscribe replaces any retry that was waiting
     this.setStatus("syncing");
     this.caughtUp = false;
     this.host.session.send({
@@ -275,6 +276,7 @@ export class ActorSubscription implements SessionChannel {
 
   offline(): void {
     if (this.disposed) return;
+    this.clearResubscribe(); // the next socket subscribes anew
     this.subscribed = false;
     this.caughtUp = false;
     this.forgetRemotePresence();
@@ -405,11 +407,17 @@ export class ActorSubscription implements SessionChannel {
     if (this.subscribed && this.caughtUp && this.inflight === 0 && !this.actions.some((action) => action.stored)) this.setStatus("synced");
   }
 
+  private clearResubscribe(): void {
+    if (this.resubscribeTimer !== null) clearTimeout(this.resubscribeTimer);
+    this.resubscribeTimer = null;
+  }
+
   private unsubscribed(error: TandemError, retry: boolean): void {
     this.subscribed = false;
     this.caughtUp = false;
     if (retry && this.host.session.isOnline) {
       this.setStatus("syncing");
+      this.clearResubscribe();
       this.resubscribeTimer = setTimeout(() => {
         this.resubscribeTimer = null;
         if (this.host.session.isOnline && !this.disposed) this.online();
