@@ -35,21 +35,23 @@ const server = createServer(registry, { logger: false });
 await server.listen();
 const proxy = await tcpProxy(server.port);
 try {
-  // 1. reconnect with 1,000 queued actions
-  for (const storage of ["memory"] as const) {
-    const client = createClient<typeof registry>(proxy.url, { storage: memoryStorage(), optimistic, backoff: { baseMs: 1, maxMs: 5 } });
-    const conn = client.list.getOrCreate(["reconnect", storage]).connect();
-    await conn.whenSynced();
-    proxy.cut();
-    await waitUntil(() => conn.status === "offline");
-    const calls = Array.from({ length: 1000 }, (_, i) => conn.add(i));
-    await waitUntil(() => conn.outbox.every((entry) => entry.seq > 0));
+  // 1. reconnect with 1,000 queued actions: queued while the server was unreachable, in
+  //    storage; a client over that storage connects straight to the server (no proxy hop).
+  for (let round = 0; round < 3; round++) {
+    const storage = memoryStorage();
+    const offline = createClient<typeof registry>("http://127.0.0.1:9", { storage, optimistic, backoff: { baseMs: 60_000, maxMs: 60_000 } });
+    const queued = offline.list.getOrCreate(["reconnect", String(round)]).connect();
+    for (let i = 0; i < 1000; i++) void queued.add(i).catch(() => undefined);
+    await waitUntil(() => queued.outbox.length === 1000 && queued.outbox.every((entry) => entry.seq > 0));
+    queued.dispose();
+    offline.dispose();
     const start = performance.now();
-    proxy.restore();
+    const client = createClient<typeof registry>(server.url, { storage, optimistic });
+    const conn = client.list.getOrCreate(["reconnect", String(round)]).connect();
     await waitUntil(() => conn.status === "synced" && conn.pending === 0);
     const ms = performance.now() - start;
-    await Promise.all(calls);
-    console.log(JSON.stringify({ workload: "reconnect → synced with 1,000 queued actions", storage, ms: +ms.toFixed(1), perAction_us: +((ms / 1000) * 1000).toFixed(1) }));
+    if (conn.state!.items.length !== 1000) throw new Error("not all applied");
+    console.log(JSON.stringify({ workload: "reconnect → synced with 1,000 queued actions", round, ms: +ms.toFixed(1), perAction_us: +ms.toFixed(0) }));
     conn.dispose();
     client.dispose();
   }

@@ -19,7 +19,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxFrameBytes: 1024 * 1024,
   maxChannelsPerSocket: 256,
   maxPendingActionsPerChannel: 1024,
-  framesPerSecond: 5000,
+  framesPerSecond: 10_000,
   maxBufferedBytes: 32 * 1024 * 1024,
 };
 

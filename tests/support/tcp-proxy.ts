@@ -44,6 +44,9 @@ export async function tcpProxy(targetPort: number, targetHost = "127.0.0.1"): Pr
     acceptedAt.push(Date.now());
     client.pause();
     const upstream = net.connect(proxy.targetPort, targetHost);
+    // No Nagle: small frames must pass at once, as they would on a direct connection.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     const pair = { client, upstream };
     pairs.add(pair);
     const drop = () => {
