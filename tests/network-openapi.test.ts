@@ -4,6 +4,7 @@
  * can describe themselves (zod 4: prefixItems for a tuple). No validator is installed:
  * the checks below cover the parts of the 3.1 schema this document uses.
  */
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
 import { actor, setup } from "tandem";
@@ -113,6 +114,16 @@ describe("GET /openapi.json", () => {
     expect(doc.openapi).toBe("3.1.0");
     // Served as the exported builder makes it.
     expect(doc).toEqual(JSON.parse(JSON.stringify(openApiDocument(registry))));
+  });
+
+  test("validates against the OpenAPI 3.1 schema (a real validator)", async () => {
+    const server = await net.server(registry);
+    const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+    const validator = new Validator();
+    const result = await validator.validate(doc as Parameters<Validator["validate"]>[0]);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe("3.1");
   });
 
   test("every action of every actor has a POST operation with a request body and responses", async () => {
