@@ -108,7 +108,7 @@ describe("codecs", () => {
       expect(decoder.pos).toBe(decoder.arr.length);
     }
     expect(() => readValue(decoding.createDecoder(Uint8Array.of(3)))).toThrow(/unknown value tag/);
-    expect(() => readValue(decoding.createDecoder(new Uint8Array(0)))).toThrow(/unexpected end/);
+    expect(() => readValue(decoding.createDecoder(new Uint8Array(0)))).toThrow(/ends early/);
   });
 
   test("commits keep which fields were present, including an explicit undefined privateState", () => {

@@ -69,70 +69,54 @@ const paramsHeader = {
   schema: { type: "string" },
 };
 
+/** A POST operation taking a JSON object with these properties. */
+function operation(operationId: string, summary: string, tag: string, properties: JsonSchema, ok: JsonSchema): Record<string, unknown> {
+  return {
+    post: {
+      operationId,
+      summary,
+      tags: [tag],
+      parameters: [paramsHeader],
+      requestBody: { required: true, content: { "application/json": { schema: { type: "object", properties } } } },
+      responses: { "200": { description: "Success", content: { "application/json": { schema: ok } } }, ...errorResponses },
+    },
+  };
+}
+
+const params = { type: "object", description: "Connection params for onAuth." };
+
 export function openApiDocument(registry: AnyRegistry, options: { title?: string; version?: string; prefix?: string } = {}): Record<string, unknown> {
   const prefix = options.prefix ?? "";
   const paths: Record<string, unknown> = {};
   for (const [name, definition] of Object.entries(registry.actors)) {
     const config = definition.config;
-    paths[`${prefix}/actors/${name}/resolve`] = {
-      post: {
-        operationId: `${name}.resolve`,
-        summary: `Find (or create) a ${name} actor and return its id`,
-        tags: [name],
-        parameters: [paramsHeader],
-        requestBody: {
-          required: true,
-          content: {
-            "application/json": {
-              schema: {
-                type: "object",
-                properties: {
-                  key: keySchema,
-                  mode: { type: "string", enum: ["get", "getOrCreate", "create"], default: "get" },
-                  input: { description: "Input for createState when the actor is created." },
-                  params: { type: "object", description: "Connection params for onAuth." },
-                },
-              },
-            },
-          },
-        },
-        responses: {
-          "200": { description: "The actor's id", content: { "application/json": { schema: { type: "object", required: ["id"], properties: { id: { type: "string" } } } } } },
-          ...errorResponses,
-        },
+    paths[`${prefix}/actors/${name}/resolve`] = operation(
+      `${name}.resolve`,
+      `Find (or create) a ${name} actor and return its id`,
+      name,
+      {
+        key: keySchema,
+        mode: { type: "string", enum: ["get", "getOrCreate", "create"], default: "get" },
+        input: { description: "Input for createState when the actor is created." },
+        params,
       },
-    };
+      { type: "object", required: ["id"], properties: { id: { type: "string" } } },
+    );
     for (const action of Object.keys(config.actions as Record<string, unknown>)) {
-      paths[`${prefix}/actors/${name}/actions/${action}`] = {
-        post: {
-          operationId: `${name}.${action}`,
-          summary: `Call ${name}.${action}`,
-          tags: [name],
-          parameters: [paramsHeader],
-          requestBody: {
-            required: true,
-            content: {
-              "application/json": {
-                schema: {
-                  type: "object",
-                  properties: {
-                    key: keySchema,
-                    id: { type: "string", description: "The actor's id (instead of key)." },
-                    mode: { type: "string", enum: ["get", "getOrCreate"], default: "get" },
-                    input: { description: "Input for createState when mode is getOrCreate." },
-                    args: argumentSchema(config, action),
-                    params: { type: "object", description: "Connection params for onAuth." },
-                  },
-                },
-              },
-            },
-          },
-          responses: {
-            "200": { description: "The action's result", content: { "application/json": { schema: { type: "object", properties: { result: {} } } } } },
-            ...errorResponses,
-          },
+      paths[`${prefix}/actors/${name}/actions/${action}`] = operation(
+        `${name}.${action}`,
+        `Call ${name}.${action}`,
+        name,
+        {
+          key: keySchema,
+          id: { type: "string", description: "The actor's id (instead of key)." },
+          mode: { type: "string", enum: ["get", "getOrCreate"], default: "get" },
+          input: { description: "Input for createState when mode is getOrCreate." },
+          args: argumentSchema(config, action),
+          params,
         },
-      };
+        { type: "object", properties: { result: {} } },
+      );
     }
   }
   return {

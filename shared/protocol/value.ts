@@ -14,8 +14,19 @@ export function writeValue(encoder: encoding.Encoder, value: unknown): void {
   encoding.writeAny(encoder, value as never);
 }
 
-export function readValue(decoder: decoding.Decoder, depth = 0): unknown {
-  if (depth > MAX_VALUE_DEPTH) throw new MalformedFrame(`values nest deeper than ${MAX_VALUE_DEPTH}`);
+export interface ReadValueOptions {
+  /** Default MAX_VALUE_DEPTH. */
+  readonly maxDepth?: number;
+  /**
+   * Keep `__proto__` keys as plain data (own properties) instead of refusing them: for
+   * trusted stored values that were written by JSON.parse'd code.
+   */
+  readonly keepProtoKeys?: boolean;
+}
+
+export function readValue(decoder: decoding.Decoder, options: ReadValueOptions = {}, depth = 0): unknown {
+  const maxDepth = options.maxDepth ?? MAX_VALUE_DEPTH;
+  if (depth > maxDepth) throw new MalformedFrame(`values nest deeper than ${maxDepth}`);
   const tag = readByte(decoder);
   switch (tag) {
     case 127:
@@ -45,19 +56,20 @@ export function readValue(decoder: decoding.Decoder, depth = 0): unknown {
       const object: Record<string, unknown> = {};
       for (let i = 0; i < length; i++) {
         const key = readString(decoder);
-        if (key === "__proto__") throw new MalformedFrame(`"__proto__" is not allowed as a key`);
-        object[key] = readValue(decoder, depth + 1);
+        if (key !== "__proto__") object[key] = readValue(decoder, options, depth + 1);
+        else if (!options.keepProtoKeys) throw new MalformedFrame(`"__proto__" is not allowed as a key`);
+        else Object.defineProperty(object, key, { value: readValue(decoder, options, depth + 1), enumerable: true, configurable: true, writable: true });
       }
       return object;
     }
     case 117: {
       const length = readLength(decoder);
       const array: unknown[] = [];
-      for (let i = 0; i < length; i++) array.push(readValue(decoder, depth + 1));
+      for (let i = 0; i < length; i++) array.push(readValue(decoder, options, depth + 1));
       return array;
     }
     case 116:
-      return readBytes(decoder);
+      return readBytes(decoder).slice();
     default:
       throw new MalformedFrame(`unknown value tag ${tag}`);
   }
