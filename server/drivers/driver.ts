@@ -101,7 +101,13 @@ export interface Driver {
   load(id: string, lease: Lease): Promise<StoredActor | null>;
   /** Creates the actor with its first commit, atomically; `ActorAlreadyExists` if it exists. */
   create(meta: ActorMeta, first: Commit, lease: Lease): Promise<void>;
-  /** Appends one commit atomically; resolves once it is durable. */
+  /**
+   * Appends one commit atomically; resolves once it is durable. The runtime does not wait
+   * for one append before asking for the next (group commit): appends of one actor must be
+   * written in call order, and once one fails no later one may be written (a gap would
+   * leave updates that depend on a missing one). `compact` covers exactly the commits
+   * appended before it was called.
+   */
   append(id: string, commit: Commit, lease: Lease): Promise<void>;
   /** Replaces the snapshot and every commit before it with `snapshot`, atomically. */
   compact(id: string, snapshot: Snapshot, lease: Lease): Promise<void>;

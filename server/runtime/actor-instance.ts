@@ -55,6 +55,12 @@ export interface TaskOutcome {
   readonly update: Uint8Array | null;
 }
 
+/** A task done in memory, and the gate its answer waits at. */
+type Executed = { readonly value: unknown; readonly update: Uint8Array | null; readonly durable: Promise<void> } & (
+  | { readonly failed: false }
+  | { readonly failed: true; readonly error: unknown }
+);
+
 /** Dedupe key of an action sent through a client's outbox (exactly-once, DESIGN §4). */
 export interface ActionSeq {
   readonly clientId: string;
@@ -82,6 +88,8 @@ export class ActorInstance implements ContextHost {
   private timer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private commitsSinceSnapshot = 0;
+  /** Resolves once every append asked for so far is durable (see persist). */
+  private durable: Promise<void> = Promise.resolve();
   private status: Status = "running";
   private stopping: Promise<void> | null = null;
 
@@ -127,7 +135,8 @@ export class ActorInstance implements ContextHost {
       const update = task.draft.commit(instance);
       const first = instance.buildCommit(task, update ?? Y.encodeStateAsUpdate(instance.doc), null, true)!;
       await host.driver.create(meta, first, lease);
-      instance.afterCommit(task, update);
+      instance.afterCommit(task);
+      instance.publish(task, update);
     } catch (error) {
       task.draft.close();
       throw error;
@@ -174,9 +183,17 @@ export class ActorInstance implements ContextHost {
   }
 
   /** Like `run`, also giving the Yjs update the task committed (null: none). */
-  runDetailed(conn: ConnImpl, fn: (c: Task["context"]) => unknown, seq?: ActionSeq): Promise<TaskOutcome> {
-    if (this.status !== "running") return Promise.reject(new ActorStopped());
-    return this.mailbox.enqueue(() => this.execute(conn, fn, seq));
+  async runDetailed(conn: ConnImpl, fn: (c: Task["context"]) => unknown, seq?: ActionSeq): Promise<TaskOutcome> {
+    if (this.status !== "running") throw new ActorStopped();
+    return this.settle(this.mailbox.enqueue(() => this.execute(conn, fn, seq)));
+  }
+
+  /** Waits at a task's gate, then gives its outcome (or its error). */
+  private async settle(executed: Promise<Executed>): Promise<TaskOutcome> {
+    const done = await executed;
+    await done.durable;
+    if (done.failed) throw done.error;
+    return { value: done.value, update: done.update };
   }
 
   /** Calls an action by name, validating its arguments. */
@@ -200,12 +217,21 @@ export class ActorInstance implements ContextHost {
     );
   }
 
-  private async execute(conn: ConnImpl, fn: (c: Task["context"]) => unknown, seq?: ActionSeq): Promise<TaskOutcome> {
+  /**
+   * One task, inside the mailbox. Resolves as soon as the task committed in memory; the
+   * caller waits at `durable` before it may answer (see persist).
+   */
+  private async execute(conn: ConnImpl, fn: (c: Task["context"]) => unknown, seq?: ActionSeq): Promise<Executed> {
     if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
     if (seq !== undefined) {
       const last = this.seqs.get(seq.clientId);
       if (last !== undefined && seq.seq <= last.seq) {
-        return { value: replayResult(this.seqs.get(slotKey(seq.clientId, seq.seq)), seq), update: null };
+        // Answered from the record, once whatever it was recorded in is durable.
+        try {
+          return { value: replayResult(this.seqs.get(slotKey(seq.clientId, seq.seq)), seq), update: null, durable: this.durable, failed: false };
+        } catch (error) {
+          return { failed: true, error, durable: this.durable, value: undefined, update: null };
+        }
       }
     }
     this.clearIdle();
@@ -219,18 +245,23 @@ export class ActorInstance implements ContextHost {
       task.draft.close();
       this.privateState = privateStateBefore === "undefined" ? undefined : JSON.parse(privateStateBefore);
       this.task = null;
-      if (seq !== undefined) await this.recordFailure(seq, error);
+      // An outbox action that failed still uses up its seq: a resend gets the same error.
+      const durable = seq !== undefined ? this.recordFailure(seq, error) : this.durable;
       this.touchIdle();
-      throw error;
+      return { failed: true, error, durable, value: undefined, update: null };
     }
     try {
       const update = task.draft.commit(this);
       const outcome: RecordedResult = { ok: true, value: result };
       const commit = this.buildCommit(task, update, seq === undefined ? null : { ...seq, result: outcome }, false);
-      if (commit !== null) await this.persist(commit);
+      const durable = commit !== null ? this.persist(commit) : this.durable;
       if (seq !== undefined) this.remember({ ...seq, result: outcome });
-      this.afterCommit(task, update);
-      return { value: result, update };
+      this.afterCommit(task);
+      void durable.then(
+        () => this.publish(task, update),
+        () => undefined,
+      );
+      return { value: result, update, durable, failed: false };
     } finally {
       this.task = null;
       this.touchIdle();
@@ -242,9 +273,10 @@ export class ActorInstance implements ContextHost {
    * validated by `onEdit` against the state it would produce, then applied, persisted and
    * fanned out like an action's update. Rejected edits change nothing.
    */
-  edit(conn: ConnImpl, update: Uint8Array): Promise<void> {
-    if (this.status !== "running") return Promise.reject(new ActorStopped());
-    return this.mailbox.enqueue(() => this.executeEdit(conn, update));
+  async edit(conn: ConnImpl, update: Uint8Array): Promise<void> {
+    if (this.status !== "running") throw new ActorStopped();
+    const durable = await this.mailbox.enqueue(() => this.executeEdit(conn, update));
+    await durable;
   }
 
   /** Whether a connection may edit directly (`canEdit`; absent means no). */
@@ -254,7 +286,8 @@ export class ActorInstance implements ContextHost {
     return this.run(conn, async (c) => (await canEdit(Object.assign(Object.create(c), { update: new Uint8Array() }))) === true);
   }
 
-  private async executeEdit(conn: ConnImpl, update: Uint8Array): Promise<void> {
+  /** Applies an edit in memory; resolves with the gate its answer waits at. */
+  private async executeEdit(conn: ConnImpl, update: Uint8Array): Promise<Promise<void>> {
     if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
     checkEditUpdate(this.doc, update);
     const task = new Task(new Draft(this.root), conn, this);
@@ -298,20 +331,26 @@ export class ActorInstance implements ContextHost {
       this.fail(new InvalidArguments("An edit referred to items the actor does not have"));
       throw new InvalidArguments("The edit refers to items the actor does not have");
     }
-    if (applied === null) return; // nothing new (already known)
-    await this.persist({ update: applied });
-    for (const listener of this.updateListeners) listener(applied, conn);
+    if (applied === null) return this.durable; // nothing new (already known)
+    const edit: Uint8Array = applied;
+    const durable = this.persist({ update: edit });
+    void durable.then(
+      () => {
+        for (const listener of this.updateListeners) listener(edit, conn);
+      },
+      () => undefined,
+    );
+    return durable;
   }
 
   private remember(record: SeqRecord): void {
     for (const entry of seqRecords(record)) this.seqs.set(entry.clientId, entry);
   }
 
-  /** A failed action of an outbox still uses up its seq: a resend gets the same error. */
-  private async recordFailure(seq: ActionSeq, error: unknown): Promise<void> {
+  private recordFailure(seq: ActionSeq, error: unknown): Promise<void> {
     const record: SeqRecord = { ...seq, result: { ok: false, error: toWireError(error) } };
-    await this.persist({ seqs: seqRecords(record) });
     this.remember(record);
+    return this.persist({ seqs: seqRecords(record) });
   }
 
   private withTimeout<T>(promise: Promise<T>): Promise<T> {
@@ -350,28 +389,46 @@ export class ActorInstance implements ContextHost {
     yield* task.schedulesPut;
   }
 
-  private async persist(commit: Commit): Promise<void> {
-    try {
-      await this.host.driver.append(this.id, commit, this.lease);
-    } catch (error) {
-      this.fail(error);
-      throw new InternalError("The actor could not persist its changes", { cause: error });
-    }
-    this.commitsSinceSnapshot++;
-    if (this.commitsSinceSnapshot >= this.host.compactAfterCommits) {
-      this.commitsSinceSnapshot = 0;
-      void this.mailbox.enqueue(() => this.compact()).catch((error) => this.log.error({ err: error }, "compaction failed"));
-    }
+  /**
+   * Hands a commit to the driver without waiting: the mailbox goes on with the next task
+   * (whose commits the driver can then share an fsync with — group commit), while this
+   * task's result, events and update wait at the returned gate. The gate covers every
+   * append asked for before, so nothing is acknowledged before what it may depend on is
+   * durable; one failed append fails every gate after it (and poisons the instance).
+   */
+  private persist(commit: Commit): Promise<void> {
+    const append = this.host.driver.append(this.id, commit, this.lease).then(
+      () => {
+        this.commitsSinceSnapshot++;
+        if (this.commitsSinceSnapshot >= this.host.compactAfterCommits) {
+          this.commitsSinceSnapshot = 0;
+          void this.mailbox.enqueue(() => this.compact()).catch((error) => this.log.error({ err: error }, "compaction failed"));
+        }
+      },
+      (error: unknown) => {
+        this.fail(error);
+        throw new InternalError("The actor could not persist its changes", { cause: error });
+      },
+    );
+    const gate = Promise.all([this.durable, append]).then(() => undefined);
+    gate.catch(() => undefined); // observed by whoever waits at it
+    this.durable = gate;
+    return gate;
   }
 
   /** After a durable commit: bookkeeping, then events, then the update to subscribers. */
-  private afterCommit(task: Task, update: Uint8Array | null): void {
+  /** Right after a task committed in memory: what the next task must see. */
+  private afterCommit(task: Task): void {
     this.privateStateJson = jsonOf(this.privateState);
     if (task.scheduleChanged) {
       for (const id of task.schedulesRemoved) this.schedules.delete(id);
       for (const entry of task.schedulesPut) this.schedules.set(entry.id, entry);
       this.armTimer();
     }
+  }
+
+  /** Once the task's commit is durable: what others may see (events, the update, sleep). */
+  private publish(task: Task, update: Uint8Array | null): void {
     for (const event of task.events) this.deliver(event.targets, event.name, event.payload);
     if (update !== null) for (const listener of this.updateListeners) listener(update, task.conn);
     if (task.sleepRequested) this.host.sleep(this);
@@ -379,6 +436,7 @@ export class ActorInstance implements ContextHost {
 
   private async compact(): Promise<void> {
     if (this.status !== "running") return;
+    await this.durable; // the snapshot must not hold anything that is not durable yet
     const schedules = [...this.schedules.values()];
     await this.host.driver.compact(
       this.id,
@@ -448,10 +506,12 @@ export class ActorInstance implements ContextHost {
     conn.sink?.close(reason);
     if (this.status !== "running" && this.status !== "stopping") return;
     try {
-      await this.mailbox.enqueue(() =>
-        this.execute(conn, async (c) => {
-          if (this.config.onDisconnect) await this.config.onDisconnect(c, conn);
-        }),
+      await this.settle(
+        this.mailbox.enqueue(() =>
+          this.execute(conn, async (c) => {
+            if (this.config.onDisconnect) await this.config.onDisconnect(c, conn);
+          }),
+        ),
       );
     } catch (error) {
       this.log.error({ err: error, conn: conn.id }, "onDisconnect failed");
@@ -526,11 +586,12 @@ export class ActorInstance implements ContextHost {
       this.clearIdle();
       if (this.timer !== null) clearTimeout(this.timer);
       if (this.config.onStop) {
-        await this.mailbox
-          .enqueue(() => this.execute(systemConn("inline"), (c) => this.config.onStop!(c)))
-          .catch((error) => this.log.error({ err: error }, "onStop failed"));
+        await this.settle(this.mailbox.enqueue(() => this.execute(systemConn("inline"), (c) => this.config.onStop!(c)))).catch((error) =>
+          this.log.error({ err: error }, "onStop failed"),
+        );
       }
       await this.mailbox.drain();
+      await this.durable.catch(() => undefined);
       this.status = "stopped";
       this.mailbox.close();
       for (const conn of [...this.conns.values()]) conn.sink?.close(reason);
