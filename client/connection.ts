@@ -6,8 +6,6 @@ import { ActorStopped, type TandemError } from "../shared/errors.ts";
 import type { ActorSubscription, ConnectionStatus, DiscardedEdits, OutboxEntry } from "./actor-subscription.ts";
 import type * as Y from "yjs";
 
-type Listener = (value: never) => void;
-
 export function makeConnection(subscription: ActorSubscription, release: () => void): object {
   const owned: (() => void)[] = [];
   let disposed = false;
@@ -75,4 +73,3 @@ export function makeConnection(subscription: ActorSubscription, release: () => v
   });
 }
 
-export type { Listener };

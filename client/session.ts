@@ -76,11 +76,6 @@ export class ClientSession {
     return true;
   }
 
-  /** Drops the socket now (tests, and the app going offline); reconnects later if channels remain. */
-  drop(): void {
-    this.socket?.close(CloseCode.normal, "dropped by the client");
-  }
-
   dispose(): void {
     this.state = "closed";
     if (this.timer !== null) clearTimeout(this.timer);

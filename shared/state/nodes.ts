@@ -18,10 +18,6 @@ export interface FrozenValue {
   readonly frozen: unknown;
 }
 
-export function isNode(entry: Entry): entry is MapNode | ArrayNode | TextNode | XmlNode {
-  return entry instanceof MapNode || entry instanceof ArrayNode || entry instanceof TextNode || entry instanceof XmlNode;
-}
-
 export class MapNode {
   /** Writes on top of `base`: a value or `DELETED` per key; for a new node, every key. */
   readonly overrides = new Map<string, Entry | typeof DELETED>();
