@@ -22,7 +22,7 @@ import type { Client, OptimisticHandlers } from "./types.ts";
 
 export interface ClientOptions<R = unknown> {
   /**
-   * Where replicas and the outbox live. Default: IndexedDB ("tandem") in browsers, memory
+   * Where replicas and the outbox live. Default: IndexedDB ("tandem <server url>") in browsers, memory
    * elsewhere. Two clients over the same storage are the same client (one id, one outbox).
    */
   storage?: ClientStorage;
@@ -79,7 +79,8 @@ class ClientCore {
     private readonly url: string,
     private readonly options: ClientOptions<unknown>,
   ) {
-    this.storage = options.storage ?? (hasIndexedDb() ? indexedDbStorage("tandem") : memoryStorage());
+    // One database per server URL: replicas of two servers never mix.
+    this.storage = options.storage ?? (hasIndexedDb() ? indexedDbStorage(`tandem ${new URL(url).origin}${new URL(url).pathname}`) : memoryStorage());
     const fetcher = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
     this.http = new HttpCaller(url, fetcher);
     this.ready = this.init();
