@@ -86,6 +86,7 @@ export class ActorInstance implements ContextHost {
   private privateStateJson = "undefined";
   private task: Task | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private firing = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private commitsSinceSnapshot = 0;
   /** Resolves once every append asked for so far is durable (see persist). */
@@ -522,6 +523,7 @@ export class ActorInstance implements ContextHost {
   // Schedules
 
   private armTimer(): void {
+    if (this.firing) return; // fireDue re-arms when it is done
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     const next = earliest([...this.schedules.values()]);
@@ -535,27 +537,34 @@ export class ActorInstance implements ContextHost {
   }
 
   private async fireDue(): Promise<void> {
-    const now = Date.now();
-    const due = [...this.schedules.values()].filter((entry) => entry.at <= now).sort((a, b) => a.at - b.at);
-    if (due.length === 0) return this.armTimer();
-    for (const entry of due) {
-      if (this.status !== "running") return;
-      try {
-        await this.run(systemConn("schedule"), (c) => {
-          c.schedule.cancel(entry.id); // removed in the same commit as the action's effects
-          const actions = this.config.actions as Record<string, (c: unknown, ...args: unknown[]) => unknown>;
-          if (!Object.hasOwn(actions, entry.action)) throw new ActionNotFound(`Scheduled action "${entry.action}" does not exist`);
-          return actions[entry.action]!(c, ...entry.args);
-        });
-      } catch (error) {
-        this.log.error({ err: error, action: entry.action, schedule: entry.id }, "scheduled action failed");
-        // The schedule fired once: remove it even though its action failed.
-        if (this.schedules.has(entry.id) && this.status === "running") {
-          await this.run(systemConn("schedule"), (c) => c.schedule.cancel(entry.id)).catch(() => undefined);
+    if (this.firing) return;
+    this.firing = true;
+    try {
+      const now = Date.now();
+      const due = [...this.schedules.values()].filter((entry) => entry.at <= now).sort((a, b) => a.at - b.at);
+      for (const entry of due) {
+        if (this.status !== "running") return;
+        try {
+          await this.run(systemConn("schedule"), (c) => {
+            // Checked when the task runs: each schedule fires once.
+            if (!this.schedules.has(entry.id)) return undefined;
+            c.schedule.cancel(entry.id); // removed in the same commit as the action's effects
+            const actions = this.config.actions as Record<string, (c: unknown, ...args: unknown[]) => unknown>;
+            if (!Object.hasOwn(actions, entry.action)) throw new ActionNotFound(`Scheduled action "${entry.action}" does not exist`);
+            return actions[entry.action]!(c, ...entry.args);
+          });
+        } catch (error) {
+          this.log.error({ err: error, action: entry.action, schedule: entry.id }, "scheduled action failed");
+          // The schedule fired once: remove it even though its action failed.
+          if (this.schedules.has(entry.id) && this.status === "running") {
+            await this.run(systemConn("schedule"), (c) => c.schedule.cancel(entry.id)).catch(() => undefined);
+          }
         }
       }
+    } finally {
+      this.firing = false;
+      this.armTimer();
     }
-    this.armTimer();
   }
 
   // -------------------------------------------------------------------------------------
