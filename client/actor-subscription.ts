@@ -372,8 +372,16 @@ export class ActorSubscription implements SessionChannel {
   private ack(message: Extract<DownMessage, { kind: typeof Kind.ack }>): void {
     const index = this.actions.findIndex((action) => action.id === message.id);
     if (index < 0) return;
-    const [action] = this.actions.splice(index, 1) as [PendingAction];
+    const action = this.actions[index]!;
     if (action.status === "sent") this.inflight--;
+    if (!message.ok && message.error.code === "actor_stopped") {
+      // Not run: the actor was stopping (a deploy, a restart). It stays in the outbox and is
+      // sent again, with its seq, after the next subscribe.
+      action.status = "queued";
+      this.notifyOutbox();
+      return;
+    }
+    this.actions.splice(index, 1);
     // The state and the result land together; the prediction goes with the pending action.
     this.confirm(message.update, { outboxSeq: action.seq });
     this.optimistic.invalidate();
