@@ -188,15 +188,27 @@ describe("sleep and wake on the file driver", () => {
     events.length = 0;
     const dir = await dataDir();
     // Each step of a compaction takes 100 ms: the idle timer (SLEEP_MS) falls in the middle.
-    const driver = fileDriver({ dir, log: { warn: (_obj, msg) => void driverWarnings.push(String(msg)) }, testHooks: { compactionStep: () => sleep(100) } });
+    let compacting = false;
+    const compactionStep = () => {
+      compacting = true;
+      return sleep(100);
+    };
+    const driver = fileDriver({ dir, log: { warn: (_obj, msg) => void driverWarnings.push(String(msg)) }, testHooks: { compactionStep } });
     const server = createServer(registry, { logger: false, driver, compactAfterCommits: 3 });
     opened.servers.push(server);
     const handle = server.client.sleepy.getOrCreate("z");
     const id = await handle.resolve();
-    for (const item of ["a", "b", "c"]) await handle.add(item); // the third append starts a compaction
+    // Calls until one of them started a compaction: it is the last work the actor gets.
+    const added: string[] = [];
+    for (let i = 0; i < 10 && !compacting; i++) {
+      added.push(`i${i}`);
+      await handle.add(`i${i}`);
+      await sleep(20);
+    }
+    expect(compacting).toBe(true);
     await waitFor(() => !server.runtime.loaded.has(id), { timeoutMs: 3000, what: "the actor to sleep once the compaction is done" });
     expect(eventsOf("stop:z")).toHaveLength(1);
-    expect((await handle.read()).items).toEqual(["a", "b", "c"]);
+    expect((await handle.read()).items).toEqual(added);
   });
 
   test("a connected client keeps the actor awake; after it leaves the actor sleeps, and a new connection gets the same state", async () => {

@@ -403,7 +403,10 @@ export class ActorInstance implements ContextHost {
         this.commitsSinceSnapshot++;
         if (this.commitsSinceSnapshot >= this.host.compactAfterCommits) {
           this.commitsSinceSnapshot = 0;
-          void this.mailbox.enqueue(() => this.compact()).catch((error) => this.log.error({ err: error }, "compaction failed"));
+          void this.mailbox
+            .enqueue(() => this.compact())
+            .catch((error) => this.log.error({ err: error }, "compaction failed"))
+            .finally(() => this.touchIdle());
         }
       },
       (error: unknown) => {
@@ -577,7 +580,9 @@ export class ActorInstance implements ContextHost {
     if (!ms || ms <= 0) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (this.conns.size === 0 && this.mailbox.size === 0 && this.status === "running") this.host.sleep(this);
+      if (this.conns.size > 0 || this.status !== "running") return;
+      if (this.mailbox.size === 0) this.host.sleep(this);
+      else this.touchIdle(); // busy with its own work (a compaction): try again later
     }, ms);
     this.idleTimer.unref();
   }
