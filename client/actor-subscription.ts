@@ -316,6 +316,7 @@ export class ActorSubscription implements SessionChannel {
           const edit = this.replica.accept(message.id);
           if (edit) this.saveConfirmed(edit.update, { editKey: edit.storageKey });
         } else this.rejected(message.id, errorFromWire(message.error));
+        this.notifyChange(); // pending went down
         this.maybeSynced();
         return;
       case Kind.event:

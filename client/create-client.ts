@@ -12,7 +12,7 @@ import type { Predictor } from "./optimistic.ts";
 import { ReplicaStore } from "./replica-store.ts";
 import { hasIndexedDb, indexedDbStorage } from "./storage/indexeddb.ts";
 import { memoryStorage } from "./storage/memory.ts";
-import type { ClientStorage } from "./storage/storage.ts";
+import { type ClientStorage, StorageFault } from "./storage/storage.ts";
 import { makeConnection } from "./connection.ts";
 import { type FetchLike, HttpCaller, type HttpTarget } from "./http.ts";
 import { ClientSession } from "./session.ts";
@@ -64,7 +64,11 @@ const SEQ_BLOCK = 1000;
 
 class ClientCore {
   clientId = "";
-  readonly storage: ClientStorage;
+  /** The storage in use: the configured one, or memory when another tab owns it. */
+  storage: ClientStorage;
+  /** Storage seen through `this.storage` as it is when used (it may change during init). */
+  private readonly storageView: ClientStorage;
+  private storageNote: StorageFault | null = null;
   /** The client's id and seq counter, from storage. */
   readonly ready: Promise<void>;
   private session: ClientSession | null = null;
@@ -83,10 +87,24 @@ class ClientCore {
     this.storage = options.storage ?? (hasIndexedDb() ? indexedDbStorage(`tandem ${new URL(url).origin}${new URL(url).pathname}`) : memoryStorage());
     const fetcher = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
     this.http = new HttpCaller(url, fetcher);
+    const core = this;
+    this.storageView = {
+      kind: "view",
+      get: (key) => core.storage.get(key),
+      list: (prefix) => core.storage.list(prefix),
+      batch: (puts, deletes) => core.storage.batch(puts, deletes),
+      clear: (prefix) => core.storage.clear(prefix),
+    };
     this.ready = this.init();
   }
 
   private async init(): Promise<void> {
+    // One client id and one outbox per storage: until tabs elect a leader that alone sends,
+    // a second tab over the same IndexedDB keeps its data in memory instead of sharing seqs.
+    if (this.storage.shared !== undefined && !(await holdStorageLock(this.storage.shared))) {
+      this.storage = memoryStorage();
+      this.storageNote = new StorageFault("open", new Error("another tab of this app holds the local storage; this tab keeps its data in memory"));
+    }
     let id: unknown;
     let seq: unknown;
     try {
@@ -144,7 +162,7 @@ class ClientCore {
     const identity = JSON.stringify([rid, spec.params ?? null]);
     let subscription = this.subscriptions.get(identity);
     if (subscription === undefined) {
-      const store = new ReplicaStore(this.storage, rid, (fault) => {
+      const store = new ReplicaStore(this.storageView, rid, (fault) => {
         for (const [key, each] of this.subscriptions) if (JSON.parse(key)[0] === rid) each.storageFault(fault);
       });
       const predictors = ((this.options.optimistic as Record<string, Record<string, Predictor>> | undefined) ?? {})[spec.name] ?? {};
@@ -154,6 +172,10 @@ class ClientCore {
       );
       this.stores.set(rid, store);
       this.subscriptions.set(identity, subscription);
+      const created = subscription;
+      void this.ready.then(() => {
+        if (this.storageNote !== null) created.storageFault(this.storageNote);
+      });
     }
     subscription.refs++;
     const shared = subscription;
@@ -176,6 +198,20 @@ class ClientCore {
     this.session?.dispose();
     this.session = null;
   }
+}
+
+/** Holds the Web Lock of a shared storage for the life of the page; false if another tab has it. */
+function holdStorageLock(name: string): Promise<boolean> {
+  const locks = (globalThis.navigator as { locks?: { request: (...args: unknown[]) => Promise<unknown> } } | undefined)?.locks;
+  if (locks === undefined) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    locks
+      .request(`tandem storage ${name}`, { ifAvailable: true }, (lock: unknown) => {
+        resolve(lock !== null);
+        return lock === null ? undefined : new Promise(() => undefined); // never released while the page lives
+      })
+      .catch(() => resolve(true));
+  });
 }
 
 function makeHandle(core: ClientCore, spec: HandleSpec): object {

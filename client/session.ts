@@ -46,7 +46,17 @@ export class ClientSession {
   ) {
     this.url = socketUrl(baseUrl);
     this.backoff = new Backoff(options.backoff);
+    // The browser says the network is back: try now rather than at the end of the backoff.
+    (globalThis as { addEventListener?: (type: string, listener: () => void) => void }).addEventListener?.("online", this.onOnline);
   }
+
+  private readonly onOnline = (): void => {
+    if (this.state !== "idle" || this.channels.size === 0) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.backoff.reset();
+    this.connect();
+  };
 
   get isOnline(): boolean {
     return this.greeted;
@@ -77,6 +87,7 @@ export class ClientSession {
   }
 
   dispose(): void {
+    (globalThis as { removeEventListener?: (type: string, listener: () => void) => void }).removeEventListener?.("online", this.onOnline);
     this.state = "closed";
     if (this.timer !== null) clearTimeout(this.timer);
     this.channels.clear();
@@ -143,11 +154,11 @@ export class ClientSession {
   private closed(socket: SocketLike, code: number, reason: string): void {
     if (this.socket !== socket) return;
     this.socket = null;
-    const wasGreeted = this.greeted;
     this.greeted = false;
     const retryAfter = retryAfterFromReason(reason ?? "");
     if (retryAfter !== null) this.backoff.retryAfter(retryAfter);
-    if (wasGreeted) for (const channel of this.channels.values()) channel.offline();
+    // Also when this attempt never got through: the app should see "offline", not "connecting".
+    for (const channel of this.channels.values()) channel.offline();
     if (this.state === "closed") return;
     this.state = "idle";
     if (code === CloseCode.upgradeRequired || this.fatal !== null) return;

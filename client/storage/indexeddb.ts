@@ -11,6 +11,7 @@ export function indexedDbStorage(name = "tandem"): ClientStorage {
   const range = (prefix: string) => IDBKeyRange.bound(prefix, prefix + PREFIX_END, false, true);
   return {
     kind: "indexeddb",
+    shared: name,
     get(key) {
       return store("readonly", (s) => promisifyRequest(s.get(key)));
     },

@@ -6,6 +6,8 @@
 export interface ClientStorage {
   /** "indexeddb" or "memory" (for status and tests). */
   readonly kind: string;
+  /** Names a storage shared by the tabs of an origin (IndexedDB's database name). */
+  readonly shared?: string;
   get(key: string): Promise<unknown>;
   /** Every entry whose key starts with `prefix`, in key order. */
   list(prefix: string): Promise<[string, unknown][]>;
