@@ -2,13 +2,29 @@
  * One Vite config for the demo build and for vitest. The aliases let any file in the repo
  * import the library by its package names (`tandem`, `tandem/client`, `tandem/server`)
  * with no build step.
+ *
+ * The demo (demo/index.html) is the Vite root for `vite build` (→ dist/demo, served by
+ * `npm start`) and `vite` (dev server); vitest runs in mode "test" and keeps the repo root.
  */
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
+  ...(mode === "test"
+    ? {}
+    : {
+        root: here("./demo"),
+        publicDir: here("./demo/public"),
+        build: {
+          outDir: here("./dist/demo"),
+          emptyOutDir: true,
+          target: "es2022",
+          sourcemap: true,
+          chunkSizeWarningLimit: 1000,
+        },
+      }),
   resolve: {
     alias: [
       { find: /^tandem$/, replacement: here("./shared/index.ts") },
@@ -23,4 +39,4 @@ export default defineConfig({
     hookTimeout: 20_000,
     pool: "forks",
   },
-});
+}));

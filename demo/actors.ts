@@ -1,9 +1,14 @@
 /**
  * The demo's actors: a collaborative board with shared notes (a Y.Text for an editor) and a
  * todo list changed only through actions, with server rules.
+ *
+ * Sign-in is by name (`params.name`); `params.mode === "view"` makes a read-only viewer:
+ * it may not edit the notes (canEdit) nor add, toggle or delete todos. Only a todo's author
+ * may delete it.
  */
 import * as Y from "yjs";
 import { actor, event, setup, Unauthorized, UserError } from "tandem";
+import { colorOf, lightColorOf } from "./colors.ts";
 
 export interface Todo {
   id: string;
@@ -13,14 +18,23 @@ export interface Todo {
 }
 
 export const MAX_TODO_LENGTH = 140;
+export const MAX_NAME_LENGTH = 40;
+
+export interface BoardParams {
+  name?: string;
+  mode?: "edit" | "view";
+}
 
 export const board = actor({
   state: { notes: new Y.Text(""), todos: [] as Todo[] },
-  onAuth: ({ params }) => {
-    const name = params.name?.trim();
+  onAuth: ({ params }: { params: BoardParams }) => {
+    const name = typeof params?.name === "string" ? params.name.trim() : "";
     if (!name) throw new Unauthorized("Sign in with a name");
+    if (name.length > MAX_NAME_LENGTH) throw new Unauthorized(`A name has at most ${MAX_NAME_LENGTH} characters`);
     return { name, viewer: params.mode === "view" };
   },
+  /** What others see in presence (`state.user`): y-codemirror reads name, color and colorLight. */
+  identity: (auth) => ({ name: auth.name, color: colorOf(auth.name), colorLight: lightColorOf(auth.name), viewer: auth.viewer }),
   canEdit: (c) => !c.conn.auth.viewer,
   events: { todoAdded: event<Todo>() },
   actions: {
@@ -35,12 +49,14 @@ export const board = actor({
       return todo;
     },
     toggleTodo: (c, id: string) => {
+      if (c.conn.auth.viewer) throw new UserError("Viewers cannot change todos", { code: "read_only" });
       const todo = c.state.todos.find((t) => t.id === id);
       if (!todo) throw new UserError("No such todo", { code: "not_found" });
       todo.done = !todo.done;
       return todo.done;
     },
     deleteTodo: (c, id: string) => {
+      if (c.conn.auth.viewer) throw new UserError("Viewers cannot delete todos", { code: "read_only" });
       const index = c.state.todos.findIndex((t) => t.id === id);
       if (index < 0) throw new UserError("No such todo", { code: "not_found" });
       if (c.state.todos[index]!.author !== c.conn.auth.name) throw new UserError("Only the author may delete a todo", { code: "not_author" });
@@ -51,3 +67,4 @@ export const board = actor({
 });
 
 export const registry = setup({ use: { board } });
+export type Registry = typeof registry;
