@@ -4,9 +4,9 @@
  * a full rebuild after the confirmed state changes). One JSON line per measurement.
  * Run: npx tsx bench/local-first.ts
  */
-import { actor, setup } from "tandem";
-import { createClient, memoryStorage } from "tandem/client";
-import { createServer } from "tandem/server";
+import { actor, setup } from "../shared/index.ts";
+import { createClient, memoryStorage } from "../client/index.ts";
+import { createServer } from "../server/index.ts";
 import { tcpProxy } from "../tests/support/tcp-proxy.ts";
 
 const list = actor({

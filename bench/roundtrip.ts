@@ -1,11 +1,12 @@
 /**
  * Action round trips against a local server (memory driver): sequential latency over the
  * WebSocket and over HTTP, and pipelined throughput over the WebSocket. Prints one JSON line
- * per measurement. Run: npx tsx bench/roundtrip.ts  (the side-by-side anchors come in bench/).
+ * per measurement, Tandem only (the side-by-side runs are bench/workloads/actions.ts).
+ * Run: npx tsx bench/roundtrip.ts
  */
-import { actor, setup } from "tandem";
-import { createClient } from "tandem/client";
-import { createServer } from "tandem/server";
+import { actor, setup } from "../shared/index.ts";
+import { createClient } from "../client/index.ts";
+import { createServer } from "../server/index.ts";
 
 const counter = actor({ state: { n: 0 }, actions: { inc: (c, by: number) => (c.state.n += by) } });
 const registry = setup({ use: { counter } });
