@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as YTypes from "yjs";
-import { BENCH_DIR, REPO_DIR } from "./harness.ts";
+import { BENCH_DIR, REPO_DIR } from "./util.ts";
 
 let rootYjs: Promise<typeof YTypes> | undefined;
 

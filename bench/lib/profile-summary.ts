@@ -20,12 +20,14 @@ interface Profile {
   endTime: number;
 }
 
+process.stdout.on("error", () => process.exit(0)); // piped into head
+
 const args = process.argv.slice(2);
 const topAt = args.indexOf("--top");
 const top = topAt >= 0 ? Number(args[topAt + 1]) : 25;
 const inclusiveAt = args.indexOf("--inclusive");
 const inclusive = inclusiveAt >= 0 ? new RegExp(args[inclusiveAt + 1]!) : undefined;
-const files = args.filter((arg, i) => !arg.startsWith("--") && i !== topAt + 1 && i !== inclusiveAt + 1);
+const files = args.filter((arg, i) => !arg.startsWith("--") && (topAt < 0 || i !== topAt + 1) && (inclusiveAt < 0 || i !== inclusiveAt + 1));
 
 for (const file of files) {
   const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
