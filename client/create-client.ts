@@ -7,7 +7,7 @@
 import { InvalidArguments } from "../shared/errors.ts";
 import { normalizeKey } from "../shared/key.ts";
 import type { SubscribeTarget } from "../shared/protocol/index.ts";
-import { ActorSubscription } from "./actor-subscription.ts";
+import { ActorSubscription, type Upstream } from "./actor-subscription.ts";
 import type { Predictor } from "./optimistic.ts";
 import { ReplicaStore } from "./replica-store.ts";
 import { hasIndexedDb, indexedDbStorage } from "./storage/indexeddb.ts";
@@ -18,6 +18,10 @@ import { type FetchLike, HttpCaller, type HttpTarget } from "./http.ts";
 import { ClientSession } from "./session.ts";
 import type { BackoffOptions } from "./transport/backoff.ts";
 import type { SocketFactory } from "./transport/websocket.ts";
+import { FollowerHub } from "./tabs/follower-hub.ts";
+import { LeaderLink } from "./tabs/leader-link.ts";
+import { TabCoordinator } from "./tabs/tab-coordinator.ts";
+import type { BroadcastChannelLike, LinkSpec, LockManagerLike } from "./tabs/tab-messages.ts";
 import type { Client, OptimisticHandlers } from "./types.ts";
 
 export interface ClientOptions<R = unknown> {
@@ -36,6 +40,21 @@ export interface ClientOptions<R = unknown> {
   clientId?: string;
   /** Reconnect backoff (full jitter). */
   backoff?: BackoffOptions;
+  /**
+   * Tabs of one origin over the same storage share one connection (DESIGN §4): a leader tab
+   * holds the only WebSocket and the outbox, the others relay through it over a
+   * BroadcastChannel, and another takes over when it closes. On by default where Web Locks
+   * and BroadcastChannel exist and the storage is shared (IndexedDB); `false` gives each tab
+   * its own connection. Tests may pass their own locks and channels.
+   */
+  multiTab?: false | MultiTabOptions;
+}
+
+export interface MultiTabOptions {
+  /** Default: `navigator.locks`. */
+  locks?: LockManagerLike;
+  /** Default: `new BroadcastChannel(name)`. */
+  channel?: (name: string) => BroadcastChannelLike;
 }
 
 interface HandleSpec {
@@ -64,6 +83,14 @@ const SEQ_BLOCK = 1000;
 
 class ClientCore {
   clientId = "";
+  /** This tab's id (call ids, presence per tab). */
+  readonly tabId = crypto.randomUUID();
+  private calls = 0;
+  /** Tabs sharing this storage: who leads (null when each tab has its own connection). */
+  private tabs: TabCoordinator | null = null;
+  private link: LeaderLink | null = null;
+  private hub: FollowerHub | null = null;
+  private started = false;
   /** The storage in use: the configured one, or memory when another tab owns it. */
   storage: ClientStorage;
   /** Storage seen through `this.storage` as it is when used (it may change during init). */
@@ -99,18 +126,85 @@ class ClientCore {
   }
 
   private async init(): Promise<void> {
-    // One client id and one outbox per storage: until tabs elect a leader that alone sends,
-    // a second tab over the same IndexedDB keeps its data in memory instead of sharing seqs.
-    if (this.storage.shared !== undefined && !(await holdStorageLock(this.storage.shared))) {
+    const shared = this.storage.shared;
+    const apis = shared === undefined ? null : multiTabApis(this.options.multiTab);
+    if (shared !== undefined && apis !== null) {
+      // One client id and one outbox per storage: the tabs elect a leader that alone sends.
+      this.tabs = new TabCoordinator({
+        name: shared,
+        tabId: this.tabId,
+        locks: apis.locks,
+        channel: apis.channel(`tandem ${shared}`),
+        readEpoch: async () => {
+          const epoch = await this.storage.get("c:epoch");
+          return typeof epoch === "number" && Number.isSafeInteger(epoch) ? epoch : 0;
+        },
+        writeEpoch: (epoch) => this.storage.batch([["c:epoch", epoch]]),
+        handlers: {
+          becameLeader: () => this.becameLeader(),
+          fromFollower: (tab, channel, message) => this.hub?.receive(tab, channel, message),
+          tabGone: (tab) => this.hub?.tabGone(tab),
+          leaderChanged: () => {
+            this.link?.leaderChanged();
+            if (this.clientId === "") void this.loadIdentity(false);
+          },
+          fromLeader: (channel, message) => this.link?.receive(channel, message),
+        },
+      });
+      this.link = new LeaderLink(this.tabs);
+      (globalThis as { addEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void }).addEventListener?.("pagehide", this.onPageHide);
+      await this.tabs.start();
+      if (this.tabs.role === "follower") await this.loadIdentity(false);
+      this.started = true;
+      return;
+    }
+    // Without BroadcastChannel there is no leader to relay through: a second tab over the
+    // same IndexedDB keeps its data in memory instead of sharing seqs.
+    if (shared !== undefined && !(await holdStorageLock(shared))) {
       this.storage = memoryStorage();
       this.storageNote = new StorageFault("open", new Error("another tab of this app holds the local storage; this tab keeps its data in memory"));
     }
+    await this.loadIdentity(true);
+    this.started = true;
+  }
+
+  private readonly onPageHide = (event: { persisted?: boolean }): void => {
+    if (!event.persisted) this.tabs?.dispose();
+  };
+
+  /** This tab leads: the client id and seqs are its to use, follower tabs are its to serve. */
+  private async becameLeader(): Promise<void> {
+    await this.loadIdentity(true);
+    this.hub ??= new FollowerHub({
+      acquire: (spec) => this.acquire(specOfLink(spec)),
+      send: (tab, channel, message) => this.tabs?.sendDown(tab, channel, message),
+    });
+    if (!this.started) return; // subscriptions made meanwhile attach as leader once ready
+    await Promise.all([...this.subscriptions.values()].map((subscription) => subscription.promote()));
+  }
+
+  /** Where subscriptions send: the server from the leader (or a lone tab), the leader from a follower. */
+  upstream(): Upstream {
+    if (this.tabs !== null && this.tabs.role === "follower" && this.link !== null) return { role: "follower", link: this.link };
+    return { role: "leader", session: this.sessionOf() };
+  }
+
+  newCallId(): string {
+    return `${this.tabId}:${++this.calls}`;
+  }
+
+  /** The client id and the seq counter from storage (created by the leader, or a lone tab, if missing). */
+  private async loadIdentity(owner: boolean): Promise<void> {
     let id: unknown;
     let seq: unknown;
     try {
       [id, seq] = await Promise.all([this.storage.get("c:id"), this.storage.get("c:seq")]);
     } catch {
       // storage is unusable: this session runs in memory (subscriptions report the fault)
+    }
+    if (!owner) {
+      this.clientId = this.options.clientId ?? (typeof id === "string" ? id : "");
+      return;
     }
     this.clientId = this.options.clientId ?? (typeof id === "string" && id.length > 0 ? id : crypto.randomUUID());
     this.seq = this.reserved = typeof seq === "number" && Number.isSafeInteger(seq) ? seq : 0;
@@ -155,6 +249,12 @@ class ClientCore {
   }
 
   connect(spec: HandleSpec): object {
+    const { subscription, release } = this.acquire(spec);
+    return makeConnection(subscription, release);
+  }
+
+  /** The subscription for this actor and params (shared, ref-counted), and how to let it go. */
+  acquire(spec: HandleSpec): { subscription: ActorSubscription; release(): void } {
     const target: SubscribeTarget =
       spec.id !== undefined ? { by: "id", id: spec.id } : { by: "key", mode: spec.mode, key: spec.key ?? [], input: spec.input };
     // One replica per actor (whatever the params); one subscription per actor and params.
@@ -167,7 +267,15 @@ class ClientCore {
       });
       const predictors = ((this.options.optimistic as Record<string, Record<string, Predictor>> | undefined) ?? {})[spec.name] ?? {};
       subscription = new ActorSubscription(
-        { session: this.sessionOf(), store, ready: this.ready, takeSeq: () => this.takeSeq(), predictors },
+        {
+          upstream: () => this.upstream(),
+          tabId: this.tabId,
+          newCallId: () => this.newCallId(),
+          store,
+          ready: this.ready,
+          takeSeq: () => this.takeSeq(),
+          predictors,
+        },
         { name: spec.name, target, params: spec.params },
       );
       this.stores.set(rid, store);
@@ -179,25 +287,52 @@ class ClientCore {
     }
     subscription.refs++;
     const shared = subscription;
-    return makeConnection(shared, () => {
-      if (--shared.refs > 0) return;
-      shared.dispose();
-      if (this.subscriptions.get(identity) === shared) this.subscriptions.delete(identity);
-    });
+    let released = false;
+    return {
+      subscription: shared,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--shared.refs > 0) return;
+        shared.dispose();
+        if (this.subscriptions.get(identity) === shared) this.subscriptions.delete(identity);
+      },
+    };
   }
 
   /** Forgets every local replica and outbox of this storage, and the client id. */
   async resetLocalData(): Promise<void> {
+    await this.ready;
     for (const subscription of this.subscriptions.values()) await subscription.resetLocalData();
-    await this.storage.clear("r:");
+    if (this.upstream().role === "leader") await this.storage.clear("r:"); // a follower's leader does it
   }
 
   dispose(): void {
+    (globalThis as { removeEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void }).removeEventListener?.("pagehide", this.onPageHide);
+    this.hub?.dispose();
+    this.hub = null;
     for (const subscription of this.subscriptions.values()) subscription.dispose();
     this.subscriptions.clear();
+    this.tabs?.dispose();
     this.session?.dispose();
     this.session = null;
   }
+}
+
+/** The platform's (or the options') Web Locks and BroadcastChannel; null where either is missing or multi-tab is off. */
+function multiTabApis(option: false | MultiTabOptions | undefined): { locks: LockManagerLike; channel: (name: string) => BroadcastChannelLike } | null {
+  if (option === false) return null;
+  const locks = option?.locks ?? (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
+  const Channel = (globalThis as { BroadcastChannel?: new (name: string) => BroadcastChannelLike }).BroadcastChannel;
+  const channel = option?.channel ?? (Channel === undefined ? undefined : (name: string) => new Channel(name));
+  return locks === undefined || channel === undefined ? null : { locks, channel };
+}
+
+/** A follower's link spec as a handle spec (the same replica and subscription identity). */
+function specOfLink(spec: LinkSpec): HandleSpec {
+  const { target } = spec;
+  if (target.by === "id") return { name: spec.name, id: target.id, mode: "get", params: spec.params };
+  return { name: spec.name, key: target.key, mode: target.mode === "create" ? "getOrCreate" : target.mode, input: target.input, params: spec.params };
 }
 
 /** Holds the Web Lock of a shared storage for the life of the page; false if another tab has it. */

@@ -18,6 +18,8 @@ export interface OutboxRecord {
   readonly name: string;
   readonly args: readonly unknown[];
   readonly createdAt: number;
+  /** The call's id across tabs (absent in records of older versions). */
+  readonly callId?: string;
 }
 
 export interface StoredEdit {
@@ -65,6 +67,10 @@ export class ReplicaStore {
    * reported and left out (the server refills the replica; the outbox is kept).
    */
   async load(): Promise<LoadedReplica> {
+    // loaded again when a follower tab takes over: start over from what storage holds
+    this.updateKeys = [];
+    this.updateIndex = 0;
+    this.editIndex = 0;
     let entries: [string, unknown][];
     try {
       entries = await this.storage.list(this.key(""));
