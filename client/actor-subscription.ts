@@ -558,7 +558,7 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
       case "ready":
         this.linkLost = false;
         this.subscribed = true;
-        this.replica.applyRemote(message.update);
+        if (message.hasState) this.replica.applyRemote(message.update);
         if (message.presence !== null) applyAwarenessUpdate(this.awareness, message.presence, REMOTE);
         this.mirrorLeader(message.leader);
         this.catchUp();

@@ -52,6 +52,8 @@ export class TabCoordinator {
   private readonly waiting = new AbortController();
   private livenessTimer: ReturnType<typeof setInterval> | null = null;
   private readonly followers = new Set<string>();
+  /** Leader, and done taking over: followers may link now. */
+  private serving = false;
   private disposed = false;
 
   constructor(private readonly options: TabCoordinatorOptions) {
@@ -124,6 +126,7 @@ export class TabCoordinator {
     this.leaderTab = this.options.tabId;
     await this.options.handlers.becameLeader();
     if (this.disposed) return;
+    this.serving = true;
     this.post({ t: "leader", epoch: this.epoch, from: this.options.tabId });
     const query = this.options.locks.query?.bind(this.options.locks);
     if (query !== undefined) this.livenessTimer = setInterval(() => void this.checkFollowers(query), this.options.livenessMs ?? 2_000);
@@ -147,7 +150,7 @@ export class TabCoordinator {
     const message: TabMessage = data;
     switch (message.t) {
       case "who":
-        if (this.role === "leader") this.post({ t: "leader", epoch: this.epoch, from: this.options.tabId });
+        if (this.serving) this.post({ t: "leader", epoch: this.epoch, from: this.options.tabId });
         return;
       case "leader":
         if (message.from === this.options.tabId || this.role === "leader") return;
@@ -157,7 +160,7 @@ export class TabCoordinator {
         this.options.handlers.leaderChanged();
         return;
       case "up":
-        if (this.role !== "leader" || message.epoch !== this.epoch) return; // meant for another term
+        if (!this.serving || message.epoch !== this.epoch) return; // meant for another term
         this.followers.add(message.from);
         this.options.handlers.fromFollower(message.from, message.ch, message.msg);
         return;
