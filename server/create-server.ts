@@ -100,6 +100,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   });
   const client = createInlineClient<Registry<Actors>>(runtime);
   runtime.client = client;
+  runtime.clientOver = (view) => createInlineClient(view);
   const sessions = new Set<SocketSession>();
   const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions });
   const registered = app.register(plugin);

@@ -6,7 +6,7 @@
  */
 import { ActorAlreadyExists, StorageCorrupt } from "../../shared/errors.ts";
 import { foldCommits } from "./fold.ts";
-import { type ActorMeta, type Alarm, type Commit, type Driver, type Lease, type Snapshot, StaleLease, type StoredActor } from "./driver.ts";
+import { type ActorMeta, type Alarm, type Commit, type Driver, type Lease, type SeqRecord, type Snapshot, StaleLease, type StoredActor } from "./driver.ts";
 
 interface MemoryActor {
   meta: ActorMeta;
@@ -66,7 +66,7 @@ export function memoryDriver(): MemoryDriver {
       checkLease(id, lease);
       const actor = actors.get(id);
       if (!actor) throw new StorageCorrupt(`Actor ${id}: append to an actor that does not exist`);
-      actor.commits.push(structuredClone(commit));
+      actor.commits.push(copyCommit(commit));
       if (commit.alarm !== undefined) actor.alarm = commit.alarm;
     },
     async compact(id, snapshot, lease) {
@@ -86,4 +86,28 @@ export function memoryDriver(): MemoryDriver {
     },
     async close() {},
   };
+}
+
+/**
+ * A copy of a commit that shares nothing mutable with the caller's: what structuredClone
+ * gives, without its cost for the common commit (an update and a seq record whose result
+ * is a primitive), which is appended once per action.
+ */
+function copyCommit(commit: Commit): Commit {
+  const copy: { -readonly [K in keyof Commit]: Commit[K] } = {};
+  if (commit.update !== undefined) copy.update = commit.update.slice();
+  if ("privateState" in commit) copy.privateState = copyValue(commit.privateState);
+  if (commit.seqs !== undefined) copy.seqs = commit.seqs.map(copySeq);
+  if (commit.schedules !== undefined) copy.schedules = structuredClone(commit.schedules);
+  if (commit.alarm !== undefined) copy.alarm = commit.alarm;
+  return copy;
+}
+
+function copySeq(record: SeqRecord): SeqRecord {
+  const result = record.result.ok ? { ok: true as const, value: copyValue(record.result.value) } : { ok: false as const, error: structuredClone(record.result.error) };
+  return { clientId: record.clientId, seq: record.seq, result };
+}
+
+function copyValue<T>(value: T): T {
+  return typeof value === "object" && value !== null ? structuredClone(value) : value;
 }

@@ -10,7 +10,6 @@
  * document changed, the instance is poisoned and evicted, and the next call reloads the
  * actor from what is durable.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import * as Y from "yjs";
 import type { AnyActorConfig } from "../../shared/actor.ts";
 import type { AuthRequest } from "../../shared/context.ts";
@@ -18,9 +17,10 @@ import { ActionNotFound, ActorStopped, Forbidden, InternalError, InvalidArgument
 import { Draft, stateRoot, toPlain } from "../../shared/state/index.ts";
 import type { ActorMeta, Commit, Driver, Lease, RecordedResult, ScheduleEntry, SeqRecord, StoredActor } from "../drivers/driver.ts";
 import type { ServerLogger } from "../log.ts";
+import { type CallChain, NO_CHAIN } from "./call-chain.ts";
 import { type ConnImpl, systemConn } from "./connection.ts";
 import { Mailbox } from "./mailbox.ts";
-import { type ContextHost, Task } from "./task.ts";
+import { type ContextHost, Task, type TaskContext } from "./task.ts";
 import { checkEditUpdate, hasPending } from "./edit-check.ts";
 import { checkPlainData } from "./plain-data.ts";
 import { validateArgs } from "./validate.ts";
@@ -37,13 +37,8 @@ export interface InstanceHost {
   unloaded(instance: ActorInstance, alarm: number | null): void;
   /** The instance asks to be put to sleep. */
   sleep(instance: ActorInstance): void;
-}
-
-/** Identifies the actors an async call chain is inside, to refuse calls that would deadlock. */
-const callChain = new AsyncLocalStorage<readonly string[]>();
-
-export function currentCallChain(): readonly string[] {
-  return callChain.getStore() ?? [];
+  /** The inline client for code running with `chain` (`c.client()`). */
+  clientFor(chain: CallChain): unknown;
 }
 
 /** Listeners of committed updates (the network fan-out subscribes here). */
@@ -82,7 +77,10 @@ export class ActorInstance implements ContextHost {
 
   private readonly mailbox = new Mailbox();
   private readonly schedules = new Map<string, ScheduleEntry>();
+  /** Exactly-once records as stored: the result slots (and last-seq records of older data). */
   private readonly seqs = new Map<string, SeqRecord>();
+  /** The last seq applied per client id (derived from `seqs`). */
+  private lastSeqs = new Map<string, number>();
   private privateStateJson = "undefined";
   private task: Task | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -120,7 +118,7 @@ export class ActorInstance implements ContextHost {
   // Loading
 
   /** A new actor: initial state, privateState and `onCreate` written as its first commit. */
-  static async create(host: InstanceHost, config: AnyActorConfig, meta: ActorMeta, lease: Lease, input: unknown): Promise<ActorInstance> {
+  static async create(host: InstanceHost, config: AnyActorConfig, meta: ActorMeta, lease: Lease, input: unknown, chain: CallChain = NO_CHAIN): Promise<ActorInstance> {
     const instance = new ActorInstance(host, config, meta, lease);
     await instance.initVars();
     const createContext = { name: meta.name, key: meta.key, actorId: meta.id, vars: instance.vars, log: instance.log };
@@ -128,11 +126,11 @@ export class ActorInstance implements ContextHost {
     const privateState = config.createPrivateState ? await config.createPrivateState(createContext, input) : config.privateState;
     instance.privateState = privateState === undefined ? undefined : structuredClone(privateState);
 
-    const task = new Task(new Draft(instance.root), systemConn("inline"), instance);
+    const task = new Task(new Draft(instance.root), systemConn("inline"), instance, [...chain, meta.id]);
     instance.task = task;
     try {
       if (state !== undefined) task.draft.replaceRoot(state);
-      if (config.onCreate) await instance.inChain(() => config.onCreate!(task.context, input));
+      if (config.onCreate) await config.onCreate(task.context, input);
       const update = task.draft.commit(instance);
       const first = instance.buildCommit(task, update ?? Y.encodeStateAsUpdate(instance.doc), null, true)!;
       await host.driver.create(meta, first, lease);
@@ -144,23 +142,24 @@ export class ActorInstance implements ContextHost {
     } finally {
       instance.task = null;
     }
-    await instance.start();
+    await instance.start(chain);
     return instance;
   }
 
   /** An existing actor, from what its driver stored. */
-  static async hydrate(host: InstanceHost, config: AnyActorConfig, stored: StoredActor, lease: Lease): Promise<ActorInstance> {
+  static async hydrate(host: InstanceHost, config: AnyActorConfig, stored: StoredActor, lease: Lease, chain: CallChain = NO_CHAIN): Promise<ActorInstance> {
     const instance = new ActorInstance(host, config, stored.meta, lease);
     Y.transact(instance.doc, () => {
       for (const update of stored.updates) Y.applyUpdate(instance.doc, update);
     });
     instance.privateState = stored.privateState;
     instance.privateStateJson = jsonOf(stored.privateState);
-    for (const [clientId, record] of stored.seqs) instance.seqs.set(clientId, record);
+    for (const [key, record] of stored.seqs) instance.seqs.set(key, record);
+    instance.lastSeqs = lastSeqsOf(stored.seqs.values());
     for (const entry of stored.schedules) instance.schedules.set(entry.id, entry);
     instance.commitsSinceSnapshot = stored.commitsSinceSnapshot;
     await instance.initVars();
-    await instance.start();
+    await instance.start(chain);
     return instance;
   }
 
@@ -169,8 +168,8 @@ export class ActorInstance implements ContextHost {
     else if (this.config.vars !== undefined) this.vars = structuredClone(this.config.vars);
   }
 
-  private async start(): Promise<void> {
-    if (this.config.onStart) await this.run(systemConn("inline"), (c) => this.config.onStart!(c));
+  private async start(chain: CallChain): Promise<void> {
+    if (this.config.onStart) await this.run(systemConn("inline"), (c) => this.config.onStart!(c), undefined, chain);
     this.armTimer();
     this.touchIdle();
   }
@@ -179,14 +178,17 @@ export class ActorInstance implements ContextHost {
   // Work
 
   /** Runs `fn` as a task of the mailbox; resolves with its (plain) result once durable. */
-  async run<T>(conn: ConnImpl, fn: (c: Task["context"]) => T | Promise<T>, seq?: ActionSeq): Promise<T> {
-    return (await this.runDetailed(conn, fn, seq)).value as T;
+  async run<T>(conn: ConnImpl, fn: (c: TaskContext) => T | Promise<T>, seq?: ActionSeq, chain: CallChain = NO_CHAIN): Promise<T> {
+    return (await this.runDetailed(conn, fn, seq, chain)).value as T;
   }
 
-  /** Like `run`, also giving the Yjs update the task committed (null: none). */
-  async runDetailed(conn: ConnImpl, fn: (c: Task["context"]) => unknown, seq?: ActionSeq): Promise<TaskOutcome> {
+  /**
+   * Like `run`, also giving the Yjs update the task committed (null: none). `chain`: the
+   * actors the call comes from (call-chain.ts).
+   */
+  async runDetailed(conn: ConnImpl, fn: (c: TaskContext) => unknown, seq?: ActionSeq, chain: CallChain = NO_CHAIN): Promise<TaskOutcome> {
     if (this.status !== "running") throw new ActorStopped();
-    return this.settle(this.mailbox.enqueue(() => this.execute(conn, fn, seq)));
+    return this.settle(this.mailbox.enqueue(() => this.execute(conn, fn, seq, chain)));
   }
 
   /** Waits at a task's gate, then gives its outcome (or its error). */
@@ -198,35 +200,33 @@ export class ActorInstance implements ContextHost {
   }
 
   /** Calls an action by name, validating its arguments. */
-  async action(name: string, args: unknown[], conn: ConnImpl, seq?: ActionSeq): Promise<unknown> {
-    return (await this.actionDetailed(name, args, conn, seq)).value;
+  async action(name: string, args: unknown[], conn: ConnImpl, seq?: ActionSeq, chain: CallChain = NO_CHAIN): Promise<unknown> {
+    return (await this.actionDetailed(name, args, conn, seq, chain)).value;
   }
 
   /** Like `action`, also giving the update it produced (sent in the ack). */
-  actionDetailed(name: string, args: unknown[], conn: ConnImpl, seq?: ActionSeq): Promise<TaskOutcome> {
+  actionDetailed(name: string, args: unknown[], conn: ConnImpl, seq?: ActionSeq, chain: CallChain = NO_CHAIN): Promise<TaskOutcome> {
     const actions = this.config.actions as Record<string, (c: unknown, ...args: unknown[]) => unknown>;
     if (!Object.hasOwn(actions, name)) return Promise.reject(new ActionNotFound(`Actor "${this.name}" has no action "${name}"`));
     if (!Array.isArray(args)) return Promise.reject(new InvalidArguments("Action arguments must be an array"));
+    const action = actions[name]!;
     const schema = (this.config.schemas as Record<string, unknown> | undefined)?.[name];
-    return this.runDetailed(
-      conn,
-      async (c) => {
-        const checked = schema === undefined ? args : await validateArgs(schema, args);
-        return actions[name]!(c, ...checked);
-      },
-      seq,
-    );
+    // Without a schema the action is called directly: a synchronous action then runs and
+    // commits without waiting for anything (see execute).
+    const run =
+      schema === undefined ? (c: TaskContext) => action(c, ...args) : async (c: TaskContext) => action(c, ...(await validateArgs(schema, args)));
+    return this.runDetailed(conn, run, seq, chain);
   }
 
   /**
    * One task, inside the mailbox. Resolves as soon as the task committed in memory; the
    * caller waits at `durable` before it may answer (see persist).
    */
-  private async execute(conn: ConnImpl, fn: (c: Task["context"]) => unknown, seq?: ActionSeq): Promise<Executed> {
+  private async execute(conn: ConnImpl, fn: (c: TaskContext) => unknown, seq?: ActionSeq, chain: CallChain = NO_CHAIN): Promise<Executed> {
     if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
     if (seq !== undefined) {
-      const last = this.seqs.get(seq.clientId);
-      if (last !== undefined && seq.seq <= last.seq) {
+      const last = this.lastSeqs.get(seq.clientId);
+      if (last !== undefined && seq.seq <= last) {
         // Answered from the record, once whatever it was recorded in is durable.
         try {
           return { value: replayResult(this.seqs.get(slotKey(seq.clientId, seq.seq)), seq), update: null, durable: this.durable, failed: false };
@@ -236,12 +236,15 @@ export class ActorInstance implements ContextHost {
       }
     }
     this.clearIdle();
-    const task = new Task(new Draft(this.root), conn, this);
+    const task = new Task(new Draft(this.root), conn, this, [...chain, this.id]);
     const privateStateBefore = this.privateStateJson;
     this.task = task;
     let result: unknown;
     try {
-      result = plainResult(toPlain(await this.withTimeout(this.inChain(() => fn(task.context)))));
+      const value = fn(task.context);
+      // Only an action that awaits can run long enough to time out (a synchronous one holds
+      // the event loop, so no timer could fire anyway): the timer is for those alone.
+      result = plainResult(toPlain(isThenable(value) ? await this.withTimeout(value) : value));
     } catch (error) {
       task.draft.close();
       this.privateState = privateStateBefore === "undefined" ? undefined : JSON.parse(privateStateBefore);
@@ -253,10 +256,10 @@ export class ActorInstance implements ContextHost {
     }
     try {
       const update = task.draft.commit(this);
-      const outcome: RecordedResult = { ok: true, value: result };
-      const commit = this.buildCommit(task, update, seq === undefined ? null : { ...seq, result: outcome }, false);
+      const record = seq === undefined ? null : slotRecord(seq, { ok: true, value: result });
+      const commit = this.buildCommit(task, update, record, false);
       const durable = commit !== null ? this.persist(commit) : this.durable;
-      if (seq !== undefined) this.remember({ ...seq, result: outcome });
+      if (record !== null) this.remember(seq!, record);
       this.afterCommit(task);
       void durable.then(
         () => this.publish(task, update),
@@ -291,8 +294,8 @@ export class ActorInstance implements ContextHost {
   private async executeEdit(conn: ConnImpl, update: Uint8Array): Promise<Promise<void>> {
     if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
     checkEditUpdate(this.doc, update);
-    const task = new Task(new Draft(this.root), conn, this);
-    const context = Object.assign(Object.create(task.context), { update }) as Task["context"] & { update: Uint8Array };
+    const task = new Task(new Draft(this.root), conn, this, [this.id]);
+    const context = Object.assign(Object.create(task.context), { update }) as TaskContext & { update: Uint8Array };
     this.task = task;
     try {
       if (!this.config.canEdit || !(await this.config.canEdit(context))) {
@@ -305,7 +308,7 @@ export class ActorInstance implements ContextHost {
         Y.applyUpdate(trial, update);
         if (hasPending(trial)) throw new InvalidArguments("The edit depends on changes the actor does not have");
         const view = new Draft(stateRoot(trial));
-        const trialContext = Object.assign(Object.create(context), { state: view.view }) as typeof context;
+        const trialContext = Object.create(context, { state: { value: view.view } }) as typeof context;
         try {
           await this.config.onEdit(trialContext);
         } finally {
@@ -344,29 +347,26 @@ export class ActorInstance implements ContextHost {
     return durable;
   }
 
-  private remember(record: SeqRecord): void {
-    for (const entry of seqRecords(record)) this.seqs.set(entry.clientId, entry);
+  /** Records an applied seq (the slot record is what drivers store; see slotRecord). */
+  private remember(seq: ActionSeq, record: SeqRecord): void {
+    this.seqs.set(record.clientId, record);
+    this.lastSeqs.set(seq.clientId, seq.seq);
   }
 
   private recordFailure(seq: ActionSeq, error: unknown): Promise<void> {
-    const record: SeqRecord = { ...seq, result: { ok: false, error: toWireError(error) } };
-    this.remember(record);
-    return this.persist({ seqs: seqRecords(record) });
+    const record = slotRecord(seq, { ok: false, error: toWireError(error) });
+    this.remember(seq, record);
+    return this.persist({ seqs: [record] });
   }
 
-  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+  private withTimeout<T>(promise: PromiseLike<T>): Promise<T> {
     const ms = this.config.options?.actionTimeoutMs ?? this.host.defaultActionTimeoutMs;
-    if (!ms) return promise;
+    if (!ms) return Promise.resolve(promise);
     let timer: NodeJS.Timeout;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new InternalError(`Action timed out after ${ms} ms`)), ms);
     });
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  }
-
-  private inChain<T>(fn: () => T | Promise<T>): Promise<T> {
-    const chain = currentCallChain();
-    return callChain.run([...chain, this.id], async () => fn());
   }
 
   private buildCommit(task: Task, update: Uint8Array | null, seqRecord: SeqRecord | null, always: boolean): Commit | null {
@@ -376,7 +376,7 @@ export class ActorInstance implements ContextHost {
     const commit: { -readonly [K in keyof Commit]: Commit[K] } = {};
     if (update !== null) commit.update = update;
     if (privateStateChanged || always) commit.privateState = this.privateState === undefined ? undefined : JSON.parse(privateStateJson);
-    if (seqRecord !== null) commit.seqs = seqRecords(seqRecord);
+    if (seqRecord !== null) commit.seqs = [seqRecord];
     if (task.scheduleChanged) {
       commit.schedules = { put: task.schedulesPut, remove: task.schedulesRemoved };
       commit.alarm = earliest([...this.schedulesAfter(task)]);
@@ -481,17 +481,19 @@ export class ActorInstance implements ContextHost {
     return this.schedules.has(id);
   }
 
-  client(): unknown {
-    return this.host.client;
+  client(chain: CallChain): unknown {
+    return this.host.clientFor(chain);
   }
 
   // -------------------------------------------------------------------------------------
   // Connections
 
   /** Accepts a live connection: onBeforeConnect (may refuse), then onConnect, as one task. */
-  connect(conn: ConnImpl, request?: AuthRequest): Promise<void> {
+  connect(conn: ConnImpl, request?: AuthRequest, chain: CallChain = NO_CHAIN): Promise<void> {
     conn.emitter = this;
-    return this.run(conn, async (c) => {
+    return this.run(
+      conn,
+      async (c) => {
       if (this.config.onBeforeConnect) await this.config.onBeforeConnect(c, { params: conn.params, auth: conn.auth, request });
       this.conns.set(conn.id, conn);
       try {
@@ -500,7 +502,10 @@ export class ActorInstance implements ContextHost {
         this.conns.delete(conn.id);
         throw error;
       }
-    });
+    },
+      undefined,
+      chain,
+    );
   }
 
   /** Removes a live connection and runs onDisconnect. */
@@ -641,7 +646,11 @@ function earliest(entries: readonly ScheduleEntry[]): number | null {
  */
 function plainResult(value: unknown): unknown {
   checkPlainData(value, "result", 0);
-  return structuredClone(value);
+  return typeof value === "object" && value !== null ? structuredClone(value) : value;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
 }
 
 
@@ -650,20 +659,37 @@ function jsonOf(value: unknown): string {
 }
 
 /**
- * Exactly-once bookkeeping keeps, per client, the last seq applied (record key: the client
- * id) and the results of its last RESULT_WINDOW seqs (keys `clientId␀slot`), so that every
- * action a client may still have in flight when its link drops (its window is smaller) can
- * be answered again with its own result. Drivers store these records as they are.
+ * Exactly-once bookkeeping keeps, per client, the results of its last RESULT_WINDOW seqs
+ * (record keys `clientId␀slot`, slot = seq mod RESULT_WINDOW), so that every action a client
+ * may still have in flight when its link drops (its window is smaller) can be answered again
+ * with its own result. Drivers store these records as they are: one per applied action.
+ *
+ * The last seq applied per client is the highest seq of its slots: each action writes its
+ * slot, so the newest one is always there. (Data written before kept it in a record of its
+ * own, keyed by the bare client id; such records still count when loaded.)
  */
 export const RESULT_WINDOW = 128;
 
+const SLOT_SEPARATOR = "\u0000";
+
 function slotKey(clientId: string, seq: number): string {
-  return `${clientId}\u0000${seq % RESULT_WINDOW}`;
+  return `${clientId}${SLOT_SEPARATOR}${seq % RESULT_WINDOW}`;
 }
 
-/** The last-seq record (its result lives only in the slot record) and the slot record. */
-function seqRecords(record: SeqRecord): SeqRecord[] {
-  return [{ clientId: record.clientId, seq: record.seq, result: { ok: true, value: null } }, { ...record, clientId: slotKey(record.clientId, record.seq) }];
+function slotRecord(seq: ActionSeq, result: RecordedResult): SeqRecord {
+  return { clientId: slotKey(seq.clientId, seq.seq), seq: seq.seq, result };
+}
+
+/** The last seq applied per client, from stored records (slots and older last-seq records). */
+function lastSeqsOf(records: Iterable<SeqRecord>): Map<string, number> {
+  const last = new Map<string, number>();
+  for (const record of records) {
+    const cut = record.clientId.lastIndexOf(SLOT_SEPARATOR);
+    const isSlot = cut >= 0 && record.clientId.slice(cut + 1) === String(record.seq % RESULT_WINDOW);
+    const client = isSlot ? record.clientId.slice(0, cut) : record.clientId;
+    if (record.seq > (last.get(client) ?? -Infinity)) last.set(client, record.seq);
+  }
+  return last;
 }
 
 function replayResult(recorded: SeqRecord | undefined, seq: ActionSeq): unknown {

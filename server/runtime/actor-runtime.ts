@@ -10,8 +10,9 @@ import type { AnyRegistry } from "../../shared/setup.ts";
 import type { Alarm, Driver } from "../drivers/driver.ts";
 import type { ServerLogger } from "../log.ts";
 import { actorId, isActorId } from "./actor-id.ts";
-import { ActorInstance, type InstanceHost, currentCallChain } from "./actor-instance.ts";
+import { ActorInstance, type InstanceHost } from "./actor-instance.ts";
 import { AlarmClock } from "./alarm-clock.ts";
+import { type CallChain, NO_CHAIN, chainedRuntime } from "./call-chain.ts";
 
 export type LoadMode = { readonly kind: "get" } | { readonly kind: "getOrCreate" | "create"; readonly input?: unknown };
 
@@ -32,8 +33,10 @@ export class ActorRuntime implements InstanceHost {
   readonly compactAfterCommits: number;
   readonly defaultSleepAfterMs: number;
   readonly defaultActionTimeoutMs: number;
-  /** The inline client handed to actors (`c.client()`); set by createServer. */
+  /** The inline client (`server.client`); set by createServer. */
   client: unknown = undefined;
+  /** Makes an inline client over a runtime (`c.client()` gets one per call chain); set by createServer. */
+  clientOver: ((runtime: ActorRuntime) => unknown) | undefined = undefined;
 
   private readonly instances = new Map<string, ActorInstance>();
   private readonly loading = new Map<string, Promise<ActorInstance>>();
@@ -67,18 +70,26 @@ export class ActorRuntime implements InstanceHost {
     return definition.config;
   }
 
-  /** The live instance of `(name, key)`, loading or creating it as `mode` allows. */
-  async resolve(name: string, rawKey: unknown, mode: LoadMode): Promise<ActorInstance> {
+  /** The inline client for code of the actors in `chain` (`c.client()`). */
+  clientFor(chain: CallChain): unknown {
+    return this.clientOver === undefined ? this.client : this.clientOver(chainedRuntime(this, chain));
+  }
+
+  /**
+   * The live instance of `(name, key)`, loading or creating it as `mode` allows. `chain`:
+   * the actors the call comes from (call-chain.ts).
+   */
+  async resolve(name: string, rawKey: unknown, mode: LoadMode, chain: CallChain = NO_CHAIN): Promise<ActorInstance> {
     const config = this.config(name);
     const key = normalizeKey(rawKey);
-    return this.resolveId(actorId(name, key), name, key, config, mode);
+    return this.resolveId(actorId(name, key), name, key, config, mode, chain);
   }
 
   /** The live instance of an id from `handle.resolve()`; `name` must match its kind. */
-  async resolveById(name: string, id: unknown): Promise<ActorInstance> {
+  async resolveById(name: string, id: unknown, chain: CallChain = NO_CHAIN): Promise<ActorInstance> {
     const config = this.config(name);
     if (!isActorId(id)) throw new ActorNotFound(`"${String(id)}" is not an actor id`);
-    this.refuseSelfCall(id, name);
+    this.refuseSelfCall(id, name, chain);
     const live = this.instances.get(id);
     if (live?.isRunning) {
       if (live.name !== name) throw new ActorNotFound(`Actor ${id} is not a "${name}"`);
@@ -86,11 +97,11 @@ export class ActorRuntime implements InstanceHost {
     }
     const meta = await this.driver.meta(id);
     if (meta === null || meta.name !== name) throw new ActorNotFound(`There is no "${name}" actor with id ${id}`);
-    return this.resolveId(id, name, meta.key, config, { kind: "get" });
+    return this.resolveId(id, name, meta.key, config, { kind: "get" }, chain);
   }
 
-  private async resolveId(id: string, name: string, key: readonly string[], config: AnyActorConfig, mode: LoadMode): Promise<ActorInstance> {
-    this.refuseSelfCall(id, name);
+  private async resolveId(id: string, name: string, key: readonly string[], config: AnyActorConfig, mode: LoadMode, chain: CallChain): Promise<ActorInstance> {
+    this.refuseSelfCall(id, name, chain);
     for (let attempt = 0; attempt < 100; attempt++) {
       if (this.closed) throw new ActorStopped("The server is closing");
       const live = this.instances.get(id);
@@ -107,7 +118,7 @@ export class ActorRuntime implements InstanceHost {
         await pending.catch(() => undefined);
         continue;
       }
-      const load = this.load(id, name, key, config, mode);
+      const load = this.load(id, name, key, config, mode, chain);
       this.loading.set(id, load);
       try {
         return await load;
@@ -119,24 +130,24 @@ export class ActorRuntime implements InstanceHost {
   }
 
   /** An action awaiting a call to its own actor would wait for itself forever. */
-  private refuseSelfCall(id: string, name: string): void {
-    if (currentCallChain().includes(id)) {
+  private refuseSelfCall(id: string, name: string, chain: CallChain): void {
+    if (chain.includes(id)) {
       throw new InternalError(`Actor "${name}" called itself through c.client(): this would wait for itself forever`);
     }
   }
 
-  private async load(id: string, name: string, key: readonly string[], config: AnyActorConfig, mode: LoadMode): Promise<ActorInstance> {
+  private async load(id: string, name: string, key: readonly string[], config: AnyActorConfig, mode: LoadMode, chain: CallChain): Promise<ActorInstance> {
     const lease = await this.driver.acquire(id);
     try {
       const stored = await this.driver.load(id, lease);
       let instance: ActorInstance;
       if (stored !== null) {
         if (mode.kind === "create") throw new ActorAlreadyExists(`Actor "${name}" ${JSON.stringify(key)} already exists`);
-        instance = await ActorInstance.hydrate(this, config, stored, lease);
+        instance = await ActorInstance.hydrate(this, config, stored, lease, chain);
       } else {
         if (mode.kind === "get") throw new ActorNotFound(`There is no "${name}" actor with key ${JSON.stringify(key)}`);
         const meta = { id, name, key: [...key], createdAt: Date.now() };
-        instance = await ActorInstance.create(this, config, meta, lease, mode.input);
+        instance = await ActorInstance.create(this, config, meta, lease, mode.input, chain);
       }
       this.alarmClock.delete(id);
       if (this.closed) {

@@ -71,12 +71,20 @@ export class MapNode {
 }
 
 export type ArrayOp =
-  | { readonly kind: "insert"; readonly index: number; readonly entries: readonly Entry[] }
+  | { readonly kind: "insert"; readonly index: number; readonly entries: Entry[] }
   | { readonly kind: "delete"; readonly index: number; readonly length: number };
 
+/**
+ * An array. Before its first write it reads straight from `base`. Writes that only append
+ * (push, or writing index `length`) keep reading the base and hold the new elements in
+ * `tail`, so appending to a large array costs what is appended, not the array's length;
+ * any other write first copies the elements into `items`, the draft's own copy.
+ */
 export class ArrayNode {
-  /** The draft's copy of the elements, made on the first write; a new node always has one. */
+  /** The draft's copy of the elements, made on the first non-append write; a new node always has one. */
   items: Entry[] | null;
+  /** Elements appended after the base's while `items` is null. */
+  private tail: Entry[] | null = null;
   /** The writes to replay on `base`, in order, with indexes as they were at the time. */
   readonly ops: ArrayOp[] = [];
   view: object | undefined;
@@ -89,40 +97,56 @@ export class ArrayNode {
   }
 
   get length(): number {
-    return this.items !== null ? this.items.length : this.base!.length;
+    return this.items !== null ? this.items.length : this.base!.length + (this.tail?.length ?? 0);
   }
 
   get(index: number): Entry | undefined {
     if (index < 0 || index >= this.length) return undefined;
-    return this.items !== null ? this.items[index] : this.draft.wrap(this.base!.get(index));
+    if (this.items !== null) return this.items[index];
+    const baseLength = this.base!.length;
+    return index < baseLength ? this.draft.wrap(this.base!.get(index)) : this.tail![index - baseLength];
   }
 
   entries(): Entry[] {
-    return this.items !== null ? [...this.items] : this.base!.toArray().map((value) => this.draft.wrap(value));
+    if (this.items !== null) return [...this.items];
+    const entries = this.base!.toArray().map((value) => this.draft.wrap(value));
+    if (this.tail !== null) entries.push(...this.tail);
+    return entries;
   }
 
   insert(index: number, entries: readonly Entry[]): void {
     if (entries.length === 0) return;
-    const items = this.writable();
-    items.splice(index, 0, ...entries);
-    if (this.base !== null) this.ops.push({ kind: "insert", index, entries });
+    this.draft.touch(this);
+    if (this.items === null && index === this.length) (this.tail ??= []).push(...entries);
+    else this.writable().splice(index, 0, ...entries);
+    if (this.base === null) return;
+    // Consecutive inserts (push after push) become one insert into the Y.Array.
+    const last = this.ops[this.ops.length - 1];
+    if (last?.kind === "insert" && last.index + last.entries.length === index) last.entries.push(...entries);
+    else this.ops.push({ kind: "insert", index, entries: [...entries] });
   }
 
   delete(index: number, length: number): void {
     if (length <= 0) return;
-    const items = this.writable();
-    items.splice(index, length);
+    this.draft.touch(this);
+    const baseLength = this.items === null ? this.base!.length : 0;
+    if (this.items === null && index >= baseLength) this.tail!.splice(index - baseLength, length);
+    else this.writable().splice(index, length);
     if (this.base !== null) this.ops.push({ kind: "delete", index, length });
   }
 
   reset(): void {
     if (this.base !== null) this.items = null;
+    this.tail = null;
     this.ops.length = 0;
   }
 
+  /** The draft's own copy of the elements (made now if need be). */
   private writable(): Entry[] {
-    this.draft.touch(this);
-    if (this.items === null) this.items = this.entries();
+    if (this.items === null) {
+      this.items = this.entries();
+      this.tail = null;
+    }
     return this.items;
   }
 }

@@ -28,6 +28,7 @@ import type { ActorMeta, Commit, Lease, ScheduleEntry, Snapshot, StoredActor } f
 import { StaleLease } from "../driver.ts";
 import { foldCommits } from "../fold.ts";
 import { type AlarmIndex, type IndexedAlarm, movesEarlier } from "./alarm-index.ts";
+import type { Journal, JournaledLog } from "./journal.ts";
 import { encodeBatch, encodeCommit, encodeMeta, encodeSnapshot } from "./codec.ts";
 import { FILE_HEADER_SIZE, encodeFrame, fileHeader } from "./format.ts";
 import { datasync, isErrno, syncDir, writeAll, writeFileDurable } from "./fs-util.ts";
@@ -41,6 +42,8 @@ export interface StoreHost {
   readonly actorsDir: string;
   readonly tmpDir: string;
   readonly alarms: AlarmIndex;
+  /** Where appends become durable together (journal.ts). */
+  readonly journal: Journal;
   readonly stats: FileDriverStats;
   /** Newest fencing token per actor id, shared by every driver object open on the directory. */
   readonly tokens: Map<string, number>;
@@ -58,13 +61,17 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
-export class ActorFiles implements ActorPlace {
+export class ActorFiles implements ActorPlace, JournaledLog {
   readonly dir: string;
   private readonly queue: OpQueue<PendingAppend>;
   /** The open log (null: not opened, or the actor does not exist). */
   private handle: FileHandle | null = null;
   private gen = 0;
   private size = 0;
+  /** The open log holds frames written since its last fsync (durable through the journal). */
+  private unsynced = false;
+  /** A log closed without its journaled frames made durable: the journal must keep them. */
+  private lostSync: unknown = null;
   private meta: ActorMeta | null = null;
   /** Set when a write or fsync failed: nothing more is written until the actor is loaded again. */
   private failure: unknown = null;
@@ -100,6 +107,7 @@ export class ActorFiles implements ActorPlace {
   async close(): Promise<void> {
     await this.queue.idle();
     await this.closeHandle();
+    if (this.lostSync !== null) throw this.lostSync;
   }
 
   // -------------------------------------------------------------------------------------
@@ -154,7 +162,26 @@ export class ActorFiles implements ActorPlace {
     this.handle = null;
     this.meta = null;
     this.indexed = undefined;
-    await handle?.close().catch(() => undefined);
+    if (handle === null) return;
+    // Its journaled frames must be in the log itself before the journal can forget them.
+    if (this.unsynced) await datasync(handle, this.stats).catch((error: unknown) => (this.lostSync = error));
+    this.unsynced = false;
+    await handle.close().catch(() => undefined);
+  }
+
+  /** For a journal checkpoint: makes every frame written so far durable in the log. */
+  syncLog(): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.lostSync !== null) throw this.lostSync;
+      if (this.handle === null || !this.unsynced) return; // closed (and synced then), or nothing new
+      this.unsynced = false;
+      try {
+        await datasync(this.handle, this.stats);
+      } catch (error) {
+        this.unsynced = true;
+        throw error;
+      }
+    });
   }
 
   /** (Re)reads the actor from disk and keeps its log open; null when it does not exist. */
@@ -302,13 +329,17 @@ export class ActorFiles implements ActorPlace {
     if (alarm !== undefined) await this.syncAlarmLazily(alarm);
   }
 
-  /** One write and one fsync; on failure the file is cut back and the actor stops writing. */
+  /**
+   * One write into the log, made durable by the shared journal (one fsync for every actor
+   * appending meanwhile); on failure the file is cut back and the actor stops writing.
+   */
   private async writeFrame(frame: Uint8Array): Promise<void> {
     const handle = this.handle!;
     const at = this.size;
     try {
       await writeAll(handle, frame, at);
-      await datasync(handle, this.stats);
+      this.unsynced = true;
+      await this.host.journal.commit({ hex: this.hex, gen: this.gen, offset: at, frame }, this);
     } catch (error) {
       // After a failed fsync the kernel may have dropped the dirty pages: what the file holds
       // is unknown, so stop writing until a reload reads back what is really there.
@@ -345,6 +376,7 @@ export class ActorFiles implements ActorPlace {
       this.handle = newLog;
       this.gen = next;
       this.size = FILE_HEADER_SIZE;
+      this.unsynced = false; // the old log's frames are in the snapshot; it is deleted below
       await old.handle.close().catch(() => undefined);
       try {
         await this.step("renamed");

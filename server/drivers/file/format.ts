@@ -21,7 +21,7 @@ export const FILE_HEADER_SIZE = 8;
 export const FRAME_HEADER_SIZE = 8;
 export const FORMAT_VERSION = 1;
 
-export const FileKind = { log: 0x4c, snapshot: 0x53, meta: 0x4d, lease: 0x54, alarm: 0x41 } as const;
+export const FileKind = { log: 0x4c, snapshot: 0x53, meta: 0x4d, lease: 0x54, alarm: 0x41, journal: 0x4a } as const;
 export type FileKind = keyof typeof FileKind;
 
 const MAGIC = [0x54, 0x4e, 0x44, 0x4d]; // "TNDM"

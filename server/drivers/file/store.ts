@@ -16,6 +16,7 @@ import { join } from "node:path";
 import type { ActorMeta, Alarm } from "../driver.ts";
 import { ActorFiles, type StoreHost } from "./actor-files.ts";
 import { AlarmIndex } from "./alarm-index.ts";
+import { Journal } from "./journal.ts";
 import { lockDir } from "./dir-lock.ts";
 import { syncDir } from "./fs-util.ts";
 import { actorExists } from "./open-actor.ts";
@@ -29,6 +30,7 @@ export class Store implements StoreHost {
   readonly tokens = new Map<string, number>();
   readonly ready: Promise<void>;
   refs = 0;
+  private opened: Journal | null = null;
   private readonly files = new Map<string, ActorFiles>();
   private unlock: (() => Promise<void>) | null = null;
 
@@ -50,6 +52,13 @@ export class Store implements StoreHost {
     // Creates that a crash interrupted: never renamed into actors/, so never visible.
     for (const name of await readdir(this.tmpDir)) await rm(join(this.tmpDir, name), { recursive: true, force: true });
     await syncDir(this.root, this.stats);
+    // Before any actor is read: what the journal holds goes back into the logs.
+    this.opened = await Journal.open(this.root, this.actorsDir, this.stats, this.log, this.hooks?.journalCheckpointBytes);
+  }
+
+  get journal(): Journal {
+    if (this.opened === null) throw new Error("The file driver's directory is not open yet");
+    return this.opened;
   }
 
   /** The files of an actor, with the queue its operations go through. */
@@ -98,8 +107,9 @@ export class Store implements StoreHost {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.files.values()].map((files) => files.close()));
+    const closed = await Promise.allSettled([...this.files.values()].map((files) => files.close()));
     this.files.clear();
+    await this.opened?.close(closed.every((result) => result.status === "fulfilled"));
     await this.unlock?.();
   }
 }

@@ -29,4 +29,6 @@ export type CompactionStep = "snapshot-written" | "log-created" | "renamed" | "d
  */
 export interface FileDriverTestHooks {
   compactionStep?(step: CompactionStep, id: string): void | Promise<void>;
+  /** Size past which the shared journal is checkpointed (journal.ts; default 8 MiB). */
+  journalCheckpointBytes?: number;
 }
