@@ -1,10 +1,19 @@
 /**
- * A client's replica of one actor's document, as two docs (DESIGN §11):
- * - `confirmed`: only what the server has acknowledged;
- * - `doc`: confirmed + this client's unconfirmed direct edits — what editors bind to.
- * Server updates go to both. An accepted edit moves to `confirmed`. A rejected edit, and
- * every local edit after it, are discarded by replacing `doc` with a copy of `confirmed`
- * (a Y.Doc cannot drop items; undoing would create new items that depend on them).
+ * A client's replica of one actor's document (DESIGN §11):
+ * - `doc`: confirmed + this client's unconfirmed direct edits — what editors bind to;
+ * - `confirmed`: only what the server has acknowledged.
+ *
+ * Most of the time there is one document: while no local edit is pending, the confirmed state
+ * *is* `doc`, and a server update is applied once. The confirmed state gets a document of its
+ * own (a `ConfirmedCopy`, copied from `doc` just before a local change) only around local
+ * edits; server updates and accepted edits are queued for it and applied only when it is read
+ * (a state vector, a compaction, a rejection). Once nothing is pending and catching the copy
+ * up would cost more than copying `doc` again, the copy is dropped: a reader never pays for a
+ * second document, and a writer pays for it at most about once per document-size of traffic.
+ *
+ * A rejected edit, and every local edit after it, are discarded by replacing `doc` with a
+ * copy of the confirmed state (a Y.Doc cannot drop items; undoing would create new items that
+ * depend on them).
  */
 import * as Y from "yjs";
 import { Draft, stateRoot } from "../shared/state/index.ts";
@@ -21,9 +30,61 @@ export interface PendingEdit {
 
 const READ_ONLY = "conn.state is a read-only view: change state through actions, or edit conn.doc";
 
+/** Queued updates a copy catches up with at the latest while local edits are pending (a memory bound). */
+const MAX_QUEUED = 512;
+
+/**
+ * The confirmed state as a document of its own: a copy of `doc` taken before a local change,
+ * plus the confirmed updates it has not applied yet (applied in one transaction when read).
+ */
+class ConfirmedCopy {
+  readonly doc = new Y.Doc();
+  private queued: Uint8Array[] = [];
+  private queuedBytes = 0;
+  /** What applying the copy's content cost, in update bytes: the price of copying again. */
+  private bytes: number;
+
+  constructor(snapshot: Uint8Array) {
+    Y.applyUpdate(this.doc, snapshot, REMOTE);
+    this.bytes = snapshot.length;
+  }
+
+  add(update: Uint8Array): void {
+    this.queued.push(update);
+    this.queuedBytes += update.length;
+  }
+
+  get queueLength(): number {
+    return this.queued.length;
+  }
+
+  /** Catching up would cost more than a fresh copy. */
+  get stale(): boolean {
+    return this.queuedBytes > this.bytes || this.queued.length > MAX_QUEUED;
+  }
+
+  /** The copy with every queued update applied. */
+  caughtUp(): Y.Doc {
+    if (this.queued.length === 0) return this.doc;
+    const queued = this.queued;
+    this.queued = [];
+    this.bytes += this.queuedBytes;
+    this.queuedBytes = 0;
+    this.doc.transact(() => {
+      for (const update of queued) Y.applyUpdate(this.doc, update, REMOTE);
+    }, REMOTE);
+    return this.doc;
+  }
+
+  destroy(): void {
+    this.doc.destroy();
+  }
+}
+
 export class Replica {
-  private confirmedDoc = new Y.Doc();
   private current = new Y.Doc();
+  /** The confirmed state when it may differ from `doc`; null: it is `doc`. Never null while edits are pending. */
+  private copy: ConfirmedCopy | null = null;
   private view: Draft;
   /** Whether any state has arrived (from the server or from storage). */
   hasState = false;
@@ -47,8 +108,10 @@ export class Replica {
     return this.current;
   }
 
+  /** The confirmed state as a document (read it, never change it). */
   get confirmed(): Y.Doc {
-    return this.confirmedDoc;
+    if (this.copy === null || this.pendingEdits.length === 0) return this.current;
+    return this.copy.caughtUp();
   }
 
   /** The live read view of the state (over `doc`). */
@@ -62,13 +125,16 @@ export class Replica {
 
   applyRemote(update: Uint8Array): void {
     if (update.length === 0) return;
-    Y.applyUpdate(this.confirmedDoc, update, REMOTE);
+    // Queued first: a listener of `doc` may read the confirmed state during the apply.
+    this.copy?.add(update);
     Y.applyUpdate(this.current, update, REMOTE);
     this.hasState = true;
+    this.trimCopy();
   }
 
   /** An unanswered edit loaded from storage: part of `doc`, sent again after subscribing. */
   restoreEdit(update: Uint8Array, storageKey: string): void {
+    this.ensureCopy();
     Y.applyUpdate(this.current, update, REMOTE);
     this.pendingEdits.push({ id: this.nextEditId++, update, storageKey });
   }
@@ -78,7 +144,8 @@ export class Replica {
     const index = this.pendingEdits.findIndex((edit) => edit.id === id);
     if (index < 0) return undefined;
     const [edit] = this.pendingEdits.splice(index, 1);
-    Y.applyUpdate(this.confirmedDoc, edit!.update, REMOTE);
+    this.copy!.add(edit!.update);
+    this.trimCopy();
     return edit;
   }
 
@@ -86,23 +153,25 @@ export class Replica {
   reject(id: number): PendingEdit[] {
     const index = this.pendingEdits.findIndex((edit) => edit.id === id);
     if (index < 0) return [];
+    const content = Y.encodeStateAsUpdate(this.copy!.caughtUp());
     const discarded = this.pendingEdits.splice(index);
-    this.replaceDoc(Y.encodeStateAsUpdate(this.confirmedDoc), discarded);
+    this.replaceDoc(content, discarded);
     return discarded;
   }
 
   /** Throws away every unconfirmed local edit (read-only replicas). */
   discardLocal(): PendingEdit[] {
+    if (this.pendingEdits.length === 0) return [];
+    const content = Y.encodeStateAsUpdate(this.copy!.caughtUp());
     const discarded = this.pendingEdits.splice(0);
-    this.replaceDoc(Y.encodeStateAsUpdate(this.confirmedDoc), discarded);
+    this.replaceDoc(content, discarded);
     return discarded;
   }
 
   /** Forgets everything (a reset, or data that cannot be trusted): the server fills it again. */
   clear(): PendingEdit[] {
     const discarded = this.pendingEdits.splice(0);
-    this.confirmedDoc.destroy();
-    this.confirmedDoc = new Y.Doc();
+    this.dropCopy();
     this.hasState = false;
     this.replaceDoc(null, discarded);
     return discarded;
@@ -111,7 +180,26 @@ export class Replica {
   destroy(): void {
     this.view.close();
     this.current.destroy();
-    this.confirmedDoc.destroy();
+    this.dropCopy();
+  }
+
+  /** Before `doc` changes locally: the confirmed state is `doc` as it is now. */
+  private ensureCopy(): void {
+    if (this.copy === null) this.copy = new ConfirmedCopy(Y.encodeStateAsUpdate(this.current));
+  }
+
+  /** Keeps the copy's queue bounded; drops the copy once it is not worth catching up. */
+  private trimCopy(): void {
+    const copy = this.copy;
+    if (copy === null) return;
+    if (this.pendingEdits.length === 0) {
+      if (copy.stale) this.dropCopy();
+    } else if (copy.queueLength > MAX_QUEUED) copy.caughtUp();
+  }
+
+  private dropCopy(): void {
+    this.copy?.destroy();
+    this.copy = null;
   }
 
   private replaceDoc(content: Uint8Array | null, discarded: PendingEdit[]): void {
@@ -120,6 +208,7 @@ export class Replica {
     if (content !== null) Y.applyUpdate(next, content, REMOTE);
     for (const edit of this.pendingEdits) Y.applyUpdate(next, edit.update, REMOTE);
     old.off("update", this.listener);
+    old.off("beforeTransaction", this.beforeTransaction);
     this.current = next;
     this.view.close();
     this.view = new Draft(stateRoot(next), READ_ONLY);
@@ -127,6 +216,10 @@ export class Replica {
     this.onReplaced(next, discarded);
     this.onChanged();
   }
+
+  private readonly beforeTransaction = (transaction: Y.Transaction): void => {
+    if (transaction.origin !== REMOTE && this.pendingEdits.length === 0) this.ensureCopy();
+  };
 
   private readonly listener = (update: Uint8Array, origin: unknown): void => {
     if (origin !== REMOTE) {
@@ -138,6 +231,7 @@ export class Replica {
   };
 
   private listen(doc: Y.Doc): void {
+    doc.on("beforeTransaction", this.beforeTransaction);
     doc.on("update", this.listener);
   }
 }

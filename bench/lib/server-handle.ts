@@ -4,7 +4,7 @@
  * from /proc, the V8 heap), CPU time, CPU profiles of a phase, module commands, stop.
  */
 import { fork } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { BENCH_DIR, type Figures, REPO_DIR, type System, round, within } from "./util.ts";
@@ -121,6 +121,7 @@ export async function startServer(system: System, options: Figures = {}): Promis
     async profiled(label, run) {
       const dir = process.env.BENCH_PROFILE_DIR;
       if (!dir) return run();
+      mkdirSync(dir, { recursive: true });
       // Both processes: the server's, and this one (the clients').
       const local = new Session();
       local.connect();

@@ -230,6 +230,7 @@ const reconnect: CaseSpec = {
       const { createClient, memoryStorage } = await import("../../client/index.ts");
       type ActionsRegistry = import("../servers/tandem.ts").ActionsRegistry;
       const times: number[] = [];
+      const cpus: Figures[] = [];
       for (let round = 0; round < 3; round++) {
         const storage = memoryStorage();
         // An unreachable server (discard port), retried only after a minute: the calls queue.
@@ -242,14 +243,19 @@ const reconnect: CaseSpec = {
         const start = performance.now();
         const client = createClient<ActionsRegistry>(server.url, { storage });
         const conn = client.counter.getOrCreate(`reconnect-${round}`).connect();
-        await waitUntil(() => conn.status === "synced" && conn.pending === 0, "synced with nothing pending", 60_000);
+        const { cpu } = await phase(server, `reconnect-${round}`, () =>
+          waitUntil(() => conn.status === "synced" && conn.pending === 0, "synced with nothing pending", 60_000),
+        );
         times.push(performance.now() - start);
+        cpus.push(cpu);
         if (conn.state?.n !== QUEUED) throw new Error(`expected ${QUEUED}, got ${conn.state?.n}`);
         conn.dispose();
         client.dispose();
       }
+      const median = [...times].sort((a, b) => a - b)[1]!;
+      const { serverCpuMs, clientsCpuMs } = cpus[times.indexOf(median)]!;
       times.sort((a, b) => a - b);
-      return { queued: QUEUED, syncedMs: round(percentile(times, 50), 1), roundsMs: times.map((t) => round(t, 1)) };
+      return { queued: QUEUED, syncedMs: round(percentile(times, 50), 1), roundsMs: times.map((t) => round(t, 1)), serverCpuMs, clientsCpuMs };
     }),
   anchors: {
     rivetkit: async (ctx) =>

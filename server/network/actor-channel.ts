@@ -17,11 +17,12 @@ import { ConnImpl, type ConnSink } from "../runtime/connection.ts";
 import type { ServerLogger } from "../log.ts";
 import { type ActorHub, hubOf } from "./actor-hub.ts";
 import { authenticate } from "./auth.ts";
-import { frameWithBody } from "./fanout.ts";
+import { type EditTarget, EditBatcher } from "./edit-batch.ts";
+import { frameWithBody } from "./frames.ts";
 import type { Limits } from "./limits.ts";
 import { identityOf } from "./presence.ts";
 import type { AuthRequest } from "../../shared/context.ts";
-import { encodeEventBody } from "./event-body.ts";
+import { eventFrame } from "./event-body.ts";
 
 /** What a channel needs of its socket session. */
 export interface ChannelHost {
@@ -47,6 +48,7 @@ export class ActorChannel {
   private closed = false;
   private readonly member;
   private readonly subscriber;
+  private readonly edits = new EditBatcher(this.editTarget());
   /** Resolves once subscribed; frames that arrive earlier wait for it, in order. */
   readonly ready: Promise<boolean>;
 
@@ -102,8 +104,10 @@ export class ActorChannel {
       this.hub.fanout.subscribers.add(this.subscriber);
       this.hub.presence.members.add(this.member);
       this.host.send({ kind: Kind.subscribed, channel: this.channel, actorId: instance.id, canEdit, connId: conn.id });
-      const diff = Y.encodeStateAsUpdate(instance.doc, subscribe.stateVector.length > 0 ? subscribe.stateVector : undefined);
-      this.host.send({ kind: Kind.sync, channel: this.channel, step: "step2", data: diff });
+      if (subscribe.stateVector.length > 0) {
+        const diff = Y.encodeStateAsUpdate(instance.doc, subscribe.stateVector);
+        this.host.send({ kind: Kind.sync, channel: this.channel, step: "step2", data: diff });
+      } else this.host.sendFrame(this.hub.fullState.frame(this.channel));
       const presence = this.hub.presence.snapshot();
       if (presence !== null) this.host.sendFrame(frameWithBody(Kind.awareness, this.channel, presence));
       return true;
@@ -121,7 +125,7 @@ export class ActorChannel {
   private sink(): ConnSink {
     return {
       event: (name, payload) => {
-        if (!this.closed) this.host.sendFrame(frameWithBody(Kind.event, this.channel, encodeEventBody(name, payload)));
+        if (!this.closed) this.host.sendFrame(eventFrame(this.channel, name, payload));
       },
       close: (reason) => {
         if (this.closed) return;
@@ -134,6 +138,7 @@ export class ActorChannel {
   }
 
   async step1(stateVector: Uint8Array): Promise<void> {
+    this.edits.close();
     if (!(await this.ready) || this.closed) return;
     let diff: Uint8Array;
     try {
@@ -151,6 +156,7 @@ export class ActorChannel {
 
   /** The socket holds further actions back while this channel has too many pending. */
   async action(message: Action): Promise<void> {
+    this.edits.close();
     this.pendingActions++;
     try {
       if (!(await this.ready) || this.closed) {
@@ -177,18 +183,26 @@ export class ActorChannel {
     else this.host.send({ kind: Kind.ack, channel: this.channel, id, ok: true, result, update: update ?? empty });
   }
 
-  async edit(message: Edit): Promise<void> {
-    if (!(await this.ready) || this.closed) {
-      this.host.send({ kind: Kind.editResult, channel: this.channel, id: message.id, ok: false, error: new ActorStopped("The channel is not subscribed").toWire() });
-      return;
-    }
-    try {
-      await this.instance!.edit(this.conn!, message.update);
-      if (!this.closed) this.host.send({ kind: Kind.editResult, channel: this.channel, id: message.id, ok: true });
-    } catch (error) {
-      const wire = toWireError(this.host.runtime.callerError(error, { actor: this.instance!.name, edit: message.id }));
-      if (!this.closed) this.host.send({ kind: Kind.editResult, channel: this.channel, id: message.id, ok: false, error: wire });
-    }
+  /** Direct edits go through the batcher: frames read back to back are applied as one. */
+  edit(message: Edit): Promise<void> {
+    return this.edits.add(message);
+  }
+
+  private editTarget(): EditTarget {
+    return {
+      ready: async () => (await this.ready) && !this.closed,
+      mergeable: () => this.instance!.config.onEdit === undefined,
+      apply: (update) => this.instance!.edit(this.conn!, update),
+      answer: (edit, error) => {
+        if (this.closed) return;
+        if (error === null) return this.host.send({ kind: Kind.editResult, channel: this.channel, id: edit.id, ok: true });
+        const wire = toWireError(this.host.runtime.callerError(error, { actor: this.instance!.name, edit: edit.id }));
+        this.host.send({ kind: Kind.editResult, channel: this.channel, id: edit.id, ok: false, error: wire });
+      },
+      notSubscribed: (edit) => {
+        this.host.send({ kind: Kind.editResult, channel: this.channel, id: edit.id, ok: false, error: new ActorStopped("The channel is not subscribed").toWire() });
+      },
+    };
   }
 
   async awareness(update: Uint8Array): Promise<void> {

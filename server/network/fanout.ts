@@ -1,15 +1,16 @@
 /**
  * Update fan-out of one actor to its subscribed channels. Updates committed in one
- * event-loop turn are merged (`Y.mergeUpdates`) and their frame body is encoded once for
- * every subscriber; only the 2–6 byte frame header (the channel number) differs per socket.
+ * event-loop turn are merged (`Y.mergeUpdates`) at the turn's end (turn-end.ts) and their
+ * frame is built once per channel number, shared by every socket on that number.
  * A channel does not get back a turn made only of its own changes (its acks and edit results
  * carry them); when others wrote in the same turn it gets the one merge, like everyone.
  */
 import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
 import { Kind } from "../../shared/protocol/kinds.ts";
-import { encodeFrame } from "../../shared/protocol/frame.ts";
 import type { ConnImpl } from "../runtime/connection.ts";
+import { framesOf } from "./frames.ts";
+import { atTurnEnd } from "./turn-end.ts";
 
 export interface UpdateSubscriber {
   readonly conn: ConnImpl;
@@ -30,15 +31,6 @@ function syncUpdateBody(update: Uint8Array): Uint8Array {
   return encoding.toUint8Array(encoder);
 }
 
-/** `[kind][channel]` + a body encoded once. */
-export function frameWithBody(kind: number, channel: number, body: Uint8Array): Uint8Array {
-  const header = encodeFrame(kind, channel, () => {});
-  const frame = new Uint8Array(header.length + body.length);
-  frame.set(header, 0);
-  frame.set(body, header.length);
-  return frame;
-}
-
 export class Fanout {
   readonly subscribers = new Set<UpdateSubscriber>();
   private pending: Pending[] = [];
@@ -50,7 +42,7 @@ export class Fanout {
     this.pending.push({ update, origin });
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flush);
+      atTurnEnd(this.flush);
     }
   };
 
@@ -62,7 +54,7 @@ export class Fanout {
     this.pending = [];
     const merged = pending.length === 1 ? pending[0]!.update : Y.mergeUpdates(pending.map((p) => p.update));
     const body = syncUpdateBody(merged);
-    const frame = (channel: number) => frameWithBody(Kind.sync, channel, body);
+    const frame = framesOf(Kind.sync, body);
     // A channel whose own commits are all of this turn already has them (acks, edit results).
     // One that also has others' updates gets the whole merge: Yjs skips what it knows, and
     // one merge per turn beats one merge per writing subscriber (200 writers: 200 merges).

@@ -12,7 +12,7 @@ import * as encoding from "lib0/encoding";
 import { InvalidArguments } from "../../shared/errors.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
 import { readLength, readString, readUint } from "../../shared/protocol/value.ts";
-import { frameWithBody } from "./fanout.ts";
+import { frameWithBody } from "./frames.ts";
 
 export interface PresenceMember {
   readonly channel: number;

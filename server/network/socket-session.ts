@@ -13,6 +13,7 @@ import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
 import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
 import { type Limits, RateLimiter } from "./limits.ts";
+import { TurnWriter } from "./turn-writer.ts";
 
 const MAX_CLIENT_ID = 128;
 
@@ -47,6 +48,7 @@ export class SocketSession implements ChannelHost {
   private draining = false;
   private paused = false;
   private holdTimer: NodeJS.Timeout | null = null;
+  private readonly writer: TurnWriter;
 
   constructor(
     private readonly socket: WebSocket,
@@ -56,6 +58,7 @@ export class SocketSession implements ChannelHost {
     readonly log: ServerLogger,
   ) {
     this.rate = new RateLimiter(limits.framesPerSecond);
+    this.writer = new TurnWriter(socket);
     socket.on("message", (data, isBinary) => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary));
     socket.on("close", () => void this.shutdown("socket closed"));
     socket.on("error", (error) => this.log.debug({ err: error }, "socket error"));
@@ -230,12 +233,12 @@ export class SocketSession implements ChannelHost {
 
   sendFrame(frame: Uint8Array): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) {
+    if (this.writer.bufferedAmount > this.limits.maxBufferedBytes) {
       this.log.warn({ socket: this.socketId }, "closing a socket that does not keep up");
       this.close(CloseCode.rateLimited, "too slow");
       return;
     }
-    this.socket.send(frame);
+    this.writer.send(frame);
   }
 
   forget(channel: number): void {
@@ -243,6 +246,7 @@ export class SocketSession implements ChannelHost {
   }
 
   close(code: number, reason: string): void {
+    this.writer.flush(); // what was sent before the close goes before the close frame
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) this.socket.close(code, reason);
     void this.shutdown(reason);
   }
