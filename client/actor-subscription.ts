@@ -75,8 +75,11 @@ export interface SubscriptionHost {
   readonly store: ReplicaStore;
   /** Resolves once the client's id and seq counter are loaded. */
   readonly ready: Promise<void>;
-  /** The next seq of this client (increasing across reloads). */
-  takeSeq(): Promise<number>;
+  /**
+   * The next seq of this client (increasing across reloads): a number when one is reserved
+   * already, else a promise of it (a block is being reserved in storage).
+   */
+  takeSeq(): number | Promise<number>;
   readonly predictors: Readonly<Record<string, Predictor>>;
 }
 
@@ -123,6 +126,14 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
   private failure: TandemError | null = null;
   private resubscribeTimer: ReturnType<typeof setTimeout> | null = null;
   private storing: Promise<void> = Promise.resolve();
+  /** Stores queued on `storing` and not done yet: while there are some, a new action queues too (call order). */
+  private storesQueued = 0;
+  /** `load()` is done (the outbox restored). */
+  private isLoaded = false;
+  /** Takeovers under way (`promote()`): the outbox is being rebuilt from storage. */
+  private promoting = 0;
+  /** Outboxes rebuilt by takeovers: one stores again what was not stored before it. */
+  private takeovers = 0;
   private readonly optimistic: OptimisticView;
   private readonly syncWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
   /** Leader: the one presence this browser shows the server. */
@@ -141,8 +152,8 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
   readonly outboxListeners = new Set<Listener<readonly OutboxEntry[]>>();
   readonly settledListeners = new Set<Listener<OutboxEntry>>();
   // What the leader relays to follower tabs (client/tabs/relay-channel.ts).
-  /** Every change of `doc`, whatever its origin. */
-  readonly mirrorListeners = new Set<Listener<Uint8Array>>();
+  /** Every change of `doc`, whatever its origin (heard from `doc` only while someone listens: Yjs encodes updates for listeners). */
+  readonly mirrorListeners: Set<Listener<Uint8Array>> = new WatchedSet(() => this.bindDoc(this.boundDoc));
   /** `doc` was replaced: its content, and why. */
   readonly replacedListeners = new Set<(snapshot: Uint8Array, error: TandemError) => void>();
   readonly anyEventListeners = new Set<(name: string, payload: unknown) => void>();
@@ -228,7 +239,7 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
     if (this.failure !== null) return Promise.reject(this.failure);
     let copied: unknown[];
     try {
-      copied = structuredClone([...args]);
+      copied = copyArgs(args);
     } catch {
       return Promise.reject(new TandemError("invalid_arguments", "Action arguments must be plain data", "client"));
     }
@@ -262,18 +273,49 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
    * stores nothing (the leader does); its action may go to the leader at once.
    */
   private store(action: PendingAction): void {
-    this.storing = this.storing.then(async () => {
+    // The common case (a leader, loaded, nothing queued before, a seq at hand) takes its seq
+    // and starts its write now; the write queue of the store keeps the call order.
+    if (this.isLoaded && this.storesQueued === 0 && this.role === "leader" && this.promoting === 0) {
+      const seq = this.host.takeSeq();
+      if (typeof seq === "number") {
+        void this.saveAction(action, seq);
+        return;
+      }
+      this.queueStore(async () => {
+        const taken = await seq;
+        if (this.actions.includes(action)) await this.saveAction(action, taken);
+      });
+      return;
+    }
+    const takeovers = this.takeovers;
+    // A takeover that rebuilt the outbox after this was queued stores the action again, in its place.
+    const current = () => this.takeovers === takeovers && this.actions.includes(action);
+    this.queueStore(async () => {
       await this.loaded;
-      if (!this.actions.includes(action)) return; // reset or disposed meanwhile
+      while (this.promoting > 0) await this.roleSettled.catch(() => undefined); // never a write during a takeover
+      if (!current()) return; // reset, disposed or taken over meanwhile
       if (this.role === "follower") {
         action.stored = true;
         this.pump();
         return;
       }
-      action.seq = await this.host.takeSeq();
-      if (!this.actions.includes(action)) return;
-      const record: OutboxRecord = { seq: action.seq, name: action.name, args: action.args, createdAt: Date.now(), callId: action.callId };
-      await this.host.store.addAction(record);
+      const seq = await this.host.takeSeq();
+      if (current()) await this.saveAction(action, seq);
+    });
+  }
+
+  private queueStore(job: () => Promise<void>): void {
+    this.storesQueued++;
+    this.storing = this.storing.then(job).finally(() => {
+      this.storesQueued--;
+    });
+  }
+
+  /** Writes the action's outbox record; once it is stored, the action may be sent. */
+  private saveAction(action: PendingAction, seq: number): Promise<void> {
+    const record: OutboxRecord = { seq, name: action.name, args: action.args, createdAt: Date.now(), callId: action.callId };
+    return this.host.store.addAction(record).then(() => {
+      action.seq = seq;
       action.stored = true;
       this.pump();
       this.notifyOutbox();
@@ -362,6 +404,7 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
       for (const edit of stored.edits) this.replica.restoreEdit(edit.update, edit.key);
       this.actions.unshift(...stored.outbox.map((record) => this.restoredAction(record)));
     }
+    this.isLoaded = true;
     this.optimistic.invalidate();
     this.notifyChange();
     this.notifyOutbox();
@@ -410,53 +453,59 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
    */
   promote(): Promise<void> {
     if (this.role === "leader" || this.disposed) return this.roleSettled;
-    this.roleSettled = this.loaded.then(async () => {
-      if (this.disposed || this.role === "leader") return;
-      const link = this.channel;
-      this.channel = 0;
-      const old = this.host.upstream();
-      if (old.role === "follower") old.link.detach(link, true);
-      this.role = "leader";
-      this.subscribed = false;
-      this.caughtUp = false;
-      this.leaderView = null;
-      this.mirrored = [];
-      this.inflight = 0;
-      this.forgetRemotePresence();
-      const stored = await this.host.store.load();
-      if (this.disposed) return;
-      // the document: confirmed and the unanswered edits as storage has them, then ours on top
-      const own = this.replica.clear();
-      for (const update of stored.confirmed) this.replica.applyRemote(update);
-      for (const edit of stored.edits) this.replica.restoreEdit(edit.update, edit.key);
-      for (const edit of own) Y.applyUpdate(this.replica.doc, edit.update, FOLLOWER_EDIT);
-      const reason = new TandemError("leader_changed", "This tab took over the connection: the replica was reloaded from local storage", "client");
-      for (const listener of [...this.docListeners]) listener({ doc: this.replica.doc, discarded: { error: reason, updates: [] } });
-      // the outbox: storage's, in seq order, with our own calls in their places; the rest after
-      const mine = new Map(this.actions.map((action) => [action.callId, action]));
-      const merged: PendingAction[] = stored.outbox.map((record) => {
-        const action = record.callId === undefined ? undefined : mine.get(record.callId);
-        if (action === undefined) return this.restoredAction(record);
-        mine.delete(action.callId);
-        action.seq = record.seq;
-        action.stored = true;
-        action.status = "queued";
-        return action;
-      });
-      const unstored = [...mine.values()];
-      for (const action of unstored) {
-        action.stored = false;
-        action.status = "queued";
-      }
-      this.actions.splice(0, this.actions.length, ...merged, ...unstored);
-      for (const action of unstored) this.store(action);
-      this.optimistic.invalidate();
-      this.notifyChange();
-      this.notifyOutbox();
-      this.attach();
-      this.presence!.set(this.host.tabId, this.awareness.getLocalState());
+    this.promoting++;
+    this.roleSettled = this.loaded.then(() => this.takeOver()).finally(() => {
+      this.promoting--;
     });
     return this.roleSettled;
+  }
+
+  private async takeOver(): Promise<void> {
+    if (this.disposed || this.role === "leader") return;
+    const link = this.channel;
+    this.channel = 0;
+    const old = this.host.upstream();
+    if (old.role === "follower") old.link.detach(link, true);
+    this.role = "leader";
+    this.subscribed = false;
+    this.caughtUp = false;
+    this.leaderView = null;
+    this.mirrored = [];
+    this.inflight = 0;
+    this.forgetRemotePresence();
+    const stored = await this.host.store.load();
+    if (this.disposed) return;
+    // the document: confirmed and the unanswered edits as storage has them, then ours on top
+    const own = this.replica.clear();
+    for (const update of stored.confirmed) this.replica.applyRemote(update);
+    for (const edit of stored.edits) this.replica.restoreEdit(edit.update, edit.key);
+    for (const edit of own) Y.applyUpdate(this.replica.doc, edit.update, FOLLOWER_EDIT);
+    const reason = new TandemError("leader_changed", "This tab took over the connection: the replica was reloaded from local storage", "client");
+    for (const listener of [...this.docListeners]) listener({ doc: this.replica.doc, discarded: { error: reason, updates: [] } });
+    // the outbox: storage's, in seq order, with our own calls in their places; the rest after
+    const mine = new Map(this.actions.map((action) => [action.callId, action]));
+    const merged: PendingAction[] = stored.outbox.map((record) => {
+      const action = record.callId === undefined ? undefined : mine.get(record.callId);
+      if (action === undefined) return this.restoredAction(record);
+      mine.delete(action.callId);
+      action.seq = record.seq;
+      action.stored = true;
+      action.status = "queued";
+      return action;
+    });
+    const unstored = [...mine.values()];
+    for (const action of unstored) {
+      action.stored = false;
+      action.status = "queued";
+    }
+    this.actions.splice(0, this.actions.length, ...merged, ...unstored);
+    this.takeovers++; // stores queued before this give way to these
+    for (const action of unstored) this.store(action);
+    this.optimistic.invalidate();
+    this.notifyChange();
+    this.notifyOutbox();
+    this.attach();
+    this.presence!.set(this.host.tabId, this.awareness.getLocalState());
   }
 
   // ---------------------------------------------------------------------------------------
@@ -709,19 +758,26 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
     }
     this.actions.splice(index, 1);
     // The state and the result land together; the prediction goes with the pending action.
-    this.confirm(message.update, { outboxSeq: action.seq });
-    this.settle(action, message.ok ? { ok: true, result: message.result } : { ok: false, error: errorFromWire(message.error) });
+    this.replica.applyRemote(message.update);
+    try {
+      this.settle(action, message.ok ? { ok: true, result: message.result } : { ok: false, error: errorFromWire(message.error) });
+    } finally {
+      // Queued once the promise is settled: the caller's next action, made as it resumes,
+      // goes into the same storage batch.
+      this.saveConfirmed(message.update, { outboxSeq: action.seq });
+    }
   }
 
   /** An action left the outbox: its promise, the listeners, the next ones. */
   private settle(action: PendingAction, outcome: { ok: true; result: unknown } | { ok: false; error: TandemError }): void {
     this.optimistic.invalidate();
+    const heard = this.settledListeners.size > 0;
     if (outcome.ok) {
       action.resolve?.(outcome.result);
-      this.emitSettled(entryOf(action, "confirmed", { result: outcome.result }));
+      if (heard) this.emitSettled(entryOf(action, "confirmed", { result: outcome.result }));
     } else {
       action.reject?.(outcome.error);
-      this.emitSettled(entryOf(action, "rejected", { error: outcome.error }));
+      if (heard) this.emitSettled(entryOf(action, "rejected", { error: outcome.error }));
     }
     this.pump();
     this.notifyChange();
@@ -873,11 +929,11 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
     return presence;
   }
 
-  /** Leader: every change of `doc` goes to the follower tabs' mirrors. */
+  /** Leader: every change of `doc` goes to the follower tabs' mirrors (if there are any). */
   private bindDoc(doc: Y.Doc | null): void {
     this.boundDoc?.off("update", this.mirrorListener);
     this.boundDoc = doc;
-    doc?.on("update", this.mirrorListener);
+    if (doc !== null && this.mirrorListeners.size > 0) doc.on("update", this.mirrorListener);
   }
 
   private readonly mirrorListener = (update: Uint8Array): void => {
@@ -895,6 +951,7 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
   }
 
   private emitSettled(entry: OutboxEntry): void {
+    if (this.settledListeners.size === 0) return;
     for (const listener of [...this.settledListeners]) listener(entry);
   }
 
@@ -902,11 +959,12 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
     if (this.status === status) return;
     this.status = status;
     if (status === "synced") for (const waiter of this.syncWaiters.splice(0)) waiter.resolve();
-    for (const listener of [...this.statusListeners]) listener(status);
+    if (this.statusListeners.size > 0) for (const listener of [...this.statusListeners]) listener(status);
     this.notifyFollowers();
   }
 
   private notifyChange(): void {
+    if (this.changeListeners.size === 0) return;
     for (const listener of [...this.changeListeners]) listener();
   }
 
@@ -939,6 +997,41 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
     if (this.role === "leader") this.presence?.set(this.host.tabId, state);
     else if (this.caughtUp) this.sendLink({ kind: "presence", state });
   };
+}
+
+/** A listener set that says when its listeners change (to listen upstream only while someone does). */
+class WatchedSet<T> extends Set<T> {
+  constructor(private readonly changed: () => void) {
+    super();
+  }
+
+  override add(value: T): this {
+    const size = this.size;
+    super.add(value);
+    if (this.size !== size) this.changed();
+    return this;
+  }
+
+  override delete(value: T): boolean {
+    const deleted = super.delete(value);
+    if (deleted) this.changed();
+    return deleted;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.changed();
+  }
+}
+
+/** The arguments as the action gets them, copied at the call: primitives need no clone. */
+function copyArgs(args: readonly unknown[]): unknown[] {
+  for (const arg of args) {
+    if (arg === null) continue;
+    const type = typeof arg;
+    if (type !== "number" && type !== "string" && type !== "boolean" && type !== "undefined" && type !== "bigint") return structuredClone([...args]);
+  }
+  return [...args];
 }
 
 function entryOf(action: PendingAction, status: OutboxEntry["status"], outcome: { result?: unknown; error?: TandemError } = {}): OutboxEntry {

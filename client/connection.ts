@@ -59,16 +59,26 @@ export function makeConnection(subscription: ActorSubscription, release: () => v
     actorId: () => subscription.actorId,
     canEdit: () => subscription.canEdit,
   };
+  // One function per action name, made on first use (`conn.inc(1)` in a loop allocates none).
+  const actions = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  const actionOf = (name: string) => {
+    let action = actions.get(name);
+    if (action === undefined) {
+      action = (...args: unknown[]) => {
+        if (disposed) return Promise.reject(new ActorStopped("The connection is disposed"));
+        return subscription.call(name, args);
+      };
+      actions.set(name, action);
+    }
+    return action;
+  };
   return new Proxy(own, {
     get(target, prop) {
       if (typeof prop !== "string" || prop === "then") return undefined;
       const getter = getters[prop];
       if (getter) return getter();
       if (Object.hasOwn(target, prop)) return target[prop];
-      return (...args: unknown[]) => {
-        if (disposed) return Promise.reject(new ActorStopped("The connection is disposed"));
-        return subscription.call(prop, args);
-      };
+      return actionOf(prop);
     },
   });
 }

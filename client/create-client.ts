@@ -105,6 +105,8 @@ class ClientCore {
   private seq = 0;
   private reserved = 0;
   private reserving: Promise<void> | null = null;
+  /** `ready` has resolved. */
+  private isReady = false;
 
   constructor(
     private readonly url: string,
@@ -123,6 +125,9 @@ class ClientCore {
       clear: (prefix) => core.storage.clear(prefix),
     };
     this.ready = this.init();
+    void this.ready.then(() => {
+      this.isReady = true;
+    });
   }
 
   private async init(): Promise<void> {
@@ -211,8 +216,16 @@ class ClientCore {
     if (id !== this.clientId) await this.storage.batch([["c:id", this.clientId]]).catch(() => undefined);
   }
 
-  /** The next seq; reserves a new block in storage first when the current one is used up. */
-  async takeSeq(): Promise<number> {
+  /**
+   * The next seq: at once while the reserved block lasts (the common case, no await), else
+   * once the client is ready and a new block is reserved in storage.
+   */
+  takeSeq(): number | Promise<number> {
+    if (this.isReady && this.reserving === null && this.seq < this.reserved) return ++this.seq;
+    return this.takeSeqLater();
+  }
+
+  private async takeSeqLater(): Promise<number> {
     await this.ready;
     while (this.seq >= this.reserved) {
       this.reserving ??= (async () => {

@@ -9,6 +9,10 @@
  * Keys are append-only with a random suffix, so two writers never overwrite each other.
  * Writes run one after another; a storage failure is reported once and the replica carries
  * on in memory (what is already stored, the outbox included, stays intact).
+ *
+ * Writes made while the one before is still waiting to run go into one storage batch (an
+ * ack's update and the next action's record, or everything a slow IndexedDB transaction
+ * kept waiting): later writes of a key win, as if the batches ran one after another.
  */
 import type { ClientStorage } from "./storage/storage.ts";
 import { StorageFault } from "./storage/storage.ts";
@@ -40,8 +44,17 @@ export const COMPACT_AFTER = 200;
 const pad = (n: number) => String(n).padStart(12, "0");
 const suffix = () => Math.random().toString(36).slice(2, 8);
 
+/** Writes not started yet, merged into one storage batch (which deletes first, then puts). */
+interface OpenBatch {
+  puts: [string, unknown][];
+  readonly deletes: string[];
+  readonly done: Promise<void>;
+}
+
 export class ReplicaStore {
   private chain: Promise<void> = Promise.resolve();
+  /** The batch later writes join, until it starts (null: the next write opens one). */
+  private open: OpenBatch | null = null;
   private updateIndex = 0;
   private editIndex = 0;
   private updateKeys: string[] = [];
@@ -166,6 +179,7 @@ export class ReplicaStore {
   /** Forgets the replica's document and edits (a reset, or corrupted data); keeps the outbox if asked. */
   clear(keepOutbox: boolean): Promise<void> {
     this.updateKeys = [];
+    this.open = null; // writes after the reset are not merged into one before it
     return this.enqueue("reset", async () => {
       await this.storage.clear(this.key("s"));
       await this.storage.clear(this.key("u:"));
@@ -179,15 +193,37 @@ export class ReplicaStore {
     return this.chain;
   }
 
+  /** Queues a write (its arrays are the store's from now on); resolves once it is done. */
   private write(operation: string, puts: [string, unknown][], deletes: string[] = []): Promise<void> {
-    return this.enqueue(operation, () => this.storage.batch(puts, deletes));
+    const batch = this.open;
+    if (batch !== null) {
+      // A later delete cancels an earlier put of the same key; a later put wins over an earlier delete.
+      if (deletes.length > 0 && batch.puts.length > 0) {
+        const deleted = new Set(deletes);
+        batch.puts = batch.puts.filter(([key]) => !deleted.has(key));
+      }
+      batch.deletes.push(...deletes);
+      batch.puts.push(...puts);
+      return batch.done;
+    }
+    const opened: { puts: [string, unknown][]; deletes: string[]; done?: Promise<void> } = { puts, deletes };
+    opened.done = this.enqueue(
+      operation,
+      () => this.storage.batch(opened.puts, opened.deletes),
+      () => {
+        if (this.open === opened) this.open = null; // it starts: later writes make a batch of their own
+      },
+    );
+    this.open = opened as OpenBatch;
+    return opened.done;
   }
 
-  private enqueue(operation: string, run: () => Promise<void>): Promise<void> {
-    const next = this.chain.then(async () => {
+  private enqueue(operation: string, run: () => Promise<void>, starting?: () => void): Promise<void> {
+    const next = this.chain.then(() => {
+      starting?.();
       if (this.degraded) return;
       try {
-        await run();
+        return run().then(undefined, (error: unknown) => this.fault(operation, error));
       } catch (error) {
         this.fault(operation, error);
       }

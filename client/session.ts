@@ -107,7 +107,7 @@ export class ClientSession {
         return;
       }
       this.socket = socket;
-      socket.binaryType = "arraybuffer";
+      if (socket.binaryType !== "nodebuffer") socket.binaryType = "arraybuffer"; // ws: Buffers are Uint8Arrays already
       socket.onopen = () => {
         this.state = "open";
         this.send0({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: this.options.clientId() });

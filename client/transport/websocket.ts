@@ -1,6 +1,8 @@
 /**
  * The WebSocket class to use: the platform's (browsers, Node ≥ 22), else the `ws` package
- * (Node 20), loaded lazily so that browser bundles never include it.
+ * (Node 20), loaded lazily so that browser bundles never include it. A `ws` socket is used
+ * through its own events (no DOM-style event object per message) and hands out its bytes
+ * as they arrived (no copy into an ArrayBuffer: decoding copies the frame once anyway).
  */
 export interface SocketLike {
   binaryType: string;
@@ -22,10 +24,56 @@ export async function defaultSocketFactory(): Promise<SocketFactory> {
   if (Platform !== undefined) return (url) => new Platform(url);
   nodeFactory ??= (async () => {
     const name = "ws";
-    const mod = (await import(/* @vite-ignore */ name)) as { default: new (url: string) => SocketLike };
-    return (url: string) => new mod.default(url);
+    const mod = (await import(/* @vite-ignore */ name)) as { default: new (url: string) => NodeWebSocket };
+    return (url: string) => new NodeSocket(new mod.default(url));
   })();
   return nodeFactory;
+}
+
+/** What the client uses of a `ws` WebSocket (an EventEmitter). */
+interface NodeWebSocket {
+  readonly readyState: number;
+  binaryType: string;
+  on(event: "open", listener: () => void): void;
+  on(event: "message", listener: (data: unknown, isBinary: boolean) => void): void;
+  on(event: "close", listener: (code: number, reason: { toString(): string }) => void): void;
+  on(event: "error", listener: (error: unknown) => void): void;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+class NodeSocket implements SocketLike {
+  onopen: ((event: unknown) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+
+  constructor(private readonly ws: NodeWebSocket) {
+    ws.binaryType = "nodebuffer";
+    ws.on("open", () => this.onopen?.({}));
+    ws.on("message", (data, isBinary) => this.onmessage?.({ data: isBinary ? data : String(data) }));
+    ws.on("close", (code, reason) => this.onclose?.({ code, reason: reason.toString() }));
+    ws.on("error", (error) => this.onerror?.({ error })); // always listened to: an unheard error would throw
+  }
+
+  /** Always the bytes as `ws` has them (a Uint8Array); what the session asks for is ignored. */
+  get binaryType(): string {
+    return "nodebuffer";
+  }
+
+  set binaryType(_type: string) {}
+
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+
+  send(data: Uint8Array): void {
+    this.ws.send(data);
+  }
+
+  close(code?: number, reason?: string): void {
+    this.ws.close(code, reason);
+  }
 }
 
 export const OPEN = 1;
