@@ -130,6 +130,8 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
   private storesQueued = 0;
   /** `load()` is done (the outbox restored). */
   private isLoaded = false;
+  /** The takeover under way, if any (one at a time). */
+  private takingOver: Promise<void> | null = null;
   /** Takeovers under way (`promote()`): the outbox is being rebuilt from storage. */
   private promoting = 0;
   /** Outboxes rebuilt by takeovers: one stores again what was not stored before it. */
@@ -183,7 +185,11 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
     this.awareness.on("update", this.awarenessListener);
     this.loaded = this.load();
     this.roleSettled = this.loaded.then(() => {
-      if (!this.disposed) this.attach();
+      if (this.disposed) return;
+      // Loaded as a follower, but the tab took over meanwhile: what storage holds was read as
+      // a follower reads it (no outbox, edits as confirmed), so take over properly.
+      if (this.role === "follower" && this.host.upstream().role === "leader") return this.promote();
+      this.attach();
     });
   }
 
@@ -452,12 +458,17 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
    * having (actions by call id, edits), and talk to the server from now on.
    */
   promote(): Promise<void> {
+    if (this.takingOver !== null) return this.takingOver;
     if (this.role === "leader" || this.disposed) return this.roleSettled;
     this.promoting++;
-    this.roleSettled = this.loaded.then(() => this.takeOver()).finally(() => {
-      this.promoting--;
-    });
-    return this.roleSettled;
+    this.takingOver = this.loaded
+      .then(() => this.takeOver())
+      .finally(() => {
+        this.promoting--;
+        this.takingOver = null;
+      });
+    this.roleSettled = this.takingOver;
+    return this.takingOver;
   }
 
   private async takeOver(): Promise<void> {

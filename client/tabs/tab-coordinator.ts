@@ -77,11 +77,16 @@ export class TabCoordinator {
       else this.releaseTabLock = release;
     });
     const release = await this.hold(this.lockName, true);
+    if (release !== null && this.disposed) {
+      release(); // disposed while the lock was being granted: never keep it
+      return;
+    }
     if (release !== null) {
       this.releaseLock = release;
       await this.lead();
       return;
     }
+    if (this.disposed) return;
     this.role = "follower";
     this.post({ t: "who", from: this.options.tabId });
     void this.hold(this.lockName, false, this.waiting.signal).then(async (next) => {
@@ -120,6 +125,7 @@ export class TabCoordinator {
 
   private async lead(): Promise<void> {
     const stored = await this.options.readEpoch().catch(() => 0);
+    if (this.disposed) return;
     this.epoch = Math.max(stored, this.epoch) + 1;
     await this.options.writeEpoch(this.epoch).catch(() => undefined);
     this.role = "leader";

@@ -26,6 +26,11 @@ export class FakeLocks {
     };
   }
 
+  /** Which tab holds a lock now (undefined if none): e.g. the leader's, for tests that must know it. */
+  holder(name: string): string | undefined {
+    return this.held.get(name)?.owner;
+  }
+
   /** A crashed tab: its locks are released and its queued requests dropped. */
   kill(owner: string): void {
     for (const [name, queue] of this.queues) this.queues.set(name, queue.filter((waiter) => waiter.owner !== owner));
