@@ -92,7 +92,7 @@ export interface DiscardedEdits {
 }
 
 /** Actions sent and not yet answered, per channel (below the server's exactly-once result window). */
-const MAX_IN_FLIGHT = 64;
+const MAX_IN_FLIGHT = 120;
 
 /** Origin of edits a follower tab made, applied to the leader's doc (they are local edits here). */
 const FOLLOWER_EDIT = Symbol("tandem.follower-edit");
