@@ -241,7 +241,10 @@ class ClientCore {
   }
 
   private sessionOf(): ClientSession {
-    this.session ??= new ClientSession(this.url, { clientId: () => this.clientId, socketFactory: this.options.socketFactory, backoff: this.options.backoff });
+    this.session ??= new ClientSession(this.url, {
+      clientId: () => this.clientId,
+      epoch: () => (this.tabs?.role === "leader" ? this.tabs.epoch : 0),
+      socketFactory: this.options.socketFactory, backoff: this.options.backoff });
     return this.session;
   }
 

@@ -22,6 +22,8 @@ export interface SessionChannel {
 export interface SessionOptions {
   /** Read when the socket greets the server (the id comes from storage). */
   clientId: () => string;
+  /** Read when the socket greets the server: the leader tab's term (0 without tabs). */
+  epoch?: () => number;
   socketFactory?: SocketFactory;
   backoff?: BackoffOptions;
   onError?: (error: TandemError) => void;
@@ -110,7 +112,7 @@ export class ClientSession {
       if (socket.binaryType !== "nodebuffer") socket.binaryType = "arraybuffer"; // ws: Buffers are Uint8Arrays already
       socket.onopen = () => {
         this.state = "open";
-        this.send0({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: this.options.clientId() });
+        this.send0({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: this.options.clientId(), epoch: this.options.epoch?.() ?? 0 });
       };
       socket.onmessage = (event) => this.receive(event.data);
       socket.onerror = () => {};
@@ -138,7 +140,7 @@ export class ClientSession {
         for (const channel of this.channels.values()) channel.online();
       } else if (message.kind === Kind.error) {
         const error = errorFromWire(message.error);
-        if (error.code === "upgrade_required") {
+        if (error.code === "upgrade_required" || error.code === "superseded") {
           this.fatal = error;
           for (const channel of this.channels.values()) channel.fail(error);
         }
@@ -161,7 +163,7 @@ export class ClientSession {
     for (const channel of this.channels.values()) channel.offline();
     if (this.state === "closed") return;
     this.state = "idle";
-    if (code === CloseCode.upgradeRequired || this.fatal !== null) return;
+    if (code === CloseCode.upgradeRequired || code === CloseCode.superseded || this.fatal !== null) return;
     if (this.channels.size > 0) this.scheduleReconnect();
   }
 

@@ -21,6 +21,8 @@ export const ErrorCodes = {
   messageTooLarge: "message_too_large",
   rateLimited: "rate_limited",
   upgradeRequired: "upgrade_required",
+  /** A newer leader tab of the same browser took over the connection (multi-tab fencing). */
+  superseded: "superseded",
   internalError: "internal_error",
   userError: "user_error",
   storageCorrupt: "storage_corrupt",

@@ -13,6 +13,7 @@ import { type ClientStorage, memoryStorage } from "tandem/client";
 import { memoryDriver } from "tandem/server";
 import { waitFor } from "./seed-helpers.ts";
 import { useNetwork } from "./support/raw-socket.ts";
+import { CloseCode, Kind, PROTOCOL_VERSION } from "../shared/protocol/index.ts";
 import { FakeLocks, FakeTab } from "./support/tabs.ts";
 
 const applied: string[] = [];
@@ -218,5 +219,32 @@ describe("multi-tab", () => {
     channel.close();
     expect(b.tabs.every(({ conn }) => conn.status === "synced")).toBe(true);
   });
-});
 
+  test("the server fences leader terms: a hello of an older epoch is refused, a newer one closes the older leader's socket", async () => {
+    const server = await net.server(registry, { driver: memoryDriver() });
+    const hello = (socket: Awaited<ReturnType<typeof net.raw>>, epoch: number) =>
+      socket.send({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: "browser-1", epoch });
+    const second = await net.raw(server.url);
+    hello(second, 2);
+    await second.next(Kind.welcome);
+    const stale = await net.raw(server.url);
+    hello(stale, 1); // a frozen ex-leader waking up
+    expect((await stale.nextError(0)).error.code).toBe("superseded");
+    expect((await stale.closed).code).toBe(CloseCode.superseded);
+    const third = await net.raw(server.url);
+    hello(third, 3); // the next term: the term-2 socket must go
+    await third.next(Kind.welcome);
+    expect((await second.closed).code).toBe(CloseCode.superseded);
+    // sockets without tabs (epoch 0) and other clients are never fenced
+    const plain = await net.raw(server.url);
+    plain.send({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: "browser-1" });
+    await plain.next(Kind.welcome);
+    expect(third.closeInfo).toBeNull();
+    // a client whose hello is superseded stops reconnecting: its connection fails with the code
+    const tab = new FakeTab("stale-tab", new FakeLocks());
+    const fenced = net.client<R>(server.url, { clientId: "browser-1", storage: sharedStorage(), multiTab: tab.multiTab, socketFactory: tab.socketFactory });
+    const conn = fenced.board.getOrCreate("b").connect();
+    // its epoch starts at 1 in a fresh storage: older than term 3
+    await expect(conn.whenSynced()).rejects.toMatchObject({ code: "superseded" });
+  });
+});

@@ -6,6 +6,7 @@
 import websocket from "@fastify/websocket";
 import type { FastifyError, FastifyInstance, FastifyPluginAsync } from "fastify";
 import { ErrorCodes, InvalidArguments, MessageTooLarge, RateLimited } from "../../shared/errors.ts";
+import { LeaderTerms } from "../network/leader-terms.ts";
 import type { Limits } from "../network/limits.ts";
 import { SocketSession } from "../network/socket-session.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
@@ -24,6 +25,7 @@ export interface NetworkOptions {
 
 export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ prefix?: string }> {
   const { runtime, limits, sessions } = options;
+  const terms = new LeaderTerms(); // the browsers' leader tabs, fenced by epoch
   return async (app: FastifyInstance, pluginOptions) => {
     const prefix = pluginOptions.prefix ?? "";
     if (!app.hasDecorator("websocketServer")) {
@@ -58,7 +60,7 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
         },
       },
       (socket, request) => {
-        const session = new SocketSession(socket, toAuthRequest(request), runtime, limits, runtime.log);
+        const session = new SocketSession(socket, toAuthRequest(request), runtime, limits, runtime.log, terms);
         sessions.add(session);
         socket.on("close", () => sessions.delete(session));
       },

@@ -13,6 +13,7 @@ import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
 import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
 import { type Limits, RateLimiter } from "./limits.ts";
+import { LeaderTerms } from "./leader-terms.ts";
 import { TurnWriter } from "./turn-writer.ts";
 
 const MAX_CLIENT_ID = 128;
@@ -56,12 +57,20 @@ export class SocketSession implements ChannelHost {
     readonly runtime: ActorRuntime,
     readonly limits: Limits,
     readonly log: ServerLogger,
+    /** Fencing of leader tabs (one per server). */
+    private readonly terms: LeaderTerms = new LeaderTerms(),
   ) {
     this.rate = new RateLimiter(limits.framesPerSecond);
     this.writer = new TurnWriter(socket);
     socket.on("message", (data, isBinary) => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary));
     socket.on("close", () => void this.shutdown("socket closed"));
     socket.on("error", (error) => this.log.debug({ err: error }, "socket error"));
+  }
+
+  /** A newer leader tab of this client greeted: this (stale) one must stop sending. */
+  supersede(): void {
+    this.send({ kind: Kind.error, channel: 0, error: new TandemError("superseded", "A newer leader tab of this browser holds the connection", "client").toWire() });
+    this.close(CloseCode.superseded, "superseded");
   }
 
   get channelCount(): number {
@@ -151,7 +160,7 @@ export class SocketSession implements ChannelHost {
     }
     switch (message.kind) {
       case Kind.hello:
-        return this.hello(message.version, message.clientId);
+        return this.hello(message.version, message.clientId, message.epoch ?? 0);
       case Kind.subscribe: {
         if (message.channel === 0) throw new TandemError("malformed_frame", "Channel 0 is the socket itself", "client");
         if (this.channels.has(message.channel)) throw new TandemError("malformed_frame", `Channel ${message.channel} is already open`, "client");
@@ -200,7 +209,7 @@ export class SocketSession implements ChannelHost {
     }
   }
 
-  private hello(version: number, clientId: string): void {
+  private hello(version: number, clientId: string, epoch: number): void {
     if (this.greeted) throw new TandemError("malformed_frame", "hello was already received", "client");
     if (version < MIN_PROTOCOL_VERSION) {
       this.send({ kind: Kind.error, channel: 0, error: new UpgradeRequired(`Protocol ${version} is too old; this server needs ${MIN_PROTOCOL_VERSION} or newer`).toWire() });
@@ -208,6 +217,11 @@ export class SocketSession implements ChannelHost {
       return;
     }
     if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID) throw new TandemError("malformed_frame", "A client id has 1 to 128 characters", "client");
+    if (!this.terms.admit(clientId, epoch, this)) {
+      this.send({ kind: Kind.error, channel: 0, error: new TandemError("superseded", "A newer leader tab of this browser holds the connection", "client").toWire() });
+      this.close(CloseCode.superseded, "superseded");
+      return;
+    }
     this.greeted = true;
     this.clientId = clientId;
     this.send({ kind: Kind.welcome, channel: 0, version: PROTOCOL_VERSION, minVersion: MIN_PROTOCOL_VERSION, clientId, socketId: this.socketId });
@@ -255,6 +269,7 @@ export class SocketSession implements ChannelHost {
   async shutdown(reason: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.clientId !== "") this.terms.leave(this.clientId, this);
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.inbox.length = 0;
     if (this.paused) {

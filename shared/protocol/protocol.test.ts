@@ -10,7 +10,7 @@ import { type DownMessage, Kind, MalformedFrame, type UpMessage, decodeDown, dec
 const error = { code: "user_error", message: "nope", group: "user" as const, metadata: { why: [1, "x"] } };
 
 const ups: UpMessage[] = [
-  { kind: Kind.hello, channel: 0, version: 1, clientId: "client-1" },
+  { kind: Kind.hello, channel: 0, version: 1, clientId: "client-1", epoch: 3 },
   { kind: Kind.subscribe, channel: 3, name: "room", target: { by: "key", mode: "getOrCreate", key: ["a", "b/c"], input: { n: 1 } }, params: { token: "t" }, stateVector: new Uint8Array([1, 2]) },
   { kind: Kind.subscribe, channel: 4, name: "room", target: { by: "id", id: "abc" }, params: undefined, stateVector: new Uint8Array() },
   { kind: Kind.unsubscribe, channel: 3 },
@@ -38,6 +38,17 @@ const downs: DownMessage[] = [
 describe("round trips", () => {
   for (const message of ups) test(`up kind ${message.kind}`, () => expect(decodeUp(encodeUp(message))).toEqual(message));
   for (const message of downs) test(`down kind ${message.kind}`, () => expect(decodeDown(encodeDown(message))).toEqual(message));
+});
+
+describe("hello", () => {
+  test("a hello without the epoch (older clients) reads as epoch 0", () => {
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, Kind.hello);
+    encoding.writeVarUint(encoder, 0);
+    encoding.writeVarUint(encoder, 1);
+    encoding.writeVarString(encoder, "old-client");
+    expect(decodeUp(encoding.toUint8Array(encoder))).toEqual({ kind: Kind.hello, channel: 0, version: 1, clientId: "old-client", epoch: 0 });
+  });
 });
 
 describe("malformed frames", () => {
