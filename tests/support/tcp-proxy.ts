@@ -54,15 +54,27 @@ export async function tcpProxy(targetPort: number, targetHost = "127.0.0.1"): Pr
       client.destroy();
       upstream.destroy();
     };
+    let connected = false;
     upstream.once("connect", () => {
+      connected = true;
       client.pipe(upstream);
       upstream.pipe(client);
       client.resume();
     });
     client.on("error", drop);
-    upstream.on("error", drop);
+    upstream.on("error", () => {
+      if (connected) return drop();
+      // Nothing listens upstream (the server is down): answer like a gateway. Closing the
+      // accepted socket instead leaves a fresh fetch (undici) pending for ever.
+      pairs.delete(pair);
+      upstream.destroy();
+      client.resume();
+      client.end("HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    });
     client.on("close", drop);
-    upstream.on("close", drop);
+    upstream.on("close", () => {
+      if (connected) drop();
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
