@@ -246,8 +246,9 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
     let copied: unknown[];
     try {
       copied = copyArgs(args);
-    } catch {
-      return Promise.reject(new TandemError("invalid_arguments", "Action arguments must be plain data", "client"));
+    } catch (error) {
+      const why = error instanceof Error ? `: ${error.message}` : "";
+      return Promise.reject(new TandemError("invalid_arguments", `Action arguments must be plain data${why}`, "client", { cause: error }));
     }
     return new Promise((resolve, reject) => {
       const action: PendingAction = {
