@@ -487,13 +487,11 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
     this.forgetRemotePresence();
     const stored = await this.host.store.load();
     if (this.disposed) return;
-    // the document: confirmed and the unanswered edits as storage has them, then ours on top
-    const own = this.replica.clear();
-    for (const update of stored.confirmed) this.replica.applyRemote(update);
-    for (const edit of stored.edits) this.replica.restoreEdit(edit.update, edit.key);
-    for (const edit of own) Y.applyUpdate(this.replica.doc, edit.update, FOLLOWER_EDIT);
-    const reason = new TandemError("leader_changed", "This tab took over the connection: the replica was reloaded from local storage", "client");
-    for (const listener of [...this.docListeners]) listener({ doc: this.replica.doc, discarded: { error: reason, updates: [] } });
+    // The document stays (editors keep their binding); the confirmed state and the unanswered
+    // edits are storage's, and what the doc holds beyond them — our unanswered edits, what the
+    // old leader had not stored yet — is one more edit, stored and sent.
+    const extra = this.replica.rebase(stored.confirmed, stored.edits);
+    if (extra !== null) extra.storageKey = this.host.store.addEdit(extra.update);
     // the outbox: storage's, in seq order, with our own calls in their places; the rest after
     const mine = new Map(this.actions.map((action) => [action.callId, action]));
     const merged: PendingAction[] = stored.outbox.map((record) => {

@@ -168,6 +168,38 @@ export class Replica {
     return discarded;
   }
 
+  /**
+   * A follower tab takes over: from now on the confirmed state and the pending edits are what
+   * storage holds, and `doc` stays as it is (editors keep their binding). Whatever `doc` shows
+   * beyond them — this tab's edits the old leader never stored, or what it had not written
+   * yet — becomes one more pending edit, returned so that the caller stores and sends it.
+   */
+  rebase(confirmed: readonly Uint8Array[], stored: readonly { readonly update: Uint8Array; readonly key: string }[]): PendingEdit | null {
+    this.pendingEdits.splice(0);
+    this.dropCopy();
+    const base = new Y.Doc();
+    for (const update of confirmed) Y.applyUpdate(base, update, REMOTE);
+    this.copy = new ConfirmedCopy(Y.encodeStateAsUpdate(base));
+    for (const update of confirmed) Y.applyUpdate(this.current, update, REMOTE);
+    for (const edit of stored) {
+      Y.applyUpdate(base, edit.update, REMOTE);
+      Y.applyUpdate(this.current, edit.update, REMOTE);
+      this.pendingEdits.push({ id: this.nextEditId++, update: edit.update, storageKey: edit.key });
+    }
+    let beyond: Uint8Array | null = null;
+    const capture = (update: Uint8Array) => void (beyond = update);
+    base.on("update", capture);
+    Y.applyUpdate(base, Y.encodeStateAsUpdate(this.current, Y.encodeStateVector(base)), REMOTE);
+    base.off("update", capture);
+    base.destroy();
+    if (confirmed.length > 0 || stored.length > 0) this.hasState = true;
+    let extra: PendingEdit | null = null;
+    if (beyond !== null) this.pendingEdits.push((extra = { id: this.nextEditId++, update: beyond }));
+    if (this.pendingEdits.length === 0) this.dropCopy(); // nothing pending: the confirmed state is `doc`
+    this.onChanged();
+    return extra;
+  }
+
   /** Forgets everything (a reset, or data that cannot be trusted): the server fills it again. */
   clear(): PendingEdit[] {
     const discarded = this.pendingEdits.splice(0);

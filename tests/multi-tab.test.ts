@@ -147,6 +147,9 @@ describe("multi-tab", () => {
     await waitFor(() => leader!.conn.outbox.every((entry) => entry.seq > 0) && leader!.conn.outbox.length === 4, { what: "the leader to store all four" });
 
     // the leader crashes (no goodbye); a follower takes over, still offline
+    const docs = [second!.conn.doc, third!.conn.doc]; // a takeover keeps them: editors stay bound
+    let replaced = 0;
+    for (const { conn } of [second!, third!]) conn.onDoc(() => replaced++);
     leader!.tab.kill();
     leader!.client.dispose();
     const survivors = [second!, third!];
@@ -160,11 +163,32 @@ describe("multi-tab", () => {
       expect(ids(conn.state?.todos)).toEqual(ids(await server.client.board.getOrCreate("b").list()));
     }
     expect([...applied].sort()).toEqual(["l1", "s1", "s2", "t1"]);
+    expect(second!.conn.doc).toBe(docs[0]);
+    expect(third!.conn.doc).toBe(docs[1]);
+    expect(replaced).toBe(0);
     expect(applied.indexOf("s1")).toBeLessThan(applied.indexOf("s2"));
     const reader = net.client<R>(server.url).board.getOrCreate("b", { params: { user: "bob" } }).connect();
     await reader.whenSynced();
     await waitFor(() => notes(reader.doc).toString() === "typed offline", { what: "the offline edit at the server" });
     expect(proxy.open).toBe(1);
+  });
+
+  test("an edit typed while the leader crashes is sent by the tab that takes over, in the same doc", async () => {
+    const server = await net.server(registry, { driver: memoryDriver() });
+    const b = await browser(server.url, 2);
+    const [leader, follower] = b.tabs;
+    await Promise.all(b.tabs.map(({ conn }) => conn.whenSynced()));
+    notes(follower!.conn.doc).insert(0, "before ");
+    await waitFor(() => notes(leader!.conn.doc).toString() === "before ", { what: "the first edit at the leader" });
+    const doc = follower!.conn.doc;
+    leader!.tab.kill();
+    leader!.client.dispose();
+    notes(follower!.conn.doc).insert(7, "during"); // the old leader never hears of it
+    await waitFor(() => follower!.conn.status === "synced" && follower!.conn.pending === 0, { what: "the follower leads and is synced" });
+    expect(follower!.conn.doc).toBe(doc);
+    const reader = net.client<R>(server.url).board.getOrCreate("b", { params: { user: "bob" } }).connect();
+    await reader.whenSynced();
+    await waitFor(() => notes(reader.doc).toString() === "before during", { what: "both edits at the server" });
   });
 
   test("presence: a user with three tabs shows once; the state of the tab last used is the one others see", async () => {
