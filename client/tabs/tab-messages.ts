@@ -13,21 +13,13 @@
  */
 import type { WireError } from "../../shared/errors.ts";
 import type { SubscribeTarget } from "../../shared/protocol/index.ts";
+import type { ConnectionStatus, OutboxEntry } from "../actor-subscription.ts";
 
 /** The status a connection reports (the leader's, relayed). */
-export type LinkStatus = "offline" | "connecting" | "syncing" | "synced";
+export type LinkStatus = ConnectionStatus;
 
-/** An outbox entry as it travels between tabs (errors in their wire form). */
-export interface WireOutboxEntry {
-  readonly seq: number;
-  readonly name: string;
-  readonly args: readonly unknown[];
-  readonly status: "queued" | "sent" | "confirmed" | "rejected";
-  readonly callId?: string;
-  readonly result?: unknown;
-  readonly error?: WireError;
-  readonly restored: boolean;
-}
+/** An outbox entry as it travels between tabs (its error in wire form). */
+export type WireOutboxEntry = Omit<OutboxEntry, "error"> & { readonly error?: WireError };
 
 /** What a follower mirrors of the leader's subscription. */
 export interface LeaderView {
