@@ -152,4 +152,37 @@ describe("replica documents", () => {
     expect(contentOf(replica.confirmed)).toEqual({});
     expect(contentOf(replica.doc)).toEqual({});
   });
+
+  test("server updates are applied without being encoded again; local edits are still captured", () => {
+    let changes = 0;
+    const sent: PendingEdit[] = [];
+    const replica = new Replica((edit) => sent.push(edit), () => undefined, () => changes++);
+    // Yjs encodes a transaction as an update only while the doc has "update" observers.
+    const listensForUpdates = () => (replica.doc as unknown as { _observers: Map<string, Set<unknown>> })._observers.has("update");
+    const source = new Y.Doc();
+    source.getMap("state").set("text", new Y.Text("base"));
+    replica.applyRemote(Y.encodeStateAsUpdate(source));
+    expect(listensForUpdates()).toBe(false);
+    expect(changes).toBe(1);
+
+    textOf(replica.doc)!.insert(0, "local ");
+    expect(sent).toHaveLength(1);
+    const echo = new Y.Doc();
+    Y.applyUpdate(echo, Y.encodeStateAsUpdate(source));
+    Y.applyUpdate(echo, sent[0]!.update);
+    expect(textOf(echo)!.toString()).toBe("local base"); // the captured update is the edit
+
+    const before = Y.encodeStateVector(source);
+    textOf(source)!.insert(4, "+remote");
+    replica.applyRemote(Y.encodeStateAsUpdate(source, before));
+    expect(listensForUpdates()).toBe(false);
+    expect(sent).toHaveLength(1); // a server update is never taken for an edit
+    expect(changes).toBe(3);
+
+    textOf(replica.doc)!.insert(0, "again ");
+    expect(sent).toHaveLength(2);
+    expect(textOf(replica.doc)!.toString()).toBe("again local base+remote");
+    replica.applyRemote(Y.encodeStateAsUpdate(source, Y.encodeStateVector(source))); // nothing new
+    expect(changes).toBe(4);
+  });
 });

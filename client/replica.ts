@@ -91,6 +91,8 @@ export class Replica {
   /** Direct edits sent (or to send) and not yet answered, in order. */
   readonly pendingEdits: PendingEdit[] = [];
   private nextEditId = 1;
+  /** Whether `doc` has the "update" listener (see `afterTransactionCleanup`). */
+  private capturing = false;
 
   constructor(
     /** A local change of `doc` (an editor): the subscription stores, sends or refuses it. */
@@ -239,8 +241,9 @@ export class Replica {
     const next = new Y.Doc();
     if (content !== null) Y.applyUpdate(next, content, REMOTE);
     for (const edit of this.pendingEdits) Y.applyUpdate(next, edit.update, REMOTE);
-    old.off("update", this.listener);
+    old.off("update", this.localUpdate);
     old.off("beforeTransaction", this.beforeTransaction);
+    old.off("afterTransactionCleanup", this.afterTransactionCleanup);
     this.current = next;
     this.view.close();
     this.view = new Draft(stateRoot(next), READ_ONLY);
@@ -253,17 +256,32 @@ export class Replica {
     if (transaction.origin !== REMOTE && this.pendingEdits.length === 0) this.ensureCopy();
   };
 
-  private readonly listener = (update: Uint8Array, origin: unknown): void => {
-    if (origin !== REMOTE) {
-      const edit: PendingEdit = { id: this.nextEditId++, update };
-      this.pendingEdits.push(edit);
-      this.onLocalUpdate(edit);
+  /**
+   * Yjs encodes a transaction as an update only while the doc has "update" listeners, so the
+   * replica listens only around its local transactions (an edit to store and send): the
+   * server's updates, most of what a replica applies, are never encoded again.
+   */
+  private readonly afterTransactionCleanup = (transaction: Y.Transaction): void => {
+    const local = transaction.origin !== REMOTE;
+    if (local !== this.capturing) {
+      this.capturing = local;
+      if (local) transaction.doc.on("update", this.localUpdate);
+      else transaction.doc.off("update", this.localUpdate);
     }
+    if (!local && transaction.changed.size > 0) this.onChanged();
+  };
+
+  private readonly localUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === REMOTE) return;
+    const edit: PendingEdit = { id: this.nextEditId++, update };
+    this.pendingEdits.push(edit);
+    this.onLocalUpdate(edit);
     this.onChanged();
   };
 
   private listen(doc: Y.Doc): void {
+    this.capturing = false;
     doc.on("beforeTransaction", this.beforeTransaction);
-    doc.on("update", this.listener);
+    doc.on("afterTransactionCleanup", this.afterTransactionCleanup);
   }
 }

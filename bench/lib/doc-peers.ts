@@ -12,7 +12,11 @@ export interface DocPeer {
   length(): number;
   toString(): string;
   insert(index: number, text: string): void;
-  /** Called after every change of the replica (local or remote). */
+  /**
+   * Called after every transaction of the replica (local or remote). Through
+   * "afterTransaction", not "update": an "update" listener makes Yjs encode every
+   * transaction, a cost the bench would add to a system that does not pay it itself.
+   */
   onUpdate(listener: () => void): void;
   whenSynced(): Promise<void>;
   /** Every local edit acknowledged by the server (systems without acks: always true). */
@@ -47,8 +51,8 @@ async function tandemPeers(server: ServerHandle): Promise<ConnectPeer> {
       toString: () => text()?.toString() ?? "",
       insert: (index, value) => text()!.insert(index, value),
       onUpdate(listener) {
-        conn.doc.on("update", listener);
-        conn.onDoc(({ doc }) => doc.on("update", listener));
+        conn.doc.on("afterTransaction", listener);
+        conn.onDoc(({ doc }) => doc.on("afterTransaction", listener));
       },
       whenSynced: () => conn.whenSynced(),
       settled: () => conn.pending === 0,
@@ -72,7 +76,7 @@ async function hocuspocusPeers(server: ServerHandle): Promise<ConnectPeer> {
       length: () => text.length,
       toString: () => text.toString(),
       insert: (index, value) => text.insert(index, value),
-      onUpdate: (listener) => doc.on("update", listener),
+      onUpdate: (listener) => doc.on("afterTransaction", listener),
       whenSynced: () => new Promise<void>((resolve) => (provider.isSynced ? resolve() : provider.on("synced", () => resolve()))),
       settled: () => !provider.hasUnsyncedChanges,
       destroy: () => provider.destroy(),
@@ -94,7 +98,7 @@ async function yWebsocketPeers(server: ServerHandle): Promise<ConnectPeer> {
       length: () => text.length,
       toString: () => text.toString(),
       insert: (index, value) => text.insert(index, value),
-      onUpdate: (listener) => doc.on("update", listener),
+      onUpdate: (listener) => doc.on("afterTransaction", listener),
       whenSynced: () =>
         new Promise<void>((resolve) => {
           if (provider.synced) return resolve();
