@@ -1,6 +1,7 @@
 /**
  * One WebSocket per client, multiplexing every actor channel. Opens on demand (the first
- * subscription), greets the server (hello → welcome), re-subscribes every channel after a
+ * subscription), greets the server (hello, and the subscribes right after it: the server
+ * answers welcome, then each subscribe, in order), re-subscribes every channel after a
  * reconnect, and reconnects with backoff and full jitter while channels remain.
  */
 import { errorFromWire, type TandemError } from "../shared/errors.ts";
@@ -10,7 +11,7 @@ import { OPEN, type SocketFactory, type SocketLike, defaultSocketFactory, socket
 
 /** What the session needs of a channel (an actor subscription). */
 export interface SessionChannel {
-  /** The socket is greeted: send subscribe (and whatever is queued). */
+  /** The socket is open and greeted: send subscribe (and whatever is queued). */
   online(): void;
   /** The socket is gone: wait for the next one. */
   offline(): void;
@@ -34,6 +35,7 @@ type SocketState = "idle" | "connecting" | "open" | "closed";
 export class ClientSession {
   private socket: SocketLike | null = null;
   private state: SocketState = "idle";
+  /** hello is sent on the open socket: frames may follow it. */
   private greeted = false;
   private readonly channels = new Map<number, SessionChannel>();
   private nextChannel = 1;
@@ -113,6 +115,11 @@ export class ClientSession {
       socket.onopen = () => {
         this.state = "open";
         this.send0({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: this.options.clientId(), epoch: this.options.epoch?.() ?? 0 });
+        // Pipelined: the server handles a socket's frames in order, so the subscribes (and
+        // what is queued) follow the hello at once instead of a round trip later; a refused
+        // hello closes the socket before any of them is handled.
+        this.greeted = true;
+        for (const channel of this.channels.values()) channel.online();
       };
       socket.onmessage = (event) => this.receive(event.data);
       socket.onerror = () => {};
@@ -134,11 +141,7 @@ export class ClientSession {
       return;
     }
     if (message.channel === 0) {
-      if (message.kind === Kind.welcome) {
-        this.greeted = true;
-        this.backoff.reset();
-        for (const channel of this.channels.values()) channel.online();
-      } else if (message.kind === Kind.error) {
+      if (message.kind === Kind.welcome) this.backoff.reset(); else if (message.kind === Kind.error) {
         const error = errorFromWire(message.error);
         if (error.code === "upgrade_required" || error.code === "superseded") {
           this.fatal = error;

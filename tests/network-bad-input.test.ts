@@ -162,6 +162,33 @@ describe("frames that do not decode", () => {
     expect(old.all(Kind.welcome)).toEqual([]);
     await s.healthy();
   });
+
+  test("frames pipelined after a hello are handled in order; after a refused hello, never", async () => {
+    const s = await scenario();
+    const subscribe = (socket: RawSocket, key: string) =>
+      socket.send({ kind: Kind.subscribe, channel: 1, name: "notes", target: { by: "key", mode: "getOrCreate", key: [key] }, params: undefined, stateVector: new Uint8Array() });
+    // As the library client does: hello, subscribe and an action in one go, no wait for welcome.
+    const eager = await net.raw(s.server.url);
+    eager.send({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: "eager-client" });
+    subscribe(eager, "pipelined");
+    eager.send({ kind: Kind.action, channel: 1, id: 1, name: "add", args: ["first"], seq: 0 });
+    await eager.next(Kind.welcome);
+    await eager.next(Kind.subscribed, (m) => m.channel === 1);
+    expect(await eager.next(Kind.ack, (m) => m.id === 1)).toMatchObject({ ok: true, result: 1 });
+    // A refused hello: what follows it is not handled (no actor created, no action run).
+    const startsBefore = hooks.starts;
+    const old = await net.raw(s.server.url);
+    old.send({ kind: Kind.hello, channel: 0, version: 0, clientId: "old-client" });
+    subscribe(old, "never");
+    old.send({ kind: Kind.action, channel: 1, id: 1, name: "add", args: ["never"], seq: 0 });
+    expect((await old.nextError(0)).error.code).toBe("upgrade_required");
+    await within(old.closed, 2000, "the close");
+    expect(old.all(Kind.subscribed)).toEqual([]);
+    expect(old.all(Kind.ack)).toEqual([]);
+    expect(hooks.starts).toBe(startsBefore);
+    await expect(s.server.client.notes.get("never").read()).rejects.toMatchObject({ code: "actor_not_found" });
+    await s.healthy();
+  });
 });
 
 describe("size limits", () => {

@@ -40,6 +40,8 @@ interface NodeWebSocket {
   on(event: "error", listener: (error: unknown) => void): void;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
+  /** The TCP socket under it (ws's own field; null before it opens). */
+  readonly _socket?: { cork(): void; uncork(): void } | null;
 }
 
 class NodeSocket implements SocketLike {
@@ -68,12 +70,27 @@ class NodeSocket implements SocketLike {
   }
 
   send(data: Uint8Array): void {
+    const tcp = this.ws._socket;
+    if (this.corked === null && tcp) {
+      tcp.cork();
+      this.corked = tcp;
+      process.nextTick(this.uncork); // after this turn's microtasks too
+    }
     this.ws.send(data);
   }
 
   close(code?: number, reason?: string): void {
+    this.uncork();
     this.ws.close(code, reason);
   }
+
+  private corked: { uncork(): void } | null = null;
+
+  private readonly uncork = (): void => {
+    const tcp = this.corked;
+    this.corked = null;
+    tcp?.uncork();
+  };
 }
 
 export const OPEN = 1;
