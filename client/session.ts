@@ -5,7 +5,7 @@
  * reconnect, and reconnects with backoff and full jitter while channels remain.
  */
 import { errorFromWire, type TandemError } from "../shared/errors.ts";
-import { CloseCode, type DownMessage, Kind, PROTOCOL_VERSION, type UpMessage, decodeDown, encodeUp } from "../shared/protocol/index.ts";
+import { CloseCode, type DownMessage, Kind, PROTOCOL_VERSION, type UpMessage, decodeDownMessages, encodeUp } from "../shared/protocol/index.ts";
 import { Backoff, type BackoffOptions, retryAfterFromReason } from "./transport/backoff.ts";
 import { OPEN, type SocketFactory, type SocketLike, defaultSocketFactory, socketUrl } from "./transport/websocket.ts";
 
@@ -121,7 +121,7 @@ export class ClientSession {
         this.greeted = true;
         for (const channel of this.channels.values()) channel.online();
       };
-      socket.onmessage = (event) => this.receive(event.data);
+      socket.onmessage = (event) => this.receive(socket, event.data);
       socket.onerror = () => {};
       socket.onclose = (event) => this.closed(socket, event.code, event.reason);
     });
@@ -131,15 +131,20 @@ export class ClientSession {
     this.socket?.send(encodeUp(message));
   }
 
-  private receive(data: unknown): void {
+  private receive(socket: SocketLike, data: unknown): void {
     if (!(data instanceof ArrayBuffer) && !(data instanceof Uint8Array)) return;
-    let message: DownMessage;
+    let messages: DownMessage[];
     try {
-      message = decodeDown(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+      messages = decodeDownMessages(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
     } catch (error) {
       this.options.onError?.(error as TandemError);
       return;
     }
+    // A batch holds a turn's frames: stop if one of them ends this socket.
+    for (let i = 0; i < messages.length && this.socket === socket; i++) this.handle(messages[i]!);
+  }
+
+  private handle(message: DownMessage): void {
     if (message.channel === 0) {
       if (message.kind === Kind.welcome) this.backoff.reset(); else if (message.kind === Kind.error) {
         const error = errorFromWire(message.error);

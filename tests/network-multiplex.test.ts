@@ -6,6 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { actor, event, setup } from "tandem";
 import { sleep, waitFor } from "./seed-helpers.ts";
+import { Kind, PROTOCOL_VERSION } from "../shared/protocol/index.ts";
 import { useNetwork } from "./support/raw-socket.ts";
 
 const hooks = { connects: 0, disconnects: 0, connIds: [] as string[] };
@@ -185,5 +186,47 @@ describe("one socket for every actor", () => {
     await Promise.all([...ca, ...cb].map((conn) => conn.whenSynced()));
     expect(upgrades).toHaveLength(2);
     expect(openSockets()).toBe(2);
+  });
+});
+
+describe("batches: a turn's frames in one message (protocol 2)", () => {
+  test("a version 2 socket gets a turn's acks and events batched; a version 1 socket the same frames one by one", async () => {
+    const server = await net.server(registry);
+    const frames = async (version: number) => {
+      const socket = await net.raw(server.url);
+      socket.send({ kind: Kind.hello, channel: 0, version, clientId: `client-v${version}` });
+      socket.send({ kind: Kind.subscribe, channel: 1, name: "counter", target: { by: "key", mode: "getOrCreate", key: [`batch-v${version}`] }, params: undefined, stateVector: new Uint8Array() });
+      await socket.next(Kind.subscribed);
+      // Sent at once: the server runs them in one turn and answers them together.
+      for (let id = 1; id <= 20; id++) socket.send({ kind: Kind.action, channel: 1, id, name: "increment", args: [], seq: 0 });
+      await socket.next(Kind.ack, (m) => m.id === 20);
+      const acks = socket.all(Kind.ack).map((m) => [m.id, m.ok && m.result]);
+      const events = socket.all(Kind.event).map((m) => m.payload);
+      expect(socket.undecodable).toEqual([]);
+      return { acks, events, batches: socket.batches };
+    };
+    const v2 = await frames(PROTOCOL_VERSION);
+    const v1 = await frames(1);
+    const expected = Array.from({ length: 20 }, (_, i) => [i + 1, i + 1]);
+    expect(v2.acks).toEqual(expected);
+    expect(v1.acks).toEqual(expected);
+    expect(v2.events).toEqual(v1.events);
+    expect(v1.batches).toEqual([]);
+    expect(v2.batches.length).toBeGreaterThan(0);
+    expect(v2.batches.some((batch) => batch.filter((m) => m.kind === Kind.ack).length > 1)).toBe(true);
+  });
+
+  test("the library client reads batches: every answer and event, in order", async () => {
+    const server = await net.server(registry);
+    const client = net.client<R>(server.url);
+    const conn = client.counter.getOrCreate("batched").connect();
+    const seen: number[] = [];
+    conn.on("changed", (n) => seen.push(n));
+    await conn.whenSynced();
+    const results = await Promise.all(Array.from({ length: 200 }, () => conn.increment()));
+    expect(results).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    await waitFor(() => seen.length === 200, { what: "every event" });
+    expect(seen).toEqual(results);
+    expect(conn.state?.count).toBe(200);
   });
 });

@@ -7,7 +7,7 @@
 import type { WebSocket } from "ws";
 import type { AuthRequest } from "../../shared/context.ts";
 import { MessageTooLarge, RateLimited, TandemError, UpgradeRequired, toWireError } from "../../shared/errors.ts";
-import { CloseCode, type DownMessage, Kind, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type UpMessage, decodeUp, encodeDown, unexpectedCase } from "../../shared/protocol/index.ts";
+import { BATCH_PROTOCOL_VERSION, CloseCode, type DownMessage, Kind, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type UpMessage, decodeUp, encodeDown, unexpectedCase } from "../../shared/protocol/index.ts";
 import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
@@ -224,6 +224,7 @@ export class SocketSession implements ChannelHost {
     }
     this.greeted = true;
     this.clientId = clientId;
+    this.writer.batching = version >= BATCH_PROTOCOL_VERSION;
     this.send({ kind: Kind.welcome, channel: 0, version: PROTOCOL_VERSION, minVersion: MIN_PROTOCOL_VERSION, clientId, socketId: this.socketId });
   }
 

@@ -6,6 +6,10 @@
  * per turn instead of one per frame, and none of ws's per-message work. The bytes on the
  * wire are what `ws.send` would have written, in the same order.
  *
+ * To a client of protocol 2 or more (`batching`), a turn's small frames go as one message,
+ * a `batch` frame (shared/protocol/batch.ts): the client's WebSocket parses one message
+ * instead of one per frame.
+ *
  * Only when the socket is plain: ws has negotiated no extension (no compression) and its
  * net.Socket is there; otherwise frames go through `ws.send` as they come. Frames are
  * written out before the socket is closed from this side (flush), so a close frame never
@@ -14,6 +18,7 @@
  */
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
+import { batchLength, writeBatch } from "../../shared/protocol/index.ts";
 import { releaseAtTurnEnd } from "./turn-end.ts";
 
 /** Payloads at least this large are written as they are (header, payload), not copied. */
@@ -64,7 +69,17 @@ export function encodeMessages(payloads: readonly Uint8Array[]): Buffer {
   return out;
 }
 
+/** Several frames as one message: a batch frame. */
+export function encodeBatchMessage(payloads: readonly Uint8Array[]): Buffer {
+  const length = batchLength(payloads);
+  const out = Buffer.allocUnsafe(headerLength(length) + length);
+  writeBatch(out, writeHeader(out, 0, length), payloads);
+  return out;
+}
+
 export class TurnWriter {
+  /** The client reads batch frames (its hello said protocol 2 or more). */
+  batching = false;
   /** The TCP socket, when frames may be written to it directly; null: through ws. */
   private readonly socket: Socket | null;
   private queue: Uint8Array[] = [];
@@ -118,7 +133,7 @@ export class TurnWriter {
     const socket = this.socket!;
     if (this.ws.readyState !== this.ws.OPEN || socket.destroyed || !socket.writable) return;
     if (queue.every((payload) => payload.length < COPY_BELOW)) {
-      socket.write(encodeMessages(queue));
+      socket.write(this.encodeSmall(queue));
       return;
     }
     // Large payloads are not copied: small frames around them are still merged.
@@ -129,15 +144,19 @@ export class TurnWriter {
         small.push(payload);
         continue;
       }
-      if (small.length > 0) socket.write(encodeMessages(small));
+      if (small.length > 0) socket.write(this.encodeSmall(small));
       small = [];
       const header = Buffer.allocUnsafe(headerLength(payload.length));
       writeHeader(header, 0, payload.length);
       socket.write(header);
       socket.write(payload);
     }
-    if (small.length > 0) socket.write(encodeMessages(small));
+    if (small.length > 0) socket.write(this.encodeSmall(small));
     socket.uncork();
+  }
+
+  private encodeSmall(payloads: readonly Uint8Array[]): Buffer {
+    return this.batching && payloads.length > 1 ? encodeBatchMessage(payloads) : encodeMessages(payloads);
   }
 }
 

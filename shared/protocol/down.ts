@@ -1,11 +1,13 @@
 /** Frames a server sends. Decoded once at the socket boundary, then switched on exhaustively. */
+import type * as decoding from "lib0/decoding";
 import { type Ack, decodeAck, encodeAck } from "./ack.ts";
+import { isBatch, unbatch } from "./batch.ts";
 import { type AwarenessFrame, decodeAwareness, encodeAwareness } from "./awareness.ts";
 import { type EditResult, decodeEditResult, encodeEditResult } from "./edit-result.ts";
 import { type ErrorFrame, decodeErrorFrame, encodeErrorFrame } from "./error-frame.ts";
 import { MalformedFrame, unexpectedCase } from "./errors.ts";
 import { type EventFrame, decodeEvent, encodeEvent } from "./event.ts";
-import { decodeFrame, encodeFrame } from "./frame.ts";
+import { type FrameHeader, decodeFrame, encodeFrame } from "./frame.ts";
 import { Kind } from "./kinds.ts";
 import { type Subscribed, decodeSubscribed, encodeSubscribed } from "./subscribed.ts";
 import { type Sync, decodeSync, encodeSync } from "./sync.ts";
@@ -39,29 +41,41 @@ export function encodeDown(m: DownMessage): Uint8Array {
   }
 }
 
+/** One frame (a batch is refused here: see decodeDownMessages). */
 export function decodeDown(bytes: Uint8Array): DownMessage {
-  return decodeFrame<DownMessage>(bytes, ({ kind, channel }, d) => {
-    switch (kind) {
-      case Kind.welcome:
-        return decodeWelcome(d, channel);
-      case Kind.subscribed:
-        return decodeSubscribed(d, channel);
-      case Kind.unsubscribed:
-        return decodeUnsubscribed(d, channel);
-      case Kind.sync:
-        return decodeSync(d, channel);
-      case Kind.ack:
-        return decodeAck(d, channel);
-      case Kind.editResult:
-        return decodeEditResult(d, channel);
-      case Kind.event:
-        return decodeEvent(d, channel);
-      case Kind.awareness:
-        return decodeAwareness(d, channel);
-      case Kind.error:
-        return decodeErrorFrame(d, channel);
-      default:
-        throw new MalformedFrame(`kind ${kind} is not a server frame`);
-    }
-  });
+  return decodeFrame<DownMessage>(bytes, readDown);
+}
+
+/**
+ * What one WebSocket message holds: one frame, or a batch of them (protocol 2), copied once
+ * and decoded in order. A malformed frame anywhere refuses the whole message.
+ */
+export function decodeDownMessages(bytes: Uint8Array): DownMessage[] {
+  if (!isBatch(bytes)) return [decodeDown(bytes)];
+  return unbatch(new Uint8Array(bytes)).map((frame) => decodeFrame<DownMessage>(frame, readDown, true));
+}
+
+function readDown({ kind, channel }: FrameHeader, d: decoding.Decoder): DownMessage {
+  switch (kind) {
+    case Kind.welcome:
+      return decodeWelcome(d, channel);
+    case Kind.subscribed:
+      return decodeSubscribed(d, channel);
+    case Kind.unsubscribed:
+      return decodeUnsubscribed(d, channel);
+    case Kind.sync:
+      return decodeSync(d, channel);
+    case Kind.ack:
+      return decodeAck(d, channel);
+    case Kind.editResult:
+      return decodeEditResult(d, channel);
+    case Kind.event:
+      return decodeEvent(d, channel);
+    case Kind.awareness:
+      return decodeAwareness(d, channel);
+    case Kind.error:
+      return decodeErrorFrame(d, channel);
+    default:
+      throw new MalformedFrame(`kind ${kind} is not a server frame`);
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * Frame envelope: `[kind varuint][channel varuint][payload]`. Decoding copies the bytes
- * into a buffer of their own first (ws hands out slices of pooled buffers) and insists the
- * payload is consumed exactly: trailing bytes are malformed.
+ * into a buffer of their own first (ws hands out slices of pooled buffers) unless the caller
+ * already owns them, and insists the payload is consumed exactly: trailing bytes are
+ * malformed.
  */
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
@@ -21,8 +22,8 @@ export function encodeFrame(kind: number, channel: number, write: (encoder: enco
   return encoding.toUint8Array(encoder);
 }
 
-export function decodeFrame<T>(bytes: Uint8Array, read: (header: FrameHeader, decoder: decoding.Decoder) => T): T {
-  const decoder = decoding.createDecoder(new Uint8Array(bytes));
+export function decodeFrame<T>(bytes: Uint8Array, read: (header: FrameHeader, decoder: decoding.Decoder) => T, owned = false): T {
+  const decoder = decoding.createDecoder(owned ? bytes : new Uint8Array(bytes));
   let message: T;
   try {
     const kind = readUint(decoder);

@@ -1,9 +1,10 @@
 /** The wire protocol (PROTOCOL.md): frame kinds, one module per message, direction unions. */
 export { Kind, SOCKET_CHANNEL } from "./kinds.ts";
-export { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "./version.ts";
+export { BATCH_PROTOCOL_VERSION, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "./version.ts";
 export { MalformedFrame, unexpectedCase } from "./errors.ts";
 export { encodeUp, decodeUp, type UpMessage } from "./up.ts";
-export { encodeDown, decodeDown, type DownMessage } from "./down.ts";
+export { encodeDown, decodeDown, decodeDownMessages, type DownMessage } from "./down.ts";
+export { batchLength, encodeBatch, unbatch, writeBatch } from "./batch.ts";
 export { encodeFrame } from "./frame.ts";
 export type { Hello } from "./hello.ts";
 export type { Welcome } from "./welcome.ts";

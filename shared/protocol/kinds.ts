@@ -17,6 +17,8 @@ export const Kind = {
   event: 11,
   awareness: 12,
   error: 13,
+  /** Protocol 2, down only: several frames in one message (batch.ts). */
+  batch: 14,
 } as const;
 
 export type Kind = (typeof Kind)[keyof typeof Kind];

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "vitest";
 import * as encoding from "lib0/encoding";
 import { random, seeds } from "../../tests/support/random.ts";
-import { type DownMessage, Kind, MalformedFrame, type UpMessage, decodeDown, decodeUp, encodeDown, encodeUp } from "./index.ts";
+import { type DownMessage, Kind, MalformedFrame, type UpMessage, decodeDown, decodeDownMessages, decodeUp, encodeBatch, encodeDown, encodeUp } from "./index.ts";
 
 const error = { code: "user_error", message: "nope", group: "user" as const, metadata: { why: [1, "x"] } };
 
@@ -62,6 +62,53 @@ describe("malformed frames", () => {
     const action = encodeUp(ups[5]!);
     for (let cut = 0; cut < action.length; cut++) expect(() => decodeUp(action.subarray(0, cut))).toThrow(MalformedFrame);
     expect(() => decodeUp(frame())).toThrow(MalformedFrame);
+  });
+
+  test("strings: ASCII, multi-byte and invalid UTF-8, at and around the short-string length", () => {
+    const texts = ["", "a", "tick", "x".repeat(31), "y".repeat(32), "z".repeat(33), "é", "naïve", "日本語のイベント名", "emoji 🎉", "a".repeat(31) + "é", "ü".repeat(40)];
+    for (const name of texts) {
+      const message = { kind: Kind.event, channel: 1, name, payload: { [name]: name } } as const;
+      expect(decodeDown(encodeDown(message))).toEqual(message);
+    }
+    // Invalid UTF-8 reads as TextDecoder reads it (U+FFFD), short or long.
+    for (const bytes of [[0x61, 0xff, 0x62], [...new Array(40).fill(0x61), 0xc3]]) {
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, Kind.event);
+      encoding.writeVarUint(encoder, 1);
+      encoding.writeVarUint8Array(encoder, new Uint8Array(bytes));
+      encoding.writeAny(encoder, null);
+      expect(decodeDown(encoding.toUint8Array(encoder))).toMatchObject({ name: new TextDecoder().decode(new Uint8Array(bytes)) });
+    }
+  });
+
+  test("batch: several frames in one message, decoded in order; malformed batches refused whole", () => {
+    const frames = downs.map(encodeDown);
+    const batch = encodeBatch(frames);
+    expect(decodeDownMessages(batch)).toEqual(downs);
+    expect(decodeDownMessages(encodeDown(downs[0]!))).toEqual([downs[0]]);
+    expect(() => decodeDown(batch)).toThrow(/not a server frame/);
+    // Cut anywhere inside: never a partial list, always malformed.
+    for (let cut = 1; cut < batch.length; cut++) {
+      let decoded: unknown = null;
+      try {
+        decoded = decodeDownMessages(batch.subarray(0, cut));
+      } catch (error) {
+        expect(error).toBeInstanceOf(MalformedFrame);
+        continue;
+      }
+      // A cut exactly between frames is a shorter, valid batch.
+      expect(downs.slice(0, (decoded as unknown[]).length)).toEqual(decoded);
+    }
+    expect(() => decodeDownMessages(new Uint8Array([Kind.batch, 1, 1, Kind.welcome]))).toThrow(/channel 0/);
+    expect(() => decodeDownMessages(new Uint8Array([Kind.batch, 0, 0]))).toThrow(/empty frame/);
+    expect(() => decodeDownMessages(new Uint8Array([Kind.batch, 0, 9, 1, 2]))).toThrow(/past the end/);
+    expect(() => decodeDownMessages(encodeBatch([encodeBatch([frames[0]!])]))).toThrow(/batch inside a batch/);
+    expect(() => decodeDownMessages(encodeBatch([frames[0]!, encodeUp(ups[0]!)]))).toThrow(/not a server frame/);
+    // The decoded bytes are the message's own: changing the received buffer changes nothing.
+    const received = encodeBatch([encodeDown(downs[3]!)]);
+    const sync = decodeDownMessages(received)[0] as { data: Uint8Array };
+    received.fill(0);
+    expect(sync.data).toEqual(new Uint8Array([1, 2]));
   });
 
   test("lengths past the end never read neighbouring memory", () => {

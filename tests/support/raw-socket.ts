@@ -10,7 +10,7 @@ import WebSocket from "ws";
 import type { ActorDefinitions, Registry } from "tandem";
 import { createClient, type Client, type ClientOptions } from "tandem/client";
 import { createServer, type ServerOptions, type TandemServer } from "tandem/server";
-import { Kind, PROTOCOL_VERSION, decodeDown, encodeUp, type DownMessage, type SubscribeTarget, type UpMessage } from "../../shared/protocol/index.ts";
+import { Kind, PROTOCOL_VERSION, decodeDownMessages, encodeUp, type DownMessage, type SubscribeTarget, type UpMessage } from "../../shared/protocol/index.ts";
 import { tcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 
 type Of<K extends number> = Extract<DownMessage, { kind: K }>;
@@ -29,6 +29,8 @@ export function connectUrl(baseUrl: string): string {
 export class RawSocket {
   /** Every frame received, decoded, in order. */
   readonly received: DownMessage[] = [];
+  /** The batch messages received (protocol 2: one message, several frames), decoded. */
+  readonly batches: DownMessage[][] = [];
   /** Frames that did not decode as server frames (should stay empty). */
   readonly undecodable: Uint8Array[] = [];
   readonly closed: Promise<CloseInfo>;
@@ -41,7 +43,9 @@ export class RawSocket {
     ws.on("message", (data: ArrayBuffer | Buffer) => {
       const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data);
       try {
-        this.received.push(decodeDown(bytes));
+        const messages = decodeDownMessages(bytes);
+        this.received.push(...messages);
+        if (bytes[0] === Kind.batch) this.batches.push(messages);
       } catch {
         this.undecodable.push(bytes);
       }
