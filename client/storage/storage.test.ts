@@ -38,6 +38,42 @@ for (const [kind, make] of kinds) {
       expect(await storage.list("")).toEqual([["z", 3]]);
     });
 
+    test("values come back as structuredClone would give them: plain records, deep, and what is not plain", async () => {
+      const storage = make();
+      const record = { seq: 3, name: "add", args: ["x", 1.5, -0, null, undefined, true, [1, [2, { deep: [3] }]], { nested: { a: 1 } }], bytes: new Uint8Array([7]) };
+      const special = { when: new Date(5), map: new Map([["k", 1]]), set: new Set([1]), sparse: [1, , 3], bare: Object.assign(Object.create(null) as object, { a: 1 }) };
+      const proto = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as object;
+      const cyclic: { self?: unknown; n: number } = { n: 1 };
+      cyclic.self = cyclic;
+      let deep: unknown = "bottom";
+      for (let i = 0; i < 100; i++) deep = [deep];
+      const values: [string, unknown][] = [["record", record], ["special", special], ["proto", proto], ["cyclic", cyclic], ["deep", deep]];
+      await storage.batch(values);
+      for (const [key, value] of values) {
+        const read = await storage.get(key);
+        expect(read).toEqual(structuredClone(value));
+        expect(read).not.toBe(value);
+      }
+      const readRecord = (await storage.get("record")) as typeof record;
+      expect(Object.is(readRecord.args[2], -0)).toBe(true);
+      expect(readRecord.args).toHaveLength(8);
+      expect(readRecord.bytes).toBeInstanceOf(Uint8Array);
+      const readSpecial = (await storage.get("special")) as typeof special;
+      expect(readSpecial.when).toBeInstanceOf(Date);
+      expect(readSpecial.map).toBeInstanceOf(Map);
+      expect(1 in readSpecial.sparse).toBe(false);
+      const readProto = (await storage.get("proto")) as Record<string, unknown>;
+      expect(Object.hasOwn(readProto, "__proto__")).toBe(true);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      const readCyclic = (await storage.get("cyclic")) as typeof cyclic;
+      expect(readCyclic.self).toBe(readCyclic);
+      // Changing what was read changes nothing stored.
+      readRecord.args.push("more");
+      (readRecord.args[6] as unknown[]).push(9);
+      expect(await storage.get("record")).toEqual(record);
+      await expect(storage.batch([["fn", { f: () => 1 }]])).rejects.toThrow();
+    });
+
     test("clear removes a prefix only", async () => {
       const storage = make();
       await storage.batch([["r:1:a", 1], ["r:1:b", 2], ["r:2:a", 3]]);
