@@ -16,6 +16,11 @@ import { type CaseSpec, type Figures, type ServerHandle, type SideContext, round
 
 const ACTORS = size(1000, 100);
 const CONNECTIONS = size(200, 20);
+/**
+ * Connections opened and closed before the count: the connection path's code gets compiled
+ * and optimized then, so the figure is what a connection holds, not the JIT's one-time code.
+ */
+const WARM_CONNECTIONS = size(50, 5);
 const KB = 1024;
 
 async function perItem(server: ServerHandle, count: number, add: () => Promise<void>): Promise<Figures> {
@@ -55,6 +60,12 @@ async function idleConnections(ctx: SideContext): Promise<Figures> {
     const first = newClient();
     const firstConn = first.connectCounter("hub");
     await firstConn.ready(); // the actor and one connection exist before the count
+    const warmClients = Array.from({ length: WARM_CONNECTIONS }, () => newClient());
+    const warmConns = warmClients.map((client) => client.connectCounter("hub"));
+    await within(60_000, "warm-up connections", Promise.all(warmConns.map((conn) => conn.ready())));
+    await Promise.all(warmConns.map((conn) => conn.dispose()));
+    await Promise.all(warmClients.map((client) => client.dispose()));
+    await sleep(200);
     const clients = Array.from({ length: CONNECTIONS }, () => newClient());
     const conns = clients.map((client) => client.connectCounter("hub"));
     const figures = await perItem(server, CONNECTIONS, async () => {
@@ -75,6 +86,10 @@ async function idleDocConnections(ctx: SideContext): Promise<Figures> {
     const first = connect("idle");
     await first.whenSynced();
     first.insert(0, "a small shared note, typed once");
+    await sleep(200);
+    const warm = Array.from({ length: WARM_CONNECTIONS }, () => connect("idle"));
+    await within(60_000, "warm-up replicas", Promise.all(warm.map((peer) => peer.whenSynced())));
+    for (const peer of warm) peer.destroy();
     await sleep(200);
     const peers = Array.from({ length: CONNECTIONS }, () => connect("idle"));
     const figures = await perItem(server, CONNECTIONS, async () => {
