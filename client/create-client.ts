@@ -15,6 +15,7 @@ import { memoryStorage } from "./storage/memory.ts";
 import { type ClientStorage, StorageFault } from "./storage/storage.ts";
 import { makeConnection } from "./connection.ts";
 import { type FetchLike, HttpCaller, type HttpTarget } from "./http.ts";
+import { defaultFetcher } from "./transport/http-node.ts";
 import { ClientSession } from "./session.ts";
 import type { BackoffOptions } from "./transport/backoff.ts";
 import type { SocketFactory } from "./transport/websocket.ts";
@@ -34,7 +35,7 @@ export interface ClientOptions<R = unknown> {
   optimistic?: OptimisticHandlers<R>;
   /** How to open a WebSocket (tests, proxies). Default: the platform's, or `ws` in Node. */
   socketFactory?: SocketFactory;
-  /** How to make HTTP requests. Default: the global fetch. */
+  /** How to make stateless HTTP calls. Default: in Node, `node:http` over a keep-alive agent (cheaper per call than undici's fetch); elsewhere, the global fetch. */
   fetch?: FetchLike;
   /** This client's id (exactly-once identity). Default: the one in storage, or a new random UUID. */
   clientId?: string;
@@ -114,7 +115,7 @@ class ClientCore {
   ) {
     // One database per server URL: replicas of two servers never mix.
     this.storage = options.storage ?? (hasIndexedDb() ? indexedDbStorage(`tandem ${new URL(url).origin}${new URL(url).pathname}`) : memoryStorage());
-    const fetcher = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
+    const fetcher = options.fetch ?? defaultFetcher();
     this.http = new HttpCaller(url, fetcher);
     const core = this;
     this.storageView = {

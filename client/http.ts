@@ -16,10 +16,15 @@ export interface HttpTarget {
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{ status: number; json(): Promise<unknown> }>;
 
 export class HttpCaller {
+  /** The server's URL without its trailing slash, computed once rather than per call. */
+  private readonly base: string;
+
   constructor(
-    private readonly baseUrl: string,
+    baseUrl: string,
     private readonly fetcher: FetchLike,
-  ) {}
+  ) {
+    this.base = baseUrl.replace(/\/$/, "");
+  }
 
   action(target: HttpTarget, action: string, args: readonly unknown[]): Promise<unknown> {
     return this.post(`/actors/${encodeURIComponent(target.name)}/actions/${encodeURIComponent(action)}`, target, { args }).then(
@@ -39,7 +44,7 @@ export class HttpCaller {
     if (target.id !== undefined) payload.id = target.id;
     else payload.key = target.key ?? [];
     if (target.input !== undefined) payload.input = target.input;
-    const response = await this.fetcher(`${this.baseUrl.replace(/\/$/, "")}${path}`, { method: "POST", headers, body: JSON.stringify(payload) });
+    const response = await this.fetcher(`${this.base}${path}`, { method: "POST", headers, body: JSON.stringify(payload) });
     let body: unknown;
     try {
       body = await response.json();

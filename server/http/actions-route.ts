@@ -5,7 +5,7 @@
  * the query string. onAuth runs before the actor loads, with the request's intents.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Intent } from "../../shared/context.ts";
+import type { AuthRequest, Intent } from "../../shared/context.ts";
 import { InvalidArguments, isInternal, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
 import { authenticate } from "../network/auth.ts";
@@ -53,18 +53,18 @@ export function sendError(runtime: ActorRuntime, reply: FastifyReply, error: unk
   return reply.code(statusFor(wire.code, wire.group)).send({ error: wire });
 }
 
-async function target(runtime: ActorRuntime, request: FastifyRequest, name: string, fallback: Mode, intent: Intent) {
+async function target(runtime: ActorRuntime, request: FastifyRequest, authRequest: AuthRequest, name: string, fallback: Mode, intent: Intent) {
   const config = runtime.config(name);
   const input = body(request);
   const params = input.params ?? header(request, "x-tandem-params");
   const how = mode(input.mode, fallback);
   if (input.id !== undefined) {
-    const auth = await authenticate(config, { name, key: [], params, intents: [intent], request: toAuthRequest(request) });
+    const auth = await authenticate(config, { name, key: [], params, intents: [intent], request: authRequest });
     return { instance: await runtime.resolveById(name, input.id), auth, params, input };
   }
   const key = normalizeKey(input.key ?? header(request, "x-tandem-key"));
   const intents: Intent[] = how === "get" ? [intent] : [intent, "create"];
-  const auth = await authenticate(config, { name, key, params, intents, request: toAuthRequest(request) });
+  const auth = await authenticate(config, { name, key, params, intents, request: authRequest });
   const instance = await runtime.resolve(name, key, how === "get" ? { kind: "get" } : { kind: how, input: input.input });
   return { instance, auth, params, input };
 }
@@ -73,10 +73,11 @@ export function registerActionRoutes(app: FastifyInstance, runtime: ActorRuntime
   app.post<{ Params: { name: string; action: string } }>("/actors/:name/actions/:action", async (request, reply) => {
     const { name, action } = request.params;
     try {
-      const { instance, auth, params, input } = await target(runtime, request, name, "get", "action");
+      const authRequest = toAuthRequest(request);
+      const { instance, auth, params, input } = await target(runtime, request, authRequest, name, "get", "action");
       const args = input.args ?? [];
       if (!Array.isArray(args)) throw new InvalidArguments("args must be an array");
-      const conn = new ConnImpl(newConnId("http"), auth, params, null, toAuthRequest(request));
+      const conn = new ConnImpl(newConnId("http"), auth, params, null, authRequest);
       const result = await instance.action(action, args, conn);
       return reply.send({ result: result ?? null });
     } catch (error) {
@@ -87,7 +88,7 @@ export function registerActionRoutes(app: FastifyInstance, runtime: ActorRuntime
   app.post<{ Params: { name: string } }>("/actors/:name/resolve", async (request, reply) => {
     const { name } = request.params;
     try {
-      const { instance } = await target(runtime, request, name, "get", "get");
+      const { instance } = await target(runtime, request, toAuthRequest(request), name, "get", "get");
       return reply.send({ id: instance.id });
     } catch (error) {
       return sendError(runtime, reply, error, { actor: name });
