@@ -107,7 +107,7 @@ export class SocketSession implements ChannelHost {
    * limit allow. Over a limit it stops reading the socket (TCP pushes back on the client)
    * instead of refusing frames: a refused action would break the order of a client's seqs.
    */
-  readonly drain = (): void => {
+  drain(): void {
     if (this.draining) return;
     this.draining = true;
     try {
@@ -133,7 +133,7 @@ export class SocketSession implements ChannelHost {
     } finally {
       this.draining = false;
     }
-  };
+  }
 
   /** Stops reading; resumes after `ms`, or when an action of a full channel is answered. */
   private hold(ms?: number): void {
@@ -151,7 +151,7 @@ export class SocketSession implements ChannelHost {
 
   /** A channel answered an action: a held frame may go now. */
   actionSettled(): void {
-    if (this.inbox.length > 0) queueMicrotask(this.drain);
+    if (this.inbox.length > 0) queueMicrotask(() => this.drain());
   }
 
   private dispatch(message: UpMessage): void {
