@@ -224,14 +224,15 @@ async function fanOutSide(ctx: SideContext): Promise<Figures> {
 const reconnect: CaseSpec = {
   title: "reconnect with 1,000 queued actions",
   what:
-    "Tandem: 1,000 actions queued offline (in the client's storage), then a client over that storage connects: time to status 'synced' with nothing pending. RivetKit (no offline outbox): a new connection with 1,000 actions called before it opened: time until all are answered. Memory driver; median of 3",
+    "Tandem: 1,000 actions queued offline (in the client's storage), then a client over that storage connects: time to status 'synced' with nothing pending. RivetKit (no offline outbox): a new connection with 1,000 actions called before it opened: time until all are answered. Memory driver; median of 3, after a warm-up round not counted",
   tandem: async (ctx) =>
     withClients(ctx, { driver: "memory" }, async (_newClient, server) => {
       const { createClient, memoryStorage } = await import("../../client/index.ts");
       type ActionsRegistry = import("../servers/tandem.ts").ActionsRegistry;
       const times: number[] = [];
       const cpus: Figures[] = [];
-      for (let round = 0; round < 3; round++) {
+      // Round 0 warms the path (JIT) and is not counted, as for the anchor.
+      for (let round = 0; round <= 3; round++) {
         const storage = memoryStorage();
         // An unreachable server (discard port), retried only after a minute: the calls queue.
         const offline = createClient<ActionsRegistry>("http://127.0.0.1:9", { storage, backoff: { baseMs: 60_000, maxMs: 60_000 } });
@@ -246,8 +247,10 @@ const reconnect: CaseSpec = {
         const { cpu } = await phase(server, `reconnect-${round}`, () =>
           waitUntil(() => conn.status === "synced" && conn.pending === 0, "synced with nothing pending", 60_000),
         );
-        times.push(performance.now() - start);
-        cpus.push(cpu);
+        if (round > 0) {
+          times.push(performance.now() - start);
+          cpus.push(cpu);
+        }
         if (conn.state?.n !== QUEUED) throw new Error(`expected ${QUEUED}, got ${conn.state?.n}`);
         conn.dispose();
         client.dispose();
@@ -261,12 +264,12 @@ const reconnect: CaseSpec = {
     rivetkit: async (ctx) =>
       withClients(ctx, { driver: "memory" }, async (newClient) => {
         const times: number[] = [];
-        for (let round = 0; round < 3; round++) {
+        for (let round = 0; round <= 3; round++) {
           const client = newClient();
           const start = performance.now();
           const conn = client.connectCounter(`reconnect-${round}`);
           const results = await within(60_000, "the queued actions", Promise.all(Array.from({ length: QUEUED }, () => conn.inc(1))));
-          times.push(performance.now() - start);
+          if (round > 0) times.push(performance.now() - start); // round 0 warms the path
           if (Math.max(...results) !== QUEUED) throw new Error(`expected ${QUEUED}, got ${Math.max(...results)}`);
           await conn.dispose();
           await client.dispose();
