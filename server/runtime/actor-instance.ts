@@ -14,7 +14,7 @@ import * as Y from "yjs";
 import type { AnyActorConfig } from "../../shared/actor.ts";
 import type { AuthRequest } from "../../shared/context.ts";
 import { ActionNotFound, ActorStopped, Forbidden, InternalError, InvalidArguments, errorFromWire, toWireError } from "../../shared/errors.ts";
-import { Draft, stateRoot, toPlain } from "../../shared/state/index.ts";
+import { Draft, applyStoredUpdate, stateRoot, toPlain } from "../../shared/state/index.ts";
 import type { ActorMeta, Commit, Driver, Lease, RecordedResult, ScheduleEntry, SeqRecord, StoredActor } from "../drivers/driver.ts";
 import type { ServerLogger } from "../log.ts";
 import { type CallChain, NO_CHAIN } from "./call-chain.ts";
@@ -150,7 +150,7 @@ export class ActorInstance implements ContextHost {
   static async hydrate(host: InstanceHost, config: AnyActorConfig, stored: StoredActor, lease: Lease, chain: CallChain = NO_CHAIN): Promise<ActorInstance> {
     const instance = new ActorInstance(host, config, stored.meta, lease);
     Y.transact(instance.doc, () => {
-      for (const update of stored.updates) Y.applyUpdate(instance.doc, update);
+      for (const update of stored.updates) applyStoredUpdate(instance.doc, update);
     });
     instance.privateState = stored.privateState;
     instance.privateStateJson = jsonOf(stored.privateState);

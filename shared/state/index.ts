@@ -8,6 +8,7 @@ import { nodeOfView } from "./view-registry.ts";
 import { snapshot } from "./views.ts";
 
 export { Draft } from "./draft.ts";
+export { applyStoredUpdate } from "./stored-update.ts";
 export { TextView, XmlView, snapshot } from "./views.ts";
 
 /** The name of the root map that holds an actor's state in its Y.Doc. */

@@ -18,7 +18,12 @@
  *   (open-actor.ts picks the generation and removes the other one's files).
  * - fencing: each operation checks its lease against the newest token when it runs, and
  *   operations run one at a time, so a write that passed the check is on disk before a new
- *   owner's load starts, and every later write of the old owner is refused.
+ *   owner's load starts, and every later write of the old owner is refused. The new token
+ *   is written to the lease file (fsync'ed) while the load reads: every write carrying it
+ *   waits for that, and so does a release (a token that did not reach the disk stays in
+ *   memory, so the next one still outranks it).
+ * - opening reads without fsyncing the directory (open-actor.ts); that fsync runs meanwhile
+ *   and every write waits for it, so nothing is acknowledged on a name that is not durable.
  */
 import { randomBytes } from "node:crypto";
 import { type FileHandle, mkdir, open, rename, rm, unlink } from "node:fs/promises";
@@ -47,11 +52,15 @@ export interface StoreHost {
   readonly stats: FileDriverStats;
   /** Newest fencing token per actor id, shared by every driver object open on the directory. */
   readonly tokens: Map<string, number>;
+  /** The write of an actor's newest token to its lease file, while it runs or once it failed. */
+  readonly leaseWrites: Map<string, Promise<void>>;
   readonly log: FileDriverLogger;
   readonly hooks: FileDriverTestHooks | undefined;
   /** The files went idle with nothing open: drop them from the directory's table. */
   forget(files: ActorFiles): void;
 }
+
+const noop = () => undefined;
 
 interface PendingAppend {
   readonly bytes: Uint8Array;
@@ -77,6 +86,8 @@ export class ActorFiles implements ActorPlace, JournaledLog {
   private failure: unknown = null;
   /** What the alarm index holds for this actor (undefined: not read yet). */
   private indexed: IndexedAlarm | undefined = undefined;
+  /** The fsync of the directory after opening it (see reopen). */
+  private namesSync: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly host: StoreHost,
@@ -107,11 +118,18 @@ export class ActorFiles implements ActorPlace, JournaledLog {
   async close(): Promise<void> {
     await this.queue.idle();
     await this.closeHandle();
+    await this.leaseWrite.catch(noop);
     if (this.lostSync !== null) throw this.lostSync;
   }
 
   // -------------------------------------------------------------------------------------
   // Leases
+
+  /** The newest token's write to the lease file (see acquire); kept by the directory, since
+   *  these files may be dropped from its table once idle, before the write is done. */
+  private get leaseWrite(): Promise<void> {
+    return this.host.leaseWrites.get(this.id) ?? Promise.resolve();
+  }
 
   private async currentToken(): Promise<number> {
     const known = this.host.tokens.get(this.id);
@@ -131,7 +149,14 @@ export class ActorFiles implements ActorPlace, JournaledLog {
       const token = (await this.currentToken()) + 1;
       // From here on every queued write of an earlier owner is refused.
       this.host.tokens.set(this.id, token);
-      if (await this.exists()) await writeLeaseToken(this.dir, token, this.stats);
+      // Durable before any write carrying the token, not before the load (see the header).
+      const write = this.leaseWrite.catch(noop).then(async () => {
+        if (await this.exists()) await writeLeaseToken(this.dir, token, this.stats);
+      });
+      // Whoever writes next waits for it, and fails with it; forgotten once it succeeded.
+      const leases = this.host.leaseWrites;
+      leases.set(this.id, write);
+      write.then(() => leases.get(this.id) === write && leases.delete(this.id), noop);
       return { id: this.id, token };
     });
   }
@@ -140,9 +165,19 @@ export class ActorFiles implements ActorPlace, JournaledLog {
     return this.queue.run(async () => {
       if (this.host.tokens.get(this.id) !== lease.token) return; // someone newer owns it
       await this.closeHandle();
+      const written = await this.leaseWrite.then(
+        () => true,
+        () => false,
+      );
       // The token is on disk when the actor exists; keep in memory only those of actors that do not.
-      if (await this.exists()) this.host.tokens.delete(this.id);
+      if (written && (await this.exists())) this.host.tokens.delete(this.id);
     });
+  }
+
+  /** Before a write: the token it carries and the names of the files in use are durable. */
+  private async writable(): Promise<void> {
+    await this.leaseWrite;
+    await this.namesSync;
   }
 
   // -------------------------------------------------------------------------------------
@@ -162,6 +197,7 @@ export class ActorFiles implements ActorPlace, JournaledLog {
     this.handle = null;
     this.meta = null;
     this.indexed = undefined;
+    await this.namesSync.catch(noop);
     if (handle === null) return;
     // Its journaled frames must be in the log itself before the journal can forget them.
     if (this.unsynced) await datasync(handle, this.stats).catch((error: unknown) => (this.lostSync = error));
@@ -190,6 +226,8 @@ export class ActorFiles implements ActorPlace, JournaledLog {
     this.failure = null;
     const opened = await openActor(this, decode);
     if (opened === null) return null;
+    this.namesSync = syncDir(this.dir, this.stats);
+    this.namesSync.catch(noop); // the next write waits for it, and fails with it
     this.handle = opened.handle;
     this.gen = opened.gen;
     this.size = opened.size;
@@ -208,10 +246,13 @@ export class ActorFiles implements ActorPlace, JournaledLog {
   load(lease: Lease): Promise<StoredActor | null> {
     return this.queue.run(async () => {
       await this.checkLease(lease);
+      const indexed = this.host.alarms.read(this.hex); // read along with the actor's files
+      indexed.catch(noop);
       const opened = await this.reopen(true);
       if (opened === null) return null;
       const stored = foldCommits(opened.meta, opened.snapshot, opened.commits);
       try {
+        this.indexed = await indexed;
         await this.syncAlarm(earliest(stored.schedules)); // the fallback that repairs the index
       } catch (error) {
         this.log.warn({ actorId: this.id, err: error }, "file driver: could not repair the alarm index");
@@ -259,6 +300,7 @@ export class ActorFiles implements ActorPlace, JournaledLog {
     const exists = () => new ActorAlreadyExists(`Actor "${meta.name}" ${JSON.stringify(meta.key)} already exists`);
     return this.queue.run(async () => {
       await this.checkLease(lease);
+      await this.leaseWrite;
       if (await this.exists()) throw exists();
       const temp = join(this.host.tmpDir, `${this.hex}.${randomBytes(6).toString("hex")}`);
       await mkdir(temp);
@@ -282,6 +324,7 @@ export class ActorFiles implements ActorPlace, JournaledLog {
       }
       await syncDir(this.host.actorsDir, this.stats);
       this.handle = await open(join(this.dir, "log.0"), "r+");
+      this.namesSync = Promise.resolve(); // synced just above
       this.gen = 0;
       this.size = logBytes.length;
       this.meta = meta;
@@ -308,6 +351,7 @@ export class ActorFiles implements ActorPlace, JournaledLog {
       }
       if (live.length === 0) return;
       if (!(await this.ensureOpen())) throw new StorageCorrupt(`Actor ${this.id}: append to an actor that does not exist`);
+      await this.writable();
     } catch (error) {
       for (const pending of live) pending.reject(error);
       return;
@@ -356,6 +400,7 @@ export class ActorFiles implements ActorPlace, JournaledLog {
     return this.queue.run(async () => {
       await this.checkLease(lease);
       if (!(await this.ensureOpen())) throw new StorageCorrupt(`Actor ${this.id}: compact of an actor that does not exist`);
+      await this.writable();
       const next = this.gen + 1;
       const snapTemp = join(this.dir, `snap.${next}.tmp`);
       let newLog: FileHandle | null = null;

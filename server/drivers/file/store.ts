@@ -28,6 +28,7 @@ export class Store implements StoreHost {
   readonly alarms: AlarmIndex;
   readonly stats: FileDriverStats = { fsyncs: 0, frames: 0, commits: 0, compactions: 0, tornTails: 0 };
   readonly tokens = new Map<string, number>();
+  readonly leaseWrites = new Map<string, Promise<void>>();
   readonly ready: Promise<void>;
   refs = 0;
   private opened: Journal | null = null;
@@ -109,6 +110,7 @@ export class Store implements StoreHost {
   async close(): Promise<void> {
     const closed = await Promise.allSettled([...this.files.values()].map((files) => files.close()));
     this.files.clear();
+    await Promise.allSettled(this.leaseWrites.values()); // of actors whose files went idle
     await this.opened?.close(closed.every((result) => result.status === "fulfilled"));
     await this.unlock?.();
   }
