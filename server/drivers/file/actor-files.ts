@@ -36,7 +36,7 @@ import { type AlarmIndex, type IndexedAlarm, movesEarlier } from "./alarm-index.
 import type { Journal, JournaledLog } from "./journal.ts";
 import { encodeBatch, encodeCommit, encodeMeta, encodeSnapshot } from "./codec.ts";
 import { FILE_HEADER_SIZE, encodeFrame, fileHeader } from "./format.ts";
-import { datasync, isErrno, syncDir, writeAll, writeFileDurable } from "./fs-util.ts";
+import { datasync, isErrno, syncDir, writeAll, writeAllNow, writeFileDurable } from "./fs-util.ts";
 import { encodeLeaseFile, readLeaseToken, writeLeaseToken } from "./lease-file.ts";
 import { OpQueue } from "./op-queue.ts";
 import { type ActorPlace, type OpenedActor, actorExists, openActor, readMetaFile } from "./open-actor.ts";
@@ -381,7 +381,9 @@ export class ActorFiles implements ActorPlace, JournaledLog {
     const handle = this.handle!;
     const at = this.size;
     try {
-      await writeAll(handle, frame, at);
+      // Into the page cache from this thread: a small write costs less than a thread-pool
+      // round trip; the journal's durable write is the one that waits for the disk.
+      writeAllNow(handle, frame, at);
       this.unsynced = true;
       await this.host.journal.commit({ hex: this.hex, gen: this.gen, offset: at, frame }, this);
     } catch (error) {
