@@ -222,16 +222,17 @@ async function fanOutSide(ctx: SideContext): Promise<Figures> {
 }
 
 /**
- * Reconnect rounds run before the timed ones: on a fresh server the first thousands of
- * actions measure V8 compiling the path (Tandem's server CPU for the same 1,000 actions fell
- * 203 → 45 ms over five rounds), not what a reconnect costs a running server.
+ * Reconnect rounds run before the timed ones, for both systems: on a fresh server the first
+ * thousands of actions measure V8 compiling the path, not what a reconnect costs a running
+ * server — Tandem's server CPU for the same 1,000 actions fell 200 → 250 → 133 → 78 → 55 →
+ * 51 → 26 → 28 ms over eight rounds (steady from the sixth).
  */
-const WARM_ROUNDS = 3;
+const WARM_ROUNDS = 8;
 
 const reconnect: CaseSpec = {
   title: "reconnect with 1,000 queued actions",
   what:
-    "Tandem: 1,000 actions queued offline (in the client's storage), then a client over that storage connects: time to status 'synced' with nothing pending. RivetKit (no offline outbox): a new connection with 1,000 actions called before it opened: time until all are answered. Memory driver; median of 3, after 3 warm-up rounds not counted",
+    "Tandem: 1,000 actions queued offline (in the client's storage), then a client over that storage connects: time to status 'synced' with nothing pending. RivetKit (no offline outbox): a new connection with 1,000 actions called before it opened: time until all are answered. Memory driver; median of 3, after 8 warm-up rounds not counted",
   tandem: async (ctx) =>
     withClients(ctx, { driver: "memory" }, async (_newClient, server) => {
       const { createClient, memoryStorage } = await import("../../client/index.ts");
