@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "vitest";
 import * as Y from "yjs";
-import { checkEditUpdate } from "../server/runtime/edit-check.ts";
+import { checkEditUpdate, checkEditUpdates } from "../server/runtime/edit-check.ts";
 import { STATE_ROOT } from "../shared/state/index.ts";
 import { random, seeds } from "./support/random.ts";
 
@@ -81,6 +81,54 @@ describe("checkEditUpdate = the reference check", () => {
       expect(outcomes.accepted).toBeGreaterThan(0);
       expect(outcomes.refused).toBeGreaterThan(0);
       expect(verdict(actor, new Uint8Array([1, 2, 3]))).toContain("not a valid");
+    });
+  }
+});
+
+describe("checkEditUpdates (a batch of edit frames) = the reference check of their merge", () => {
+  for (const seed of seeds(30)) {
+    test(`seed ${seed}`, () => {
+      const r = random(seed);
+      // One editor typing (a batch is one socket's frames): runs of its consecutive updates.
+      const writer = new Y.Doc();
+      const updates: Uint8Array[] = [];
+      writer.on("update", (u: Uint8Array) => updates.push(u));
+      const actor = new Y.Doc();
+      let applied = 0;
+      const outcomes = { accepted: 0, refused: 0 };
+      for (let step = 0; step < 60; step++) {
+        const root = writer.getMap(STATE_ROOT);
+        if (!root.has("text")) root.set("text", new Y.Text());
+        const text = root.get("text") as Y.Text;
+        for (let i = 1 + r.int(4); i > 0; i--) {
+          if (r.bool(0.15)) root.set(r.pick(["a", "b"]), r.int(10));
+          else if (text.length > 0 && r.bool(0.25)) text.delete(r.int(text.length), 1);
+          else text.insert(r.int(text.length + 1), r.string(2));
+        }
+        // The next frames in order (accepted), or a batch that skips some (refused: a gap).
+        const from = r.bool(0.8) ? applied : Math.min(updates.length - 1, applied + 1 + r.int(2));
+        const batch = updates.slice(from, from + 1 + r.int(6));
+        if (batch.length === 0) continue;
+        const expected = reference(actor, Y.mergeUpdates(batch));
+        let got: string | null = null;
+        try {
+          checkEditUpdates(actor, batch);
+        } catch (error) {
+          got = (error as Error).message;
+        }
+        expect(got === null, `seed ${seed} step ${step}: reference ${expected}, got ${got}`).toBe(expected === null);
+        outcomes[got === null ? "accepted" : "refused"]++;
+        if (got === null) {
+          Y.transact(actor, () => {
+            for (const update of batch) Y.applyUpdate(actor, update);
+          });
+          applied = Math.max(applied, from + batch.length);
+        }
+        expect(actor.store.pendingStructs).toBeNull();
+        expect(actor.store.pendingDs).toBeNull();
+      }
+      expect(outcomes.accepted).toBeGreaterThan(0);
+      expect(outcomes.refused).toBeGreaterThan(0);
     });
   }
 });

@@ -208,8 +208,8 @@ export class ActorChannel {
       mergeable() {
         return self.instance!.config.onEdit === undefined;
       },
-      apply(update) {
-        return self.instance!.edit(self.conn!, update);
+      apply(updates) {
+        return self.instance!.edit(self.conn!, updates);
       },
       answer(edit, error) {
         if (self.closed) return;

@@ -21,10 +21,13 @@ function target(options: { mergeable?: boolean; ready?: boolean; refuse?: (doc: 
   const t: EditTarget = {
     ready: async () => options.ready ?? true,
     mergeable: () => options.mergeable ?? true,
-    apply: async (update) => {
+    apply: async (updates) => {
       await Promise.resolve();
+      const update = Y.mergeUpdates([...updates]);
       if (options.refuse?.(doc, update)) throw new Error("refused");
-      Y.applyUpdate(doc, update);
+      Y.transact(doc, () => {
+        for (const u of updates) Y.applyUpdate(doc, u);
+      });
       applied.push(Y.decodeUpdate(update).structs.length);
     },
     answer: (edit, error) => answers.push([edit.id, error === null ? "ok" : "refused"]),

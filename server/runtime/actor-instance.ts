@@ -21,7 +21,7 @@ import { type CallChain, NO_CHAIN } from "./call-chain.ts";
 import { type ConnImpl, systemConn } from "./connection.ts";
 import { Mailbox } from "./mailbox.ts";
 import { type ContextHost, Task, type TaskContext } from "./task.ts";
-import { checkEditUpdate, hasPending } from "./edit-check.ts";
+import { checkEditUpdates, hasPending } from "./edit-check.ts";
 import { checkPlainData } from "./plain-data.ts";
 import { validateArgs } from "./validate.ts";
 
@@ -277,9 +277,9 @@ export class ActorInstance implements ContextHost {
    * validated by `onEdit` against the state it would produce, then applied, persisted and
    * fanned out like an action's update. Rejected edits change nothing.
    */
-  async edit(conn: ConnImpl, update: Uint8Array): Promise<void> {
+  async edit(conn: ConnImpl, updates: readonly Uint8Array[]): Promise<void> {
     if (this.status !== "running") throw new ActorStopped();
-    const durable = await this.mailbox.enqueue(() => this.executeEdit(conn, update));
+    const durable = await this.mailbox.enqueue(() => this.executeEdit(conn, updates));
     await durable;
   }
 
@@ -290,12 +290,19 @@ export class ActorInstance implements ContextHost {
     return this.run(conn, async (c) => (await canEdit(Object.assign(Object.create(c), { update: new Uint8Array() }))) === true);
   }
 
-  /** Applies an edit in memory; resolves with the gate its answer waits at. */
-  private async executeEdit(conn: ConnImpl, update: Uint8Array): Promise<Promise<void>> {
+  /**
+   * Applies an edit in memory — one update, or several a socket delivered back to back, in
+   * one transaction — and resolves with the gate its answer waits at.
+   */
+  private async executeEdit(conn: ConnImpl, updates: readonly Uint8Array[]): Promise<Promise<void>> {
     if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
-    checkEditUpdate(this.doc, update);
+    checkEditUpdates(this.doc, updates);
     const task = new Task(new Draft(this.root), conn, this, [this.id]);
-    const context = Object.assign(Object.create(task.context), { update }) as TaskContext & { update: Uint8Array };
+    // The hooks see the edit as one update, merged only if one of them reads it.
+    let update: Uint8Array | null = updates.length === 1 ? updates[0]! : null;
+    const context = Object.create(task.context, {
+      update: { get: () => (update ??= Y.mergeUpdates(updates as Uint8Array[])), enumerable: true },
+    }) as TaskContext & { update: Uint8Array };
     this.task = task;
     try {
       if (!this.config.canEdit || !(await this.config.canEdit(context))) {
@@ -305,7 +312,9 @@ export class ActorInstance implements ContextHost {
         // Let onEdit see the state the edit would produce, on a copy: nothing changes if it throws.
         const trial = new Y.Doc();
         Y.applyUpdate(trial, Y.encodeStateAsUpdate(this.doc));
-        Y.applyUpdate(trial, update);
+        Y.transact(trial, () => {
+          for (const u of updates) Y.applyUpdate(trial, u);
+        });
         if (hasPending(trial)) throw new InvalidArguments("The edit depends on changes the actor does not have");
         const view = new Draft(stateRoot(trial));
         const trialContext = Object.create(context, { state: { value: view.view } }) as typeof context;
@@ -326,7 +335,13 @@ export class ActorInstance implements ContextHost {
     };
     this.doc.on("update", capture);
     try {
-      Y.applyUpdate(this.doc, update, conn);
+      Y.transact(
+        this.doc,
+        () => {
+          for (const u of updates) Y.applyUpdate(this.doc, u, conn);
+        },
+        conn,
+      );
     } finally {
       this.doc.off("update", capture);
     }

@@ -24,9 +24,9 @@ function rangesOf(structs: readonly (Y.Item | Y.GC | Y.Skip)[]): Ranges {
   let previous: number | null = null;
   for (const struct of structs) {
     const { client, clock } = struct.id;
-    if (client !== previous) from.set(client, clock);
+    if (client !== previous && !from.has(client)) from.set(client, clock);
     previous = client;
-    to.set(client, clock + struct.length);
+    to.set(client, Math.max(to.get(client) ?? 0, clock + struct.length));
   }
   return { from, to };
 }
@@ -44,29 +44,43 @@ function checkRefers(doc: Y.Doc, ranges: Ranges, id: Y.ID | null): void {
   }
 }
 
-export function checkEditUpdate(doc: Y.Doc, update: Uint8Array): void {
-  let decoded: ReturnType<typeof Y.decodeUpdate>;
-  try {
-    decoded = Y.decodeUpdate(update);
-  } catch {
-    throw new InvalidArguments("The edit is not a valid Yjs update");
+/**
+ * Checks the updates of one edit (edit frames a socket delivered back to back, applied in one
+ * transaction, in order): each must decode, and together they may refer to what the actor has
+ * plus what they bring.
+ */
+export function checkEditUpdates(doc: Y.Doc, updates: readonly Uint8Array[]): void {
+  const structs: (Y.Item | Y.GC | Y.Skip)[] = [];
+  const deleteSets: ReturnType<typeof Y.decodeUpdate>["ds"][] = [];
+  for (const update of updates) {
+    let decoded: ReturnType<typeof Y.decodeUpdate>;
+    try {
+      decoded = Y.decodeUpdate(update);
+    } catch {
+      throw new InvalidArguments("The edit is not a valid Yjs update");
+    }
+    for (const struct of decoded.structs) structs.push(struct);
+    deleteSets.push(decoded.ds);
   }
-  const ranges = rangesOf(decoded.structs);
+  const ranges = rangesOf(structs);
   for (const [client, from] of ranges.from) {
     if (from > Y.getState(doc.store, client)) {
       throw new InvalidArguments(`The edit depends on changes of client ${client} the actor does not have (from clock ${from})`);
     }
   }
   // Deleting what the actor never had would park the delete set forever (Yjs pendingDs).
-  for (const [client, deletes] of decoded.ds.clients) {
-    const have = Y.getState(doc.store, client);
-    for (const item of deletes) {
-      if (item.clock + item.len > have) {
-        throw new InvalidArguments(`The edit deletes changes of client ${client} the actor does not have`);
+  // (Deletes of what the edit itself brings are refused too; a batch falls back to one by one.)
+  for (const ds of deleteSets) {
+    for (const [client, deletes] of ds.clients) {
+      const have = Y.getState(doc.store, client);
+      for (const item of deletes) {
+        if (item.clock + item.len > have) {
+          throw new InvalidArguments(`The edit deletes changes of client ${client} the actor does not have`);
+        }
       }
     }
   }
-  for (const struct of decoded.structs) {
+  for (const struct of structs) {
     if (!(struct instanceof Y.Item)) continue;
     checkRefers(doc, ranges, struct.origin);
     checkRefers(doc, ranges, struct.rightOrigin);
@@ -76,6 +90,11 @@ export function checkEditUpdate(doc: Y.Doc, update: Uint8Array): void {
     }
     if (struct.parentSub === "__proto__") throw new InvalidArguments(`"__proto__" is not allowed as a state key`);
   }
+}
+
+/** One update's check (see checkEditUpdates). */
+export function checkEditUpdate(doc: Y.Doc, update: Uint8Array): void {
+  checkEditUpdates(doc, [update]);
 }
 
 /** True when the document holds parts of updates it could not integrate. */
