@@ -104,7 +104,8 @@ interface MirroredAction extends PredictedAction {
 
 export class ActorSubscription implements SessionChannel, LinkChannel {
   readonly replica: Replica;
-  readonly awareness = new Awareness(new Y.Doc());
+  /** Its doc only gives the awareness a clientID: a fixed guid spares a random uuid per connection. */
+  readonly awareness = new Awareness(new Y.Doc({ guid: "tandem-awareness" }));
   status: ConnectionStatus = "connecting";
   actorId: string | null = null;
   connId: string | null = null;

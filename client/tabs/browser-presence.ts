@@ -21,7 +21,7 @@ export class BrowserPresence {
 
   /** `clientID`: the leader tab's own awareness id, so a lone tab is seen under its own id. */
   constructor(clientID: number) {
-    const doc = new Y.Doc();
+    const doc = new Y.Doc({ guid: "tandem-presence" }); // only its clientID is used: no random guid
     doc.clientID = clientID;
     this.outgoing = new Awareness(doc);
   }

@@ -7,7 +7,7 @@ import { type EditResult, decodeEditResult, encodeEditResult } from "./edit-resu
 import { type ErrorFrame, decodeErrorFrame, encodeErrorFrame } from "./error-frame.ts";
 import { MalformedFrame, unexpectedCase } from "./errors.ts";
 import { type EventFrame, decodeEvent, encodeEvent } from "./event.ts";
-import { type FrameHeader, decodeFrame, encodeFrame } from "./frame.ts";
+import { type FrameHeader, decodeFrame, encodeFrame, ownBytes } from "./frame.ts";
 import { Kind } from "./kinds.ts";
 import { type Subscribed, decodeSubscribed, encodeSubscribed } from "./subscribed.ts";
 import { type Sync, decodeSync, encodeSync } from "./sync.ts";
@@ -48,11 +48,11 @@ export function decodeDown(bytes: Uint8Array): DownMessage {
 
 /**
  * What one WebSocket message holds: one frame, or a batch of them (protocol 2), copied once
- * and decoded in order. A malformed frame anywhere refuses the whole message.
+ * (when small) and decoded in order. A malformed frame anywhere refuses the whole message.
  */
 export function decodeDownMessages(bytes: Uint8Array): DownMessage[] {
   if (!isBatch(bytes)) return [decodeDown(bytes)];
-  return unbatch(new Uint8Array(bytes)).map((frame) => decodeFrame<DownMessage>(frame, readDown, true));
+  return unbatch(ownBytes(bytes)).map((frame) => decodeFrame<DownMessage>(frame, readDown, true));
 }
 
 function readDown({ kind, channel }: FrameHeader, d: decoding.Decoder): DownMessage {

@@ -1,7 +1,7 @@
 /**
- * Frame envelope: `[kind varuint][channel varuint][payload]`. Decoding copies the bytes
- * into a buffer of their own first (ws hands out slices of pooled buffers) unless the caller
- * already owns them, and insists the payload is consumed exactly: trailing bytes are
+ * Frame envelope: `[kind varuint][channel varuint][payload]`. Decoding copies a small
+ * frame into a buffer of its own first (ws hands out slices of larger buffers) unless the
+ * caller already owns it, and insists the payload is consumed exactly: trailing bytes are
  * malformed.
  */
 import * as decoding from "lib0/decoding";
@@ -22,8 +22,20 @@ export function encodeFrame(kind: number, channel: number, write: (encoder: enco
   return encoding.toUint8Array(encoder);
 }
 
+/**
+ * Frames at least this large are read in place rather than copied: the buffer ws hands out
+ * for them is their own or mostly theirs (a slice of one socket read), so holding on to it
+ * costs little, while copying a whole document's sync frame costs a copy per client.
+ */
+const COPY_BELOW = 16 * 1024;
+
+/** The bytes as a buffer of their own (a copy), or in place when large (see COPY_BELOW). */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteLength < COPY_BELOW ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export function decodeFrame<T>(bytes: Uint8Array, read: (header: FrameHeader, decoder: decoding.Decoder) => T, owned = false): T {
-  const decoder = decoding.createDecoder(owned ? bytes : new Uint8Array(bytes));
+  const decoder = decoding.createDecoder(owned ? bytes : ownBytes(bytes));
   let message: T;
   try {
     const kind = readUint(decoder);
