@@ -3,9 +3,10 @@
  * `c.conn.auth` (never trusted from the client), and removed when a connection leaves.
  */
 import { describe, expect, test } from "vitest";
+import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import { actor, setup, Unauthorized } from "tandem";
-import { waitFor } from "./seed-helpers.ts";
+import { sleep, waitFor } from "./seed-helpers.ts";
 import { Kind } from "../shared/protocol/index.ts";
 import { useNetwork } from "./support/raw-socket.ts";
 
@@ -182,5 +183,34 @@ describe("presence", () => {
     expect((ca.awareness.getStates() as States).get(777)?.user).toEqual({ userId: "eve", name: "EVE" });
     await ca.noop();
     expect((ca.awareness.getStates() as States).get(adaId)).toEqual({ cursor: 1 }); // ada's own, untouched
+  });
+
+  test("changes of one turn are relayed as one update: the latest state of each, none back to its owner", async () => {
+    const server = await net.server(registry);
+    const observer = await net.raw(server.url);
+    await observer.hello();
+    await observer.subscribe(1, "room", "r", { params: { user: "obs" } });
+    const writer = await net.raw(server.url);
+    await writer.hello();
+    await writer.subscribe(1, "room", "r", { params: { user: "wri" } });
+    // Sent in one go (one read at the server, one turn): five changes of two states.
+    for (let clock = 1; clock <= 5; clock++) {
+      writer.send({ kind: Kind.awareness, channel: 1, update: awarenessUpdate([{ clientId: 501, clock, state: { cursor: clock } }]) });
+    }
+    writer.send({ kind: Kind.awareness, channel: 1, update: awarenessUpdate([{ clientId: 502, clock: 1, state: { cursor: 100 } }]) });
+    const relayed = await observer.next(Kind.awareness, (m) => m.channel === 1);
+    await sleep(100); // nothing more comes
+    const decoder = decoding.createDecoder(relayed.update);
+    const states: [number, number, unknown][] = [];
+    for (let count = decoding.readVarUint(decoder); count > 0; count--) {
+      states.push([decoding.readVarUint(decoder), decoding.readVarUint(decoder), JSON.parse(decoding.readVarString(decoder))]);
+    }
+    expect(states).toEqual([
+      [501, 5, { cursor: 5, user: { userId: "wri", name: "WRI" } }],
+      [502, 1, { cursor: 100, user: { userId: "wri", name: "WRI" } }],
+    ]);
+    expect(observer.all(Kind.awareness, 1)).toHaveLength(1);
+    // The owner never gets its own states back.
+    expect(writer.all(Kind.awareness, 1)).toEqual([]);
   });
 });

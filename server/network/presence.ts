@@ -4,6 +4,10 @@
  * cannot claim to be someone else), lets a channel update only the awareness client ids it
  * introduced, and removes a channel's states when it leaves.
  *
+ * Relays are coalesced per event-loop turn: the states that changed during a turn go to each
+ * member as one awareness update at the turn's end (turn-end.ts), not one per change — when
+ * 200 editors join at once, each gets a few updates instead of 200.
+ *
  * Awareness update format (y-protocols): varuint count, then per state: varuint clientID,
  * varuint clock, varstring JSON (the string "null" removes the state).
  */
@@ -13,12 +17,20 @@ import { InvalidArguments } from "../../shared/errors.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
 import { readLength, readString, readUint } from "../../shared/protocol/value.ts";
 import { frameWithBody } from "./frames.ts";
+import { atTurnEnd } from "./turn-end.ts";
 
 export interface PresenceMember {
   readonly channel: number;
   /** What the server says this member is (from auth); stamped as `state.user`. */
   readonly identity: unknown;
   sendFrame(frame: Uint8Array): void;
+}
+
+/** A state as relayed: what others are told about one awareness client id. */
+interface Relayed {
+  readonly clock: number;
+  readonly state: Record<string, unknown> | null;
+  readonly owner: PresenceMember;
 }
 
 interface Entry {
@@ -39,6 +51,9 @@ export class Presence {
   private readonly entries = new Map<number, Entry>();
   private readonly tombstones = new Map<number, number>();
   readonly members = new Set<PresenceMember>();
+  /** States changed during this turn, relayed at its end (a later change of an id wins). */
+  private pending = new Map<number, Relayed>();
+  private scheduled = false;
 
   /** Applies an awareness update from `member`, then relays the stamped states to the others. */
   apply(member: PresenceMember, update: Uint8Array): void {
@@ -100,30 +115,58 @@ export class Presence {
   }
 
   private relay(clientIds: number[], from: PresenceMember): void {
-    const body = this.encode(clientIds);
-    const framed = new Map<number, Uint8Array>();
-    for (const member of this.members) {
-      if (member === from) continue;
-      let frame = framed.get(member.channel);
-      if (frame === undefined) framed.set(member.channel, (frame = frameWithBody(Kind.awareness, member.channel, body)));
-      member.sendFrame(frame);
+    for (const clientId of clientIds) {
+      const entry = this.entries.get(clientId)!;
+      this.pending.delete(clientId); // re-inserted last: the update lists states in change order
+      this.pending.set(clientId, { clock: entry.clock, state: entry.state, owner: from });
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      atTurnEnd(this.flushRelays);
     }
   }
 
-  /** An awareness frame body (varUint8Array of the y-protocols update). */
-  private encode(clientIds: number[]): Uint8Array {
-    const update = encoding.createEncoder();
-    encoding.writeVarUint(update, clientIds.length);
-    for (const clientId of clientIds) {
-      const entry = this.entries.get(clientId)!;
-      encoding.writeVarUint(update, clientId);
-      encoding.writeVarUint(update, entry.clock);
-      encoding.writeVarString(update, JSON.stringify(entry.state));
+  /** At the turn's end: every member gets the turn's changes of states it does not own. */
+  private readonly flushRelays = (): void => {
+    this.scheduled = false;
+    const pending = this.pending;
+    if (pending.size === 0) return;
+    this.pending = new Map();
+    const owners = new Set<PresenceMember>();
+    for (const relayed of pending.values()) owners.add(relayed.owner);
+    // Members that own none of the changes (nearly all) share one body, framed once per channel number.
+    const shared = encodeStates([...pending]);
+    const framed = new Map<number, Uint8Array>();
+    for (const member of this.members) {
+      if (!owners.has(member)) {
+        let frame = framed.get(member.channel);
+        if (frame === undefined) framed.set(member.channel, (frame = frameWithBody(Kind.awareness, member.channel, shared)));
+        member.sendFrame(frame);
+        continue;
+      }
+      const others = [...pending].filter(([, relayed]) => relayed.owner !== member);
+      if (others.length > 0) member.sendFrame(frameWithBody(Kind.awareness, member.channel, encodeStates(others)));
     }
-    const body = encoding.createEncoder();
-    encoding.writeVarUint8Array(body, encoding.toUint8Array(update));
-    return encoding.toUint8Array(body);
+  };
+
+  /** An awareness frame body with the current states of `clientIds`. */
+  private encode(clientIds: number[]): Uint8Array {
+    return encodeStates(clientIds.map((clientId) => [clientId, this.entries.get(clientId)!]));
   }
+}
+
+/** An awareness frame body (varUint8Array of the y-protocols update) with these states. */
+function encodeStates(states: readonly (readonly [number, { readonly clock: number; readonly state: Record<string, unknown> | null }])[]): Uint8Array {
+  const update = encoding.createEncoder();
+  encoding.writeVarUint(update, states.length);
+  for (const [clientId, { clock, state }] of states) {
+    encoding.writeVarUint(update, clientId);
+    encoding.writeVarUint(update, clock);
+    encoding.writeVarString(update, JSON.stringify(state));
+  }
+  const body = encoding.createEncoder();
+  encoding.writeVarUint8Array(body, encoding.toUint8Array(update));
+  return encoding.toUint8Array(body);
 }
 
 /** The identity shown to others: the config's `identity(auth)`, or well-known auth fields. */
