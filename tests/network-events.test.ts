@@ -137,6 +137,25 @@ describe("events", () => {
     await waitFor(() => cb.state?.count === 1, { what: "the replica" });
   });
 
+  test("an event never arrives before the state it announces, in a burst too", async () => {
+    const server = await net.server(registry);
+    const a = net.client<R>(server.url);
+    const b = net.client<R>(server.url);
+    const ca = a.room.getOrCreate("burst").connect();
+    const cb = b.room.getOrCreate("burst").connect();
+    await Promise.all([ca.whenSynced(), cb.whenSynced()]);
+    const stale: [number, number | undefined][] = [];
+    const seen: number[] = [];
+    cb.on("changed", (n) => {
+      seen.push(n);
+      if ((cb.state?.count ?? 0) < n) stale.push([n, cb.state?.count]);
+    });
+    // Many actions at once: their updates reach b in bursts the server may hold together.
+    await Promise.all(Array.from({ length: 200 }, () => ca.increment()));
+    await waitFor(() => seen.length === 200, { what: "every event at b" });
+    expect(stale).toEqual([]);
+  });
+
   test("each broadcast carries the payload's value at the time, even for the same object", async () => {
     const server = await net.server(registry);
     const client = net.client<R>(server.url);

@@ -136,7 +136,10 @@ export class ActorChannel {
     const self = this;
     return {
       event(name, payload) {
-        if (!self.closed) self.host.sendFrame(eventFrame(self.channel, name, payload));
+        if (self.closed) return;
+        // Updates the fan-out holds for a burst go first: an event follows the state it announces.
+        self.hub?.fanout.flush();
+        self.host.sendFrame(eventFrame(self.channel, name, payload));
       },
       close(reason) {
         if (self.closed) return;

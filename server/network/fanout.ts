@@ -31,10 +31,16 @@ function syncUpdateBody(update: Uint8Array): Uint8Array {
   return encoding.toUint8Array(encoder);
 }
 
+/** The longest a burst's updates wait for the rest of it (see Fanout.check). */
+const MAX_HOLD_MS = 500;
+
 export class Fanout {
   readonly subscribers = new Set<UpdateSubscriber>();
   private pending: Pending[] = [];
   private scheduled = false;
+  /** When the oldest pending update came, and how many were pending at the last check. */
+  private heldSince = 0;
+  private checked = 0;
 
   /** Called by the actor after each durable commit. */
   readonly onUpdate = (update: Uint8Array, origin: ConnImpl): void => {
@@ -42,11 +48,33 @@ export class Fanout {
     this.pending.push({ update, origin });
     if (!this.scheduled) {
       this.scheduled = true;
-      atTurnEnd(this.flush);
+      this.heldSince = performance.now();
+      this.checked = 0;
+      atTurnEnd(this.check);
     }
   };
 
-  /** Sends what is pending now (also called before a subscriber leaves). */
+  /**
+   * At a turn's end: a turn that brought updates may be followed by one that brings more (a
+   * burst of writers read over several turns), so the updates wait for a turn that brings
+   * none — one loop iteration when the server is idle — and at most MAX_HOLD_MS. Clients then
+   * get a burst as one update: Yjs integrates concurrent edits merged into one update many
+   * times faster than the same edits in parts (200 writers: ~2 ms per client against 15–25).
+   */
+  private readonly check = (): void => {
+    if (this.pending.length > this.checked && performance.now() - this.heldSince < MAX_HOLD_MS) {
+      this.checked = this.pending.length;
+      setImmediate(this.recheck);
+      return;
+    }
+    this.flush();
+  };
+
+  private readonly recheck = (): void => {
+    if (this.scheduled) atTurnEnd(this.check);
+  };
+
+  /** Sends what is pending now (before a subscriber leaves, and before an event goes out). */
   readonly flush = (): void => {
     this.scheduled = false;
     const pending = this.pending;

@@ -1,8 +1,8 @@
 /**
  * Work deferred to the end of the event-loop turn, in one `setImmediate` shared by the whole
- * server: first the deferred tasks (the fan-outs' merges of the turn's updates), then the
- * sockets corked during the turn are written out. So what a turn sends to a socket — acks,
- * events, then the merged update — leaves in one write, in the order it was sent.
+ * server: first the deferred tasks (the fan-outs' checks and merges of held updates, the
+ * presence relays), then the sockets corked during the turn are written out. So what a turn
+ * sends to a socket leaves in one write, in the order it was sent.
  */
 type Release = { release(): void };
 

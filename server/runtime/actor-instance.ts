@@ -435,7 +435,6 @@ export class ActorInstance implements ContextHost {
     return gate;
   }
 
-  /** After a durable commit: bookkeeping, then events, then the update to subscribers. */
   /** Right after a task committed in memory: what the next task must see. */
   private afterCommit(task: Task): void {
     this.privateStateJson = jsonOf(this.privateState);
@@ -446,10 +445,13 @@ export class ActorInstance implements ContextHost {
     }
   }
 
-  /** Once the task's commit is durable: what others may see (events, the update, sleep). */
+  /**
+   * Once the task's commit is durable: what others may see (the update, then the events —
+   * an event never reaches a connection before the state it announces — then sleep).
+   */
   private publish(task: Task, update: Uint8Array | null): void {
-    for (const event of task.events) this.deliver(event.targets, event.name, event.payload);
     if (update !== null) for (const listener of this.updateListeners) listener(update, task.conn);
+    for (const event of task.events) this.deliver(event.targets, event.name, event.payload);
     if (task.sleepRequested) this.host.sleep(this);
   }
 
