@@ -40,6 +40,8 @@ test("deleting another user's todo shows at once, then comes back with an error"
   await addTodo(alice.page, "Alice's todo");
   await expect.poll(() => todoTexts(alice.page)).toEqual(["Bob's todo", "Alice's todo"]);
   await expect(todo(alice.page, "Bob's todo").locator(".todo-delete")).toHaveAttribute("title", /Only Bob may delete/);
+  // Her todo is confirmed (a pending one cannot be deleted yet) before the network goes.
+  await expect(todo(alice.page, "Alice's todo").locator(".todo-delete")).toBeEnabled();
 
   await alice.offline();
   await expect(status(alice.page)).toHaveAttribute("data-status", "offline");
