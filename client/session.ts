@@ -146,7 +146,9 @@ export class ClientSession {
 
   private handle(message: DownMessage): void {
     if (message.channel === 0) {
-      if (message.kind === Kind.welcome) this.backoff.reset(); else if (message.kind === Kind.error) {
+      if (message.kind === Kind.welcome) {
+        this.backoff.reset();
+      } else if (message.kind === Kind.error) {
         const error = errorFromWire(message.error);
         if (error.code === "upgrade_required" || error.code === "superseded") {
           this.fatal = error;
