@@ -605,6 +605,7 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
         this.emitError(errorFromWire(message.error));
         return;
       case Kind.welcome:
+      case Kind.pong:
         return;
       default:
         return unexpectedCase(message);

@@ -19,6 +19,10 @@ export const Kind = {
   error: 13,
   /** Protocol 2, down only: several frames in one message (batch.ts). */
   batch: 14,
+  /** Protocol 3, up only: the client's heartbeat (ping.ts). */
+  ping: 15,
+  /** Protocol 3, down only: the server's answer to a ping (pong.ts). */
+  pong: 16,
 } as const;
 
 export type Kind = (typeof Kind)[keyof typeof Kind];

@@ -1,0 +1,48 @@
+/**
+ * The server's side of the heartbeat: every `heartbeatMs` it sends a socket a WebSocket
+ * ping (browsers and `ws` answer with a pong on their own), and a socket from which nothing
+ * came — no pong, no frame — for `deadAfterMs` is terminated. A link that died silently (a
+ * proxy that stops forwarding but keeps the TCP connection open, a laptop that slept) would
+ * otherwise hold its socket, channels and queued frames for ever. Terminated, not closed: a
+ * close handshake would wait for a peer that is gone.
+ */
+import type { WebSocket } from "ws";
+
+export interface HeartbeatLimits {
+  /** How often the server pings an idle socket, in ms; 0 turns the heartbeat off. */
+  readonly heartbeatMs: number;
+  /** Silence after which a socket is terminated, in ms. */
+  readonly deadAfterMs: number;
+}
+
+/** Watches `socket`; `dead()` runs once when it is terminated for silence. Returns the stop function. */
+export function watchHeartbeat(socket: WebSocket, limits: HeartbeatLimits, dead: () => void): () => void {
+  if (!(limits.heartbeatMs > 0)) return () => undefined;
+  let lastHeard = Date.now();
+  const heard = (): void => {
+    lastHeard = Date.now();
+  };
+  socket.on("pong", heard);
+  socket.on("message", heard);
+  const timer = setInterval(() => {
+    try {
+      if (socket.readyState !== socket.OPEN) return;
+      if (Date.now() - lastHeard >= limits.deadAfterMs) {
+        stop();
+        dead();
+        socket.terminate();
+        return;
+      }
+      socket.ping();
+    } catch {
+      // a socket that fails here is closing already: its close event ends the session
+    }
+  }, Math.min(limits.heartbeatMs, limits.deadAfterMs));
+  timer.unref();
+  const stop = (): void => {
+    clearInterval(timer);
+    socket.off("pong", heard);
+    socket.off("message", heard);
+  };
+  return stop;
+}
