@@ -7,7 +7,7 @@
  * WebSocket pings are answered by any `ws` or browser client. The browser's `offline` event
  * drops the socket at once.
  */
-import { afterEach, describe, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { WebSocketServer } from "ws";
 import { actor, setup } from "tandem";
 import { Kind, decodeUp, encodeDown } from "../shared/protocol/index.ts";
@@ -23,6 +23,11 @@ const list = actor({
     disconnects.push(conn.id);
   },
   actions: {
+    slowAdd: async (c, item: string, ms: number) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      c.state.items.push(item);
+      return c.state.items.length;
+    },
     add: (c, item: string) => {
       executions.push(item);
       c.state.items.push(item);
@@ -38,10 +43,14 @@ const net = useNetwork();
 const FAST_HEARTBEAT = { intervalMs: 50, timeoutMs: 150 } as const;
 const FAST_SERVER_HEARTBEAT = { heartbeatMs: 50, deadAfterMs: 300 } as const;
 
-afterEach(() => {
-  vi.unstubAllGlobals();
+beforeEach(() => {
+  // Here, not after each test: the teardown of the one before closes sockets (onDisconnect) after its afterEach hooks.
   executions.length = 0;
   disconnects.length = 0;
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
 });
 
 describe("the client notices a silent server", () => {
@@ -153,6 +162,18 @@ describe("the server notices a silent client", () => {
     expect(conn.status).toBe("synced");
     expect(disconnects).toEqual([]);
     expect(await conn.add("still here")).toBe(1);
+  });
+
+  test("a socket the server stops reading (a full channel) is not taken for silent", async () => {
+    const server = await net.server(registry, { limits: { ...FAST_SERVER_HEARTBEAT, maxPendingActionsPerChannel: 1 } });
+    const raw = await net.raw(server.url);
+    await raw.hello();
+    await raw.subscribe(1, "list", "k");
+    raw.send({ kind: Kind.action, channel: 1, id: 1, name: "slowAdd", args: ["a", 500], seq: 0 });
+    raw.send({ kind: Kind.action, channel: 1, id: 2, name: "slowAdd", args: ["b", 500], seq: 0 }); // held: the server stops reading
+    expect((await raw.next(Kind.ack, (m) => m.id === 2, 3000)).ok).toBe(true);
+    expect(raw.isOpen).toBe(true);
+    expect(disconnects).toEqual([]);
   });
 
   test("the server answers a ping with a pong, on channel 0", async () => {

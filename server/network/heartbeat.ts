@@ -15,8 +15,12 @@ export interface HeartbeatLimits {
   readonly deadAfterMs: number;
 }
 
-/** Watches `socket`; `dead()` runs once when it is terminated for silence. Returns the stop function. */
-export function watchHeartbeat(socket: WebSocket, limits: HeartbeatLimits, dead: () => void): () => void {
+/**
+ * Watches `socket`; `dead()` runs once when it is terminated for silence. `reading()` says
+ * whether the server reads the socket now: while it holds reading (rate limit, a full
+ * channel) pongs wait unread, and that silence is the server's own. Returns the stop function.
+ */
+export function watchHeartbeat(socket: WebSocket, limits: HeartbeatLimits, dead: () => void, reading: () => boolean = () => true): () => void {
   if (!(limits.heartbeatMs > 0)) return () => undefined;
   let lastHeard = Date.now();
   const heard = (): void => {
@@ -27,6 +31,10 @@ export function watchHeartbeat(socket: WebSocket, limits: HeartbeatLimits, dead:
   const timer = setInterval(() => {
     try {
       if (socket.readyState !== socket.OPEN) return;
+      if (!reading()) {
+        lastHeard = Date.now();
+        return;
+      }
       if (Date.now() - lastHeard >= limits.deadAfterMs) {
         stop();
         dead();

@@ -67,7 +67,12 @@ export class SocketSession implements ChannelHost {
     socket.on("message", (data, isBinary) => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary));
     socket.on("close", () => void this.shutdown("socket closed"));
     socket.on("error", (error) => this.log.debug({ err: error }, "socket error"));
-    this.stopHeartbeat = watchHeartbeat(socket, limits, () => this.log.info({ socket: this.socketId }, "terminating a silent socket (heartbeat)"));
+    this.stopHeartbeat = watchHeartbeat(
+      socket,
+      limits,
+      () => this.log.info({ socket: this.socketId }, "terminating a silent socket (heartbeat)"),
+      () => !this.paused,
+    );
   }
 
   /** A newer leader tab of this client greeted: this (stale) one must stop sending. */
