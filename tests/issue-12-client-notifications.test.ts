@@ -7,8 +7,9 @@
 import { describe, expect, test } from "vitest";
 import * as Y from "yjs";
 import { actor, setup } from "tandem";
-import { memoryStorage } from "tandem/client";
+import { type ClientStorage, memoryStorage } from "tandem/client";
 import { useNetwork } from "./support/raw-socket.ts";
+import { FakeLocks, FakeTab } from "./support/tabs.ts";
 import { waitFor, within } from "./seed-helpers.ts";
 
 const board = actor({
@@ -56,6 +57,28 @@ describe("resetLocalData then whenSynced", () => {
     const synced = conn.whenSynced().then(() => conn.state?.items);
     await reset;
     expect(await within(synced, 3000, "the resync")).toEqual(["x"]);
+  });
+});
+
+describe("resetLocalData in a follower tab", () => {
+  test("whenSynced waits until the leader has resynced", async () => {
+    const server = await net.server(registry);
+    await server.client.board.getOrCreate("t").add("x");
+    const storage: ClientStorage = { ...memoryStorage(), shared: `notifications-${process.pid}` };
+    const locks = new FakeLocks();
+    const tabs = [];
+    for (const name of ["first", "second"]) {
+      const tab = new FakeTab(name, locks);
+      const client = net.client<R>(server.url, { storage, multiTab: tab.multiTab, socketFactory: tab.socketFactory });
+      await client.ready;
+      tabs.push(client.board.getOrCreate("t").connect());
+    }
+    const [, follower] = tabs;
+    await Promise.all(tabs.map((conn) => conn.whenSynced()));
+    await follower!.resetLocalData();
+    expect(follower!.status).not.toBe("synced");
+    await within(follower!.whenSynced(), 3000, "the resync");
+    expect(follower!.state?.items).toEqual(["x"]);
   });
 });
 
