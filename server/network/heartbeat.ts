@@ -11,7 +11,7 @@ import type { WebSocket } from "ws";
 export interface HeartbeatLimits {
   /** How often the server pings an idle socket, in ms; 0 turns the heartbeat off. */
   readonly heartbeatMs: number;
-  /** Silence after which a socket is terminated, in ms. */
+  /** Silence after which a socket is terminated, in ms (not a positive number: three heartbeats). */
   readonly deadAfterMs: number;
 }
 
@@ -22,6 +22,7 @@ export interface HeartbeatLimits {
  */
 export function watchHeartbeat(socket: WebSocket, limits: HeartbeatLimits, dead: () => void, reading: () => boolean = () => true): () => void {
   if (!(limits.heartbeatMs > 0)) return () => undefined;
+  const deadAfterMs = limits.deadAfterMs > 0 ? limits.deadAfterMs : 3 * limits.heartbeatMs;
   let lastHeard = Date.now();
   const heard = (): void => {
     lastHeard = Date.now();
@@ -35,17 +36,17 @@ export function watchHeartbeat(socket: WebSocket, limits: HeartbeatLimits, dead:
         lastHeard = Date.now();
         return;
       }
-      if (Date.now() - lastHeard >= limits.deadAfterMs) {
+      if (Date.now() - lastHeard >= deadAfterMs) {
         stop();
-        dead();
         socket.terminate();
+        dead();
         return;
       }
       socket.ping();
     } catch {
       // a socket that fails here is closing already: its close event ends the session
     }
-  }, Math.min(limits.heartbeatMs, limits.deadAfterMs));
+  }, Math.min(limits.heartbeatMs, deadAfterMs));
   timer.unref();
   const stop = (): void => {
     clearInterval(timer);
