@@ -17,7 +17,8 @@
  * well-behaved client on the same actor gets its action acknowledged with the expected
  * count, was never disconnected, and its replica converges with the server's; the actor was
  * loaded once (no restart); an observer socket was not dropped; nothing was logged at error
- * level. A server that died is restarted for the next test (each test reports its own class).
+ * level; the whole state still reads as plain data. A server that died is restarted for the
+ * next test (each test reports its own class).
  *
  * Each test prints its seed; `SEED=<n>` re-runs one, `FUZZ_SEEDS=<n>` runs n seeds per class
  * (default 6), `FUZZ_CASES=<n>` sets the cases per seed (default 12: every kind of case once,
@@ -40,6 +41,7 @@ import { ServedTarget } from "./support/served-target.ts";
 type R = typeof registry;
 
 const CASES = Number(process.env.FUZZ_CASES ?? 12);
+const SEEDS_PER_CLASS = 6;
 const TEST_TIMEOUT_MS = 90_000;
 
 function fuzzSeeds(count: number): number[] {
@@ -177,12 +179,14 @@ async function scene(target: ServedTarget, key: string) {
       intact(label);
       count++;
       const failed = (error: Error) => `rejected: ${error.message}`;
-      const [result, starts, polluted] = await Promise.all([
+      const [result, starts, polluted, readable] = await Promise.all([
         bounded(conn.bump(1), 10_000, `${label}: the good client's bump`).catch(failed),
         bounded(conn.starts(), 10_000, `${label}: starts`).catch(failed),
         bounded(conn.polluted(), 10_000, `${label}: polluted`).catch(failed),
+        bounded(conn.readAll(), 10_000, `${label}: readAll`).catch(failed),
       ]);
       expect(result, `${label}: the good client's action is acknowledged with the count`).toBe(count);
+      expect(typeof readable, `${label}: the whole state still reads as plain data (${String(readable)})`).toBe("number");
       expect(starts, `${label}: the actor was loaded once (no restart)`).toBe(1);
       expect(polluted, `${label}: Object.prototype is clean`).toBe(false);
       intact(label);
@@ -216,7 +220,7 @@ function describeCase(seed: number, index: number, what: string, verdict: Verdic
 }
 
 describe("bad awareness states", () => {
-  for (const seed of fuzzSeeds(6)) {
+  for (const seed of fuzzSeeds(SEEDS_PER_CLASS)) {
     test(
       `seed ${seed}`,
       async () => {
@@ -302,7 +306,7 @@ async function send(url: string, c: HttpCase): Promise<{ status: number; body: u
 }
 
 describe("bad HTTP action bodies", () => {
-  for (const seed of fuzzSeeds(6)) {
+  for (const seed of fuzzSeeds(SEEDS_PER_CLASS)) {
     test(
       `seed ${seed}`,
       async () => {
@@ -355,7 +359,7 @@ describe("bad HTTP action bodies", () => {
 });
 
 describe("bad direct edits", () => {
-  for (const seed of fuzzSeeds(6)) {
+  for (const seed of fuzzSeeds(SEEDS_PER_CLASS)) {
     test(
       `seed ${seed}`,
       async () => {

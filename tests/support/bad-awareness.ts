@@ -60,7 +60,7 @@ export function awarenessCase(rng: Random, kind: number, author: AwarenessAuthor
     }
     case 4: {
       // Many client ids in one update, each with a small state (fresh ids: none is owned yet).
-      const count = logUniform(rng, 20_000);
+      const count = logUniform(rng, 10_000);
       const base = 50_000_000 + marker * 30_000;
       const entries = Array.from({ length: count }, (_, i) => ({ clientId: base + i, clock: 1, json: `{"m":${marker}}` }));
       return { what: `${count} client ids in one update`, update: encodeAwarenessUpdate(entries), verdict: "either", introduced: entries.map((e) => e.clientId) };

@@ -43,6 +43,8 @@ export const target = actor({
       c.state.text.insert(c.state.text.length, "y".repeat(Math.max(0, Math.min(Number(bytes) || 0, MAX_BIG_BYTES))));
       return c.state.text.length;
     },
+    /** The whole state read as plain data (its JSON length): fails if the state holds what the state model cannot read. */
+    readAll: (c) => JSON.stringify(c.state).length,
     /** How many times this actor was loaded in this server process. */
     starts: (c) => starts.get(c.actorId) ?? 0,
     /** Whether Object.prototype got a `polluted` property in this server process. */
