@@ -32,11 +32,12 @@ export function logUniform(rng: Random, max: number): number {
 }
 
 /**
- * A nesting depth: `over` draws one past any sane limit (100..10,000, log-uniform); otherwise
- * a third of the time ordinary (1..30), else anywhere in 1..10,000.
+ * A nesting depth: `over` draws one past any sane limit (half the time 5,000..10,000, where
+ * recursive code overflows the stack, else 100..10,000 log-uniform); otherwise a third of the
+ * time ordinary (1..30), else anywhere in 1..10,000.
  */
 export function depth(rng: Random, over = false): number {
-  if (over) return Math.round(REJECT_DEPTH * Math.pow(MAX_DEPTH / REJECT_DEPTH, rng.next()));
+  if (over) return rng.bool() ? MAX_DEPTH / 2 + rng.int(MAX_DEPTH / 2 + 1) : Math.round(REJECT_DEPTH * Math.pow(MAX_DEPTH / REJECT_DEPTH, rng.next()));
   return rng.bool(0.33) ? 1 + rng.int(ACCEPT_DEPTH) : logUniform(rng, MAX_DEPTH);
 }
 
