@@ -53,8 +53,8 @@ const HOSTILE = new Set((process.env.SOAK_HOSTILE ?? "presence,results,slow,edit
 const RSS_BOUND = 600 * 1024 * 1024;
 const DATA_BOUND = 128 * 1024 * 1024;
 /** Past these the hostile loops stop adding pressure (the bound is already broken; spare the machine). */
-const RSS_BRAKE = 1.5 * 1024 * 1024 * 1024;
-const DATA_BRAKE = 2 * DATA_BOUND;
+const RSS_BRAKE = 1024 * 1024 * 1024;
+const DATA_BRAKE = DATA_BOUND + 32 * 1024 * 1024;
 
 const COUNTER = "soak-count";
 const BIG_DOC = "soak-big";
@@ -109,7 +109,6 @@ interface Figures {
   resultsAcked: number;
   resultClientIds: number;
   slowOpened: number;
-  slowClosedByServer: number;
   editsSent: number;
   editsAccepted: number;
   cuts: number;
@@ -127,13 +126,13 @@ test(
     await call(url, "count", { key: COUNTER, mode: "getOrCreate" });
     await call(url, "grow", { key: BIG_DOC, mode: "getOrCreate", args: [BIG_DOC_BYTES] });
 
-    const figures: Figures = { peakRss: 0, lastRss: 0, peakData: 0, calls: 0, acked: 0, rejected: [], presenceSent: 0, resultsAcked: 0, resultClientIds: 0, slowOpened: 0, slowClosedByServer: 0, editsSent: 0, editsAccepted: 0, cuts: 0 };
+    const figures: Figures = { peakRss: 0, lastRss: 0, peakData: 0, calls: 0, acked: 0, rejected: [], presenceSent: 0, resultsAcked: 0, resultClientIds: 0, slowOpened: 0, editsSent: 0, editsAccepted: 0, cuts: 0 };
     const results: number[] = [];
     const deadline = Date.now() + SOAK_MS;
     const running = () => Date.now() < deadline && target.alive;
     const braking = () => figures.lastRss > RSS_BRAKE || figures.peakData > DATA_BRAKE;
 
-    // Monitor: RSS every 100 ms, data dir every second.
+    // Monitor: RSS every 100 ms, data dir every 300 ms.
     const monitor = (async () => {
       let tick = 0;
       while (running()) {
@@ -142,7 +141,7 @@ test(
           figures.lastRss = rss;
           figures.peakRss = Math.max(figures.peakRss, rss);
         }
-        if (tick++ % 10 === 0) figures.peakData = Math.max(figures.peakData, await target.dataBytes());
+        if (tick++ % 3 === 0) figures.peakData = Math.max(figures.peakData, await target.dataBytes());
         await sleep(100);
       }
     })();
@@ -216,7 +215,7 @@ test(
       `hostile soak figures (SEED=${SEED}): peak RSS ${MB(figures.peakRss)} (final ${MB(finalRss)}); data dir peak ${MB(figures.peakData)} (final ${MB(finalData)}); ` +
         `well-behaved: ${figures.calls} calls, ${figures.acked} acked, ${figures.rejected.length} rejected, ${unsettled} unsettled, ${figures.cuts} link cuts, final count ${String(count)}, actor loads ${String(starts)}; ` +
         `hostile: ${figures.presenceSent} deep presence states, ${figures.resultsAcked} ~1 MB results acked over ${figures.resultClientIds} client ids, ` +
-        `${figures.slowOpened} slow readers (${figures.slowClosedByServer} closed by the server), ${figures.editsSent} bad edits (${figures.editsAccepted} accepted)`,
+        `${figures.slowOpened} slow readers, ${figures.editsSent} bad edits (${figures.editsAccepted} accepted)`,
     );
 
     const violations: string[] = [];
@@ -296,7 +295,6 @@ async function slowReaders(url: string, running: () => boolean, braking: () => b
   while (running()) {
     for (const entry of [...live]) {
       if (Date.now() - entry.since < SLOW_LIFETIME_MS) continue;
-      if (entry.reader.closed) figures.slowClosedByServer++;
       entry.reader.destroy();
       live.splice(live.indexOf(entry), 1);
       started.slow.splice(started.slow.indexOf(entry.reader), 1);

@@ -13,12 +13,8 @@ import { Kind, PROTOCOL_VERSION, encodeUp } from "../../shared/protocol/index.ts
 import { connectUrl } from "./raw-socket.ts";
 
 export class SlowReader {
-  /** Whether the server ended the connection (seen only once we look: the socket is paused). */
-  closed = false;
-
   private constructor(private readonly ws: WebSocket) {
     ws.on("error", () => {});
-    ws.on("close", () => (this.closed = true));
   }
 
   /** Opens the socket, pauses its reading, then sends hello and `channels` subscribes to `name`/`key`. */
