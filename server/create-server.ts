@@ -31,7 +31,7 @@ export interface ServerOptions {
   compactAfterCommits?: number;
   /** Frame, channel, pending-action, rate and buffer limits of the network. */
   limits?: Partial<Limits>;
-  /** Browser origins allowed to open WebSockets. Default: same origin only. */
+  /** Browser origins allowed to open WebSockets and call actions over HTTP (a request with another Origin gets 403). Default: same origin only. */
   allowedOrigins?: AllowedOrigins;
   /**
    * How long clients should wait before reconnecting after close() (sent as a retry-after
