@@ -60,7 +60,8 @@ async function target(runtime: ActorRuntime, request: FastifyRequest, authReques
   const params = input.params ?? header(request, "x-tandem-params");
   const how = mode(input.mode, fallback);
   if (input.id !== undefined) {
-    const auth = await authenticate(config, { name, key: [], params, intents: [intent], request: authRequest });
+    const key = await runtime.keyOfId(name, input.id);
+    const auth = await authenticate(config, { name, key, params, intents: [intent], request: authRequest });
     return { instance: await runtime.resolveById(name, input.id), auth, params, input };
   }
   const key = normalizeKey(input.key ?? header(request, "x-tandem-key"));

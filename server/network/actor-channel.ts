@@ -91,7 +91,8 @@ export class ActorChannel {
       }
       const config = runtime.config(subscribe.name);
       const target = subscribe.target;
-      const key = target.by === "key" ? normalizeKey(target.key) : [];
+      // By id: onAuth sees the actor's real key (an unknown id is actor_not_found, onAuth never runs).
+      const key = target.by === "key" ? normalizeKey(target.key) : await runtime.keyOfId(subscribe.name, target.id);
       const intents: Intent[] = target.by === "key" && target.mode !== "get" ? ["connect", "create"] : ["connect"];
       const auth = await authenticate(config, { name: subscribe.name, key, params: subscribe.params, intents, request: this.host.request });
       if (this.closed) return false;

@@ -85,6 +85,24 @@ export class ActorRuntime implements InstanceHost {
     return this.resolveId(actorId(name, key), name, key, config, mode, chain);
   }
 
+  /**
+   * The key of an actor id, for `onAuth` of a by-id target (an id is a hash anyone can
+   * compute from a key: auth must see the real key). From the live instance or the stored
+   * meta, without loading the actor; `ActorNotFound` if there is no such actor of this kind.
+   */
+  async keyOfId(name: string, id: unknown): Promise<readonly string[]> {
+    this.config(name);
+    if (!isActorId(id)) throw new ActorNotFound(`"${String(id)}" is not an actor id`);
+    const live = this.instances.get(id);
+    if (live?.isRunning) {
+      if (live.name !== name) throw new ActorNotFound(`Actor ${id} is not a "${name}"`);
+      return live.key;
+    }
+    const meta = await this.driver.meta(id);
+    if (meta === null || meta.name !== name) throw new ActorNotFound(`There is no "${name}" actor with id ${id}`);
+    return meta.key;
+  }
+
   /** The live instance of an id from `handle.resolve()`; `name` must match its kind. */
   async resolveById(name: string, id: unknown, chain: CallChain = NO_CHAIN): Promise<ActorInstance> {
     const config = this.config(name);
