@@ -97,6 +97,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
     sleepAfterMs: options.sleepAfterMs,
     actionTimeoutMs: options.actionTimeoutMs,
     compactAfterCommits: options.compactAfterCommits,
+    exactlyOnce: limits,
   });
   const client = createInlineClient<Registry<Actors>>(runtime);
   runtime.client = client;

@@ -12,6 +12,7 @@ import type { Action, DownMessage, Edit, Subscribe } from "../../shared/protocol
 import { Kind } from "../../shared/protocol/kinds.ts";
 import { MalformedFrame } from "../../shared/protocol/errors.ts";
 import type { ActorInstance } from "../runtime/actor-instance.ts";
+import { seqOwner } from "../runtime/exactly-once.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { ConnImpl, type ConnSink } from "../runtime/connection.ts";
 import type { ServerLogger } from "../log.ts";
@@ -45,6 +46,8 @@ export class ActorChannel {
   private conn: ConnImpl | null = null;
   private hub: ActorHub | null = null;
   private pendingActions = 0;
+  /** Whose exactly-once records this channel's actions use: the client id bound to its identity. */
+  private seqOwner = "";
   private closed = false;
   private readonly member;
   private readonly subscriber;
@@ -110,6 +113,7 @@ export class ActorChannel {
       this.instance = instance;
       this.conn = conn;
       this.member.identity = identityOf(auth, config.identity);
+      this.seqOwner = seqOwner(this.host.clientId, auth, config.identity);
       this.hub = hubOf(instance);
       // From here on every committed update reaches this channel; step 2 covers all before.
       this.hub.fanout.subscribers.add(this.subscriber);
@@ -178,7 +182,8 @@ export class ActorChannel {
         this.ack(message.id, new ActorStopped("The channel is not subscribed"), null);
         return;
       }
-      const seq = message.seq > 0 ? { clientId: this.host.clientId, seq: message.seq } : undefined;
+      // Exactly-once records belong to the client id *and* this connection's identity.
+      const seq = message.seq > 0 ? { clientId: this.seqOwner, seq: message.seq } : undefined;
       try {
         const outcome = await this.instance!.actionDetailed(message.name, [...message.args], this.conn!, seq);
         this.ack(message.id, null, outcome.update, outcome.value);
