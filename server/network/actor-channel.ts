@@ -12,7 +12,7 @@ import type { Action, DownMessage, Edit, Subscribe } from "../../shared/protocol
 import { Kind } from "../../shared/protocol/kinds.ts";
 import { MalformedFrame } from "../../shared/protocol/errors.ts";
 import type { ActorInstance } from "../runtime/actor-instance.ts";
-import { seqOwner } from "../runtime/exactly-once.ts";
+import { identityDigest, seqOwner } from "../runtime/exactly-once.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { ConnImpl, type ConnSink } from "../runtime/connection.ts";
 import type { ServerLogger } from "../log.ts";
@@ -35,6 +35,8 @@ export interface ChannelHost {
   readonly socketId: string;
   sendFrame(frame: Uint8Array): void;
   send(message: DownMessage): void;
+  /** A channel passed onAuth as this identity (a digest): leader-tab fencing is per identity. */
+  identified(identity: string): void;
   /** An action of this channel was answered (the socket may read more). */
   actionSettled(): void;
   /** The channel is gone (closed by the actor or refused): forget it. */
@@ -98,6 +100,8 @@ export class ActorChannel {
       const key = target.by === "key" ? normalizeKey(target.key) : await runtime.keyOfId(subscribe.name, target.id);
       const intents: Intent[] = target.by === "key" && target.mode !== "get" ? ["connect", "create"] : ["connect"];
       const auth = await authenticate(config, { name: subscribe.name, key, params: subscribe.params, intents, request: this.host.request });
+      const identity = identityDigest(auth, config.identity);
+      this.host.identified(identity); // a stale leader tab's socket closes here, before the actor loads
       if (this.closed) return false;
       const instance =
         target.by === "id"
@@ -113,7 +117,7 @@ export class ActorChannel {
       this.instance = instance;
       this.conn = conn;
       this.member.identity = identityOf(auth, config.identity);
-      this.seqOwner = seqOwner(this.host.clientId, auth, config.identity);
+      this.seqOwner = seqOwner(this.host.clientId, identity);
       this.hub = hubOf(instance);
       // From here on every committed update reaches this channel; step 2 covers all before.
       this.hub.fanout.subscribers.add(this.subscriber);

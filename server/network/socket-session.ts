@@ -41,6 +41,10 @@ const MAX_INBOX = 10_000;
 export class SocketSession implements ChannelHost {
   readonly socketId = newConnId("ws");
   clientId = "";
+  /** The leader tab's term from the hello (0: no tabs). */
+  private epoch = 0;
+  /** Identity digests this socket's channels passed onAuth as (leader-terms.ts). */
+  private readonly identities = new Set<string>();
   private readonly channels = new Map<number, ActorChannel>();
   private readonly rate: RateLimiter;
   private greeted = false;
@@ -65,6 +69,12 @@ export class SocketSession implements ChannelHost {
     socket.on("message", (data, isBinary) => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary));
     socket.on("close", () => void this.shutdown("socket closed"));
     socket.on("error", (error) => this.log.debug({ err: error }, "socket error"));
+  }
+
+  identified(identity: string): void {
+    if (this.closed) return;
+    this.identities.add(identity);
+    if (!this.terms.identified(this.clientId, this.epoch, this, identity)) this.supersede();
   }
 
   /** A newer leader tab of this client greeted: this (stale) one must stop sending. */
@@ -217,13 +227,9 @@ export class SocketSession implements ChannelHost {
       return;
     }
     if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID) throw new TandemError("malformed_frame", "A client id has 1 to 128 characters", "client");
-    if (!this.terms.admit(clientId, epoch, this)) {
-      this.send({ kind: Kind.error, channel: 0, error: new TandemError("superseded", "A newer leader tab of this browser holds the connection", "client").toWire() });
-      this.close(CloseCode.superseded, "superseded");
-      return;
-    }
     this.greeted = true;
     this.clientId = clientId;
+    this.epoch = epoch;
     this.writer.batching = version >= BATCH_PROTOCOL_VERSION;
     this.send({ kind: Kind.welcome, channel: 0, version: PROTOCOL_VERSION, minVersion: MIN_PROTOCOL_VERSION, clientId, socketId: this.socketId });
   }
@@ -270,7 +276,7 @@ export class SocketSession implements ChannelHost {
   async shutdown(reason: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.clientId !== "") this.terms.leave(this.clientId, this);
+    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities);
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.inbox.length = 0;
     if (this.paused) {

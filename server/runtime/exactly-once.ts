@@ -71,11 +71,18 @@ export interface ActionSeq {
 }
 
 /**
- * The owner of a client's records: its client id bound to a digest of the identity that
- * sent the action — `identity(auth)` when the actor defines `identity`, else the whole
- * `onAuth` result (undefined without onAuth: then there is no identity to bind to).
+ * The owner of a client's records: its client id bound to the digest (`identityDigest`) of
+ * the identity that sent the action.
  */
-export function seqOwner(clientId: string, auth: unknown, identity?: (auth: never) => unknown): string {
+export function seqOwner(clientId: string, identity: string): string {
+  return `${clientId}${SEP}${identity}`;
+}
+
+/**
+ * A digest of who a connection is: `identity(auth)` when the actor defines `identity`, else
+ * the whole `onAuth` result (undefined without onAuth: then there is no identity to bind to).
+ */
+export function identityDigest(auth: unknown, identity?: (auth: never) => unknown): string {
   let who: unknown = auth;
   if (identity !== undefined) {
     try {
@@ -84,8 +91,7 @@ export function seqOwner(clientId: string, auth: unknown, identity?: (auth: neve
       who = auth;
     }
   }
-  const digest = createHash("sha256").update(canonical(who, 0)).digest("base64url").slice(0, 22);
-  return `${clientId}${SEP}${digest}`;
+  return createHash("sha256").update(canonical(who, 0)).digest("base64url").slice(0, 22);
 }
 
 /** A stable text of a value (object keys sorted), for the identity digest. */
