@@ -65,6 +65,9 @@ export class ClientSession {
     this.connect();
   };
 
+  /** The protocol version of the server, from its welcome (0 before the first). */
+  serverVersion = 0;
+
   get isOnline(): boolean {
     return this.greeted;
   }
@@ -151,6 +154,7 @@ export class ClientSession {
     if (message.channel === 0) {
       if (message.kind === Kind.welcome) {
         this.backoff.reset();
+        this.serverVersion = message.version;
       } else if (message.kind === Kind.error) {
         const error = errorFromWire(message.error);
         if (error.code === "upgrade_required") {

@@ -15,6 +15,7 @@ import type { AllowedOrigins } from "./http/origin.ts";
 import { createInlineClient } from "./inline-client.ts";
 import type { LogLevel, ServerLogger } from "./log.ts";
 import { DEFAULT_LIMITS, type Limits } from "./network/limits.ts";
+import { type RevokeFilter, revokeChannels } from "./network/revoke.ts";
 import type { SocketSession } from "./network/socket-session.ts";
 import { ActorRuntime } from "./runtime/actor-runtime.ts";
 
@@ -61,6 +62,12 @@ export interface TandemServer<R> {
   /** Resolves once alarms stored by the driver are armed. */
   readonly ready: Promise<void>;
   listen(options?: ListenOptions): Promise<string>;
+  /**
+   * Closes the live connections the filter matches (by actor kind, key, and/or a predicate on
+   * `c.conn.auth`) with an `unauthorized` error; gives how many were closed. Stateless HTTP
+   * calls run onAuth on every request and need no revoking.
+   */
+  revoke(filter: RevokeFilter): number;
   /** Stops accepting, stops every actor (onStop, queued work drained), closes sockets with 1001, then the driver. */
   close(): Promise<void>;
 }
@@ -132,6 +139,9 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
       const address = app.server.address();
       port = typeof address === "object" && address !== null ? address.port : (listenOptions.port ?? 0);
       return this.url;
+    },
+    revoke(filter) {
+      return revokeChannels(sessions, filter);
     },
     close() {
       closing ??= (async () => {

@@ -8,7 +8,7 @@ import * as Y from "yjs";
 import type { Intent } from "../../shared/context.ts";
 import { ActorStopped, TandemError, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
-import type { Action, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
+import type { Action, Auth, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
 import { MalformedFrame } from "../../shared/protocol/errors.ts";
 import type { ActorInstance } from "../runtime/actor-instance.ts";
@@ -234,6 +234,59 @@ export class ActorChannel {
         self.host.send({ kind: Kind.editResult, channel: self.channel, id: edit.id, ok: false, error: new ActorStopped("The channel is not subscribed").toWire() });
       },
     };
+  }
+
+  /** What `server.revoke` matches on: the actor and the connection's auth (null until subscribed). */
+  get subject(): { readonly name: string; readonly key: readonly string[]; readonly auth: unknown; readonly params: unknown } | null {
+    if (this.closed || this.instance === null || this.conn === null) return null;
+    return { name: this.instance.name, key: this.instance.key, auth: this.conn.auth, params: this.conn.params };
+  }
+
+  /**
+   * New params on the live channel (a token refresh): onAuth runs again with intent
+   * "connect"; accepted, `c.conn.auth` and the presence identity change in place; refused,
+   * the channel closes with the error. The exactly-once owner follows the identity.
+   */
+  async reauth(message: Auth): Promise<void> {
+    if (!(await this.ready) || this.closed) {
+      this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: new ActorStopped("The channel is not subscribed").toWire() });
+      return;
+    }
+    const instance = this.instance!;
+    const conn = this.conn!;
+    let auth: unknown;
+    try {
+      auth = await authenticate(instance.config, { name: instance.name, key: instance.key, params: message.params, intents: ["connect"], request: this.host.request });
+    } catch (error) {
+      if (this.closed) return;
+      const wire = toWireError(this.host.runtime.callerError(error, { actor: instance.name, reauth: message.id }));
+      this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: wire });
+      void this.end(wire);
+      return;
+    }
+    if (this.closed) return;
+    conn.auth = auth;
+    conn.params = message.params;
+    const identity = identityDigest(auth, instance.config.identity);
+    this.seqOwner = seqOwner(this.host.clientId, identity);
+    this.member.identity = identityOf(auth, instance.config.identity);
+    this.host.identified(identity);
+    this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: true });
+  }
+
+  /** The server revoked this channel (server.revoke): closed with `error`; false if it was not open. */
+  revoke(error: TandemError): boolean {
+    if (this.closed || this.instance === null) return false;
+    void this.end(error.toWire());
+    return true;
+  }
+
+  /** Closes the channel from the server's side with an error the client must not retry past. */
+  private async end(error: ReturnType<TandemError["toWire"]>): Promise<void> {
+    if (this.closed) return;
+    this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error, retry: false });
+    this.host.forget(this.channel);
+    await this.close("access revoked");
   }
 
   async awareness(update: Uint8Array): Promise<void> {

@@ -201,6 +201,9 @@ export class SocketSession implements ChannelHost {
       case Kind.awareness:
         void this.channel(message.channel).awareness(message.update);
         return;
+      case Kind.auth:
+        void this.channel(message.channel).reauth(message);
+        return;
       default:
         return unexpectedCase(message);
     }
@@ -260,6 +263,13 @@ export class SocketSession implements ChannelHost {
       return;
     }
     this.writer.send(frame);
+  }
+
+  /** Closes this socket's channels that `match` selects with `error` (server.revoke); how many. */
+  revoke(match: (channel: ActorChannel) => boolean, error: TandemError): number {
+    let closed = 0;
+    for (const channel of [...this.channels.values()]) if (match(channel) && channel.revoke(error)) closed++;
+    return closed;
   }
 
   forget(channel: number): void {

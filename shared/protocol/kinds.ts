@@ -19,6 +19,10 @@ export const Kind = {
   error: 13,
   /** Protocol 2, down only: several frames in one message (batch.ts). */
   batch: 14,
+  /** Protocol 3, up: new params for a channel (auth.ts). */
+  auth: 15,
+  /** Protocol 3, down: the answer to auth (auth-result.ts). */
+  authResult: 16,
 } as const;
 
 export type Kind = (typeof Kind)[keyof typeof Kind];
