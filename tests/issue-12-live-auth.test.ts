@@ -6,10 +6,12 @@
  */
 import { beforeEach, describe, expect, test } from "vitest";
 import { actor, setup, Unauthorized } from "tandem";
+import { type ClientStorage, memoryStorage } from "tandem/client";
 import { memoryDriver } from "tandem/server";
 import { Kind } from "../shared/protocol/index.ts";
 import { rejection, waitFor, within } from "./seed-helpers.ts";
 import { useNetwork } from "./support/raw-socket.ts";
+import { FakeLocks, FakeTab } from "./support/tabs.ts";
 
 const tokens: Record<string, { userId: string; exp: number }> = {
   "ada-1": { userId: "ada", exp: 1 },
@@ -89,6 +91,27 @@ describe("conn.setParams: new params on a live connection", () => {
     await conn.setParams({ token: "ada-2" }); // before it ever subscribed
     await conn.whenSynced();
     expect(await conn.whoami()).toEqual({ userId: "ada", exp: 2 });
+  });
+
+  test("in a follower tab: the new params reach the server through the leader tab", async () => {
+    const server = await net.server(registry, { driver: memoryDriver() });
+    const storage: ClientStorage = { ...memoryStorage(), shared: `live-auth-${process.pid}` };
+    const locks = new FakeLocks();
+    const tabs = [new FakeTab("leader", locks), new FakeTab("follower", locks)];
+    const conns = [];
+    for (const tab of tabs) {
+      const client = net.client<R>(server.url, { storage, multiTab: tab.multiTab, socketFactory: tab.socketFactory });
+      await client.ready;
+      const conn = client.room.getOrCreate("r", { params: { token: "ada-1" } }).connect();
+      await conn.whenSynced();
+      conns.push(conn);
+    }
+    const follower = conns[1]!;
+    expect(await follower.whoami()).toEqual({ userId: "ada", exp: 1 });
+    await follower.setParams({ token: "ada-2" });
+    expect(await follower.whoami()).toEqual({ userId: "ada", exp: 2 });
+    expect(await conns[0]!.whoami()).toEqual({ userId: "ada", exp: 1 }); // the leader's own connection keeps its params
+    expect(await rejection(follower.setParams({ token: "forged" }))).toMatchObject({ code: "unauthorized" });
   });
 
   test("raw frames: an auth frame keeps the exactly-once identity (a resend after a refresh is answered from the record)", async () => {
