@@ -30,7 +30,7 @@ export interface ServerOptions {
   actionTimeoutMs?: number;
   /** Commits after which an actor's log is compacted into a snapshot. Default 1,000. */
   compactAfterCommits?: number;
-  /** Frame, channel, pending-action, rate and buffer limits of the network. */
+  /** Frame, channel, pending-action, rate and buffer limits of the network, and the bounds of exactly-once records. */
   limits?: Partial<Limits>;
   /** Browser origins allowed to open WebSockets and call actions over HTTP (a request with another Origin gets 403). Default: same origin only. */
   allowedOrigins?: AllowedOrigins;
