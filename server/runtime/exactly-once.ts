@@ -12,8 +12,10 @@
  * Keys, as drivers store them: `owner␀slot`, slot = seq mod RESULT_WINDOW, one record per
  * applied action; the last seq applied per owner is the highest seq among its records (each
  * action writes its slot, so the newest is always there). Data written before owners existed
- * used `clientId␀slot` and bare `clientId` keys: they load as owners nobody matches, and age
- * out like any idle owner.
+ * used `clientId␀slot` and bare `clientId` keys: they load as owners of the bare client id,
+ * which answer nobody's resend (that would show their results to anyone) but keep a seq they
+ * cover from running again: such a resend gets `result_not_kept`. They age out like any
+ * idle owner.
  *
  * Bounds (ExactlyOnceLimits), checked at every record:
  * - a result larger than `maxResultBytes` is recorded as a `result_not_kept` error (the call
@@ -174,12 +176,18 @@ export class ExactlyOnce {
   check(seq: ActionSeq): { readonly replay: () => unknown } | null {
     if (!Number.isSafeInteger(seq.seq) || seq.seq < 1) throw new InvalidArguments(`An action seq is a positive integer, not ${seq.seq}`);
     const owner = this.owners.get(seq.clientId);
-    const last = owner?.last ?? 0;
-    if (owner !== undefined && seq.seq <= last) {
-      this.touch(seq.clientId, owner);
+    if (owner !== undefined && seq.seq <= owner.last) {
+      this.touch(seq.clientId, owner, this.now());
       const kept = this.kept.get(slotKey(seq.clientId, seq.seq));
       return { replay: () => replayResult(kept?.record, seq) };
     }
+    // Records of this client id written before owners existed (see the header).
+    const cut = seq.clientId.lastIndexOf(SEP);
+    const legacy = owner === undefined && cut > 0 ? this.owners.get(seq.clientId.slice(0, cut)) : undefined;
+    if (legacy !== undefined && seq.seq <= legacy.last) {
+      return { replay: () => replayResult(undefined, seq) };
+    }
+    const last = owner?.last ?? legacy?.last ?? 0;
     if (seq.seq - last > this.limits.maxSeqJump) {
       throw new InvalidArguments(`Action seq ${seq.seq} jumps more than ${this.limits.maxSeqJump} past this client's last seq ${last}`);
     }
@@ -214,12 +222,12 @@ export class ExactlyOnce {
     owner.bytes += bytes;
     this.totalBytes += bytes;
     if (record.seq > owner.last) owner.last = record.seq;
-    owner.seen = Math.max(owner.seen, at);
-    this.touch(ownerKey, owner);
+    this.touch(ownerKey, owner, at);
   }
 
-  private touch(key: string, owner: Owner): void {
-    owner.seen = Math.max(owner.seen, this.now());
+  /** The owner was seen at `at`: it moves to the most recently seen end. */
+  private touch(key: string, owner: Owner, at: number): void {
+    owner.seen = Math.max(owner.seen, at);
     this.owners.delete(key);
     this.owners.set(key, owner);
   }
