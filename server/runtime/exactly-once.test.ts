@@ -21,6 +21,9 @@ describe("ExactlyOnce", () => {
     expect(once.check({ clientId: ada, seq: 2 })).toBeNull();
     expect(identityDigest({ a: 1, b: 2 })).toBe(identityDigest({ b: 2, a: 1 }));
     expect(identityDigest({ a: 1 })).not.toBe(identityDigest({ a: 2 }));
+    expect(identityDigest({ role: "admin" })).not.toBe(identityDigest({ role: "viewer" }));
+    expect(identityDigest({ userId: "ada", exp: 1 })).toBe(identityDigest({ userId: "ada", exp: 2 })); // a token refresh
+    expect(identityDigest({ userId: "ada" })).not.toBe(identityDigest({ userId: "bob" }));
     expect(identityDigest({ userId: "ada", exp: 1 }, (auth: { userId: string }) => auth.userId)).toBe(identityDigest({ userId: "ada", exp: 2 }, (auth: { userId: string }) => auth.userId));
   });
 

@@ -81,8 +81,10 @@ export function seqOwner(clientId: string, identity: string): string {
 }
 
 /**
- * A digest of who a connection is: `identity(auth)` when the actor defines `identity`, else
- * the whole `onAuth` result (undefined without onAuth: then there is no identity to bind to).
+ * A digest of who a connection is, stable across token refreshes where it can be (a resend
+ * after a refresh must find its record): `identity(auth)` when the actor defines `identity`;
+ * else the `id` and `userId` fields of the onAuth result when it has either; else the whole
+ * result (undefined without onAuth: then there is no identity to bind to).
  */
 export function identityDigest(auth: unknown, identity?: (auth: never) => unknown): string {
   let who: unknown = auth;
@@ -92,6 +94,9 @@ export function identityDigest(auth: unknown, identity?: (auth: never) => unknow
     } catch {
       who = auth;
     }
+  } else if (typeof auth === "object" && auth !== null && ("id" in auth || "userId" in auth)) {
+    const { id, userId } = auth as { id?: unknown; userId?: unknown };
+    who = { id, userId };
   }
   return createHash("sha256").update(canonical(who, 0)).digest("base64url").slice(0, 22);
 }
