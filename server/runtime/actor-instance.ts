@@ -405,8 +405,10 @@ export class ActorInstance implements ContextHost {
     const append = this.host.driver.append(this.id, commit, this.lease).then(
       () => {
         this.commitsSinceSnapshot++;
-        if (this.commitsSinceSnapshot >= this.host.compactAfterCommits) {
+        // Results recorded for exactly-once also count: their log must not outgrow the bound on what is kept.
+        if (this.commitsSinceSnapshot >= this.host.compactAfterCommits || this.exactlyOnce.loggedBytes > this.host.exactlyOnceLimits.maxBytesPerActor) {
           this.commitsSinceSnapshot = 0;
+          this.exactlyOnce.loggedBytes = 0;
           void this.mailbox
             .enqueue(() => this.compact())
             .catch((error) => this.log.error({ err: error }, "compaction failed"))

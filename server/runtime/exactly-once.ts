@@ -25,7 +25,9 @@
  * - per actor, at most `maxOwnersPerActor` owners and `maxBytesPerActor` bytes, and owners not
  *   seen for `ownerIdleMs` are dropped: least recently used first. A dropped owner's seqs are
  *   forgotten — the one case where a very late resend would run again.
- * Dropped records are deleted from storage in the same commit (`Commit.seqsRemoved`).
+ * Dropped records are deleted from storage in the same commit (`Commit.seqsRemoved`), and
+ * the actor compacts its log once the records appended since its snapshot pass
+ * `maxBytesPerActor` (`loggedBytes`): what records take on disk stays near twice that.
  *
  * Seq jumps: a seq more than `maxSeqJump` above the owner's last (or above 0 for a new owner)
  * is refused with invalid_arguments and records nothing, so no seq can put every later one
@@ -53,10 +55,10 @@ export interface ExactlyOnceLimits {
 }
 
 export const DEFAULT_EXACTLY_ONCE_LIMITS: ExactlyOnceLimits = {
-  maxResultBytes: 64 * 1024,
-  maxBytesPerOwner: 1024 * 1024,
+  maxResultBytes: 16 * 1024,
+  maxBytesPerOwner: 256 * 1024,
   maxOwnersPerActor: 10_000,
-  maxBytesPerActor: 16 * 1024 * 1024,
+  maxBytesPerActor: 4 * 1024 * 1024,
   ownerIdleMs: 30 * 24 * 60 * 60 * 1000,
   maxSeqJump: 2 ** 32,
 };
@@ -139,6 +141,8 @@ export class ExactlyOnce {
   /** Owners, least recently seen first. */
   private readonly owners = new Map<string, Owner>();
   private totalBytes = 0;
+  /** Bytes of records handed to storage since the last snapshot (the runtime compacts past maxBytesPerActor). */
+  loggedBytes = 0;
   /** Keys dropped outside a commit (idle owners at load): deleted with the next record. */
   private pendingRemovals: string[] = [];
 
@@ -209,6 +213,7 @@ export class ExactlyOnce {
         : result;
     const put: SeqRecord = { clientId: slotKey(seq.clientId, seq.seq), seq: seq.seq, result: kept, at };
     this.add(seq.clientId, put, at);
+    this.loggedBytes += this.kept.get(put.clientId)!.bytes;
     const removed = [...this.pendingRemovals.splice(0), ...this.evict(seq.clientId)];
     return { put, removed };
   }
