@@ -388,11 +388,17 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
     this.inflight = 0;
     if (this.role === "follower") {
       this.sendLink({ kind: "reset" });
+      // Not synced until the leader says so again (it resyncs for every tab): whenSynced waits.
+      if (this.leaderView !== null) this.leaderView = { ...this.leaderView, status: "syncing" };
+      this.refreshFollowerStatus();
       this.notifyOutbox();
       this.notifyChange();
       return;
     }
     this.replica.clear();
+    // Not synced until the new subscription has caught up: whenSynced waits for the resync.
+    this.caughtUp = false;
+    if (this.status === "synced") this.setStatus("syncing");
     this.optimistic.invalidate();
     await this.host.store.clear(false);
     for (const listener of [...this.docListeners]) listener({ doc: this.replica.doc, discarded: { error, updates: [] } });
@@ -653,6 +659,7 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
         this.emitError(errorFromWire(message.error));
         return;
       case Kind.welcome:
+      case Kind.pong:
         return;
       default:
         return unexpectedCase(message);

@@ -18,6 +18,7 @@ import { type FetchLike, HttpCaller, type HttpTarget } from "./http.ts";
 import { defaultFetcher } from "./transport/http-node.ts";
 import { ClientSession } from "./session.ts";
 import type { BackoffOptions } from "./transport/backoff.ts";
+import type { HeartbeatOptions } from "./transport/heartbeat.ts";
 import type { SocketFactory } from "./transport/websocket.ts";
 import { FollowerHub } from "./tabs/follower-hub.ts";
 import { LeaderLink } from "./tabs/leader-link.ts";
@@ -41,6 +42,12 @@ export interface ClientOptions<R = unknown> {
   clientId?: string;
   /** Reconnect backoff (full jitter). */
   backoff?: BackoffOptions;
+  /**
+   * How a silently dead link is noticed: after `intervalMs` (default 5 s) without a frame
+   * the client pings the server, and a ping unanswered for `timeoutMs` (default 5 s) closes
+   * the socket (status "offline"), reconnects and resends the outbox. `intervalMs: 0` turns it off.
+   */
+  heartbeat?: HeartbeatOptions;
   /**
    * Tabs of one origin over the same storage share one connection (DESIGN §4): a leader tab
    * holds the only WebSocket and the outbox, the others relay through it over a
@@ -245,7 +252,7 @@ class ClientCore {
     this.session ??= new ClientSession(this.url, {
       clientId: () => this.clientId,
       epoch: () => (this.tabs?.role === "leader" ? this.tabs.epoch : 0),
-      socketFactory: this.options.socketFactory, backoff: this.options.backoff });
+      socketFactory: this.options.socketFactory, backoff: this.options.backoff, heartbeat: this.options.heartbeat });
     return this.session;
   }
 

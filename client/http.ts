@@ -18,11 +18,15 @@ export type FetchLike = (url: string, init: { method: string; headers: Record<st
 export class HttpCaller {
   /** The server's URL without its trailing slash, computed once rather than per call. */
   private readonly base: string;
+  private readonly fetcher: FetchLike;
 
   constructor(
     baseUrl: string,
-    private readonly fetcher: FetchLike,
+    fetcher: FetchLike,
   ) {
+    // Called as a plain function, never as `this.fetcher(...)`: a platform fetch passed in
+    // the options (`fetch: window.fetch`) throws "Illegal invocation" with any other receiver.
+    this.fetcher = (url, init) => fetcher.call(undefined, url, init);
     this.base = baseUrl.replace(/\/$/, "");
   }
 

@@ -11,6 +11,7 @@ export { indexedDbStorage, hasIndexedDb } from "./storage/indexeddb.ts";
 export { StorageFault } from "./storage/storage.ts";
 export type { ClientStorage } from "./storage/storage.ts";
 export type { BackoffOptions } from "./transport/backoff.ts";
+export type { HeartbeatOptions } from "./transport/heartbeat.ts";
 export type { SocketFactory, SocketLike } from "./transport/websocket.ts";
 export type {
   ActionMethod,

@@ -5,8 +5,9 @@
  * reconnect, and reconnects with backoff and full jitter while channels remain.
  */
 import { errorFromWire, type TandemError } from "../shared/errors.ts";
-import { CloseCode, type DownMessage, Kind, PROTOCOL_VERSION, type UpMessage, decodeDownMessages, encodeUp } from "../shared/protocol/index.ts";
+import { CloseCode, type DownMessage, HEARTBEAT_PROTOCOL_VERSION, Kind, PROTOCOL_VERSION, type UpMessage, decodeDownMessages, encodeUp } from "../shared/protocol/index.ts";
 import { Backoff, type BackoffOptions, retryAfterFromReason } from "./transport/backoff.ts";
+import { Heartbeat, type HeartbeatOptions } from "./transport/heartbeat.ts";
 import { OPEN, type SocketFactory, type SocketLike, defaultSocketFactory, socketUrl } from "./transport/websocket.ts";
 
 /** What the session needs of a channel (an actor subscription). */
@@ -27,8 +28,13 @@ export interface SessionOptions {
   epoch?: () => number;
   socketFactory?: SocketFactory;
   backoff?: BackoffOptions;
+  /** How a silently dead link is noticed (transport/heartbeat.ts). */
+  heartbeat?: HeartbeatOptions;
   onError?: (error: TandemError) => void;
 }
+
+/** RFC 6455's code for a connection lost without a close frame (never sent: reported locally). */
+const ABNORMAL_CLOSURE = 1006;
 
 type SocketState = "idle" | "connecting" | "open" | "closed";
 
@@ -46,6 +52,8 @@ export class ClientSession {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private fatal: TandemError | null = null;
   private readonly url: string;
+  /** The current socket's heartbeat (null without a socket). */
+  private heartbeat: Heartbeat | null = null;
 
   constructor(
     baseUrl: string,
@@ -55,7 +63,15 @@ export class ClientSession {
     this.backoff = new Backoff(options.backoff);
     // The browser says the network is back: try now rather than at the end of the backoff.
     (globalThis as { addEventListener?: (type: string, listener: () => void) => void }).addEventListener?.("online", this.onOnline);
+    // The browser says the network is gone: the socket is dead, whatever it says (a socket
+    // may stay "open" for minutes over a link that is down). Reconnects follow the backoff,
+    // and start at once on "online".
+    (globalThis as { addEventListener?: (type: string, listener: () => void) => void }).addEventListener?.("offline", this.onOffline);
   }
+
+  private readonly onOffline = (): void => {
+    if (this.socket !== null) this.linkDead(this.socket);
+  };
 
   private readonly onOnline = (): void => {
     if (this.state !== "idle" || this.channels.size === 0) return;
@@ -98,6 +114,7 @@ export class ClientSession {
 
   dispose(): void {
     (globalThis as { removeEventListener?: (type: string, listener: () => void) => void }).removeEventListener?.("online", this.onOnline);
+    (globalThis as { removeEventListener?: (type: string, listener: () => void) => void }).removeEventListener?.("offline", this.onOffline);
     this.state = "closed";
     if (this.timer !== null) clearTimeout(this.timer);
     this.channels.clear();
@@ -117,6 +134,11 @@ export class ClientSession {
         return;
       }
       this.socket = socket;
+      this.heartbeat = new Heartbeat(
+        this.options.heartbeat,
+        () => this.send({ kind: Kind.ping, channel: 0 }),
+        () => this.linkDead(socket),
+      );
       if (socket.binaryType !== "nodebuffer") socket.binaryType = "arraybuffer"; // ws: Buffers are Uint8Arrays already
       socket.onopen = () => {
         this.state = "open";
@@ -138,6 +160,7 @@ export class ClientSession {
   }
 
   private receive(socket: SocketLike, data: unknown): void {
+    if (this.socket === socket) this.heartbeat?.heard();
     if (!(data instanceof ArrayBuffer) && !(data instanceof Uint8Array)) return;
     let messages: DownMessage[];
     try {
@@ -155,6 +178,7 @@ export class ClientSession {
       if (message.kind === Kind.welcome) {
         this.backoff.reset();
         this.serverVersion = message.version;
+        this.heartbeat?.welcome(message.version >= HEARTBEAT_PROTOCOL_VERSION);
       } else if (message.kind === Kind.error) {
         const error = errorFromWire(message.error);
         if (error.code === "upgrade_required") {
@@ -174,6 +198,7 @@ export class ClientSession {
     if (this.socket !== socket) return;
     this.socket = null;
     this.greeted = false;
+    this.stopHeartbeat();
     const retryAfter = retryAfterFromReason(reason ?? "");
     if (retryAfter !== null) this.backoff.retryAfter(retryAfter);
     // Also when this attempt never got through: the app should see "offline", not "connecting".
@@ -197,10 +222,36 @@ export class ClientSession {
     }, this.backoff.next());
   }
 
+  /**
+   * The link is dead but the socket does not know it (heartbeat unanswered, the browser
+   * went offline): the socket is closed as if the server had closed it — channels go
+   * offline and a reconnect is scheduled — and then dropped without waiting for a close
+   * handshake that cannot complete.
+   */
+  private linkDead(socket: SocketLike): void {
+    if (this.socket !== socket) return;
+    this.closed(socket, ABNORMAL_CLOSURE, "link dead");
+    socket.onclose = null;
+    socket.onmessage = null;
+    socket.onopen = null;
+    try {
+      if (socket.terminate) socket.terminate();
+      else socket.close(CloseCode.normal, "link dead");
+    } catch {
+      // closing already
+    }
+  }
+
+  private stopHeartbeat(): void {
+    this.heartbeat?.stop();
+    this.heartbeat = null;
+  }
+
   private closeSocket(): void {
     const socket = this.socket;
     this.socket = null;
     this.greeted = false;
+    this.stopHeartbeat();
     if (this.state !== "closed") this.state = "idle";
     if (socket !== null) {
       socket.onclose = null;

@@ -23,9 +23,13 @@ function isNode(): boolean {
   return typeof scope.process?.versions?.node === "string" && scope.Bun === undefined && scope.Deno === undefined;
 }
 
-/** The default fetcher: `node:http` in Node, else the global fetch (read now, as before). */
+/**
+ * The default fetcher: `node:http` in Node, else the global fetch. Always called as
+ * `globalThis.fetch(...)`: a browser's fetch called with any other receiver (stored in a
+ * field and called as `this.fetcher(...)`) throws "Illegal invocation".
+ */
 export function defaultFetcher(): FetchLike {
-  const platform = globalThis.fetch as unknown as FetchLike;
+  const platform: FetchLike = (url, init) => (globalThis.fetch as unknown as FetchLike)(url, init);
   if (!isNode()) return platform;
   let node: FetchLike | null = null;
   let loading: Promise<FetchLike> | null = null;

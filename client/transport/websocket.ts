@@ -13,6 +13,8 @@ export interface SocketLike {
   onmessage: ((event: { data: unknown }) => void) | null;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
+  /** Drops the connection without a close handshake (Node's `ws`; browsers have none). */
+  terminate?(): void;
 }
 
 export type SocketFactory = (url: string) => SocketLike;
@@ -40,6 +42,7 @@ interface NodeWebSocket {
   on(event: "error", listener: (error: unknown) => void): void;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
+  terminate(): void;
   /** The TCP socket under it (ws's own field; null before it opens). */
   readonly _socket?: { cork(): void; uncork(): void } | null;
 }
@@ -82,6 +85,11 @@ class NodeSocket implements SocketLike {
   close(code?: number, reason?: string): void {
     this.uncork();
     this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.uncork();
+    this.ws.terminate();
   }
 
   private corked: { uncork(): void } | null = null;

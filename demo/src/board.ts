@@ -141,11 +141,8 @@ export function mountBoard(root: HTMLElement, options: BoardOptions): void {
   conn.onStatus(drawStatus);
   window.addEventListener("online", drawStatus);
   window.addEventListener("offline", drawStatus);
-  // The client does not call onChange when a direct edit is confirmed (only the pending
-  // count changes then), so the count (and the connecting grace) is also checked on a timer.
-  const statusTimer = setInterval(() => {
-    if (status.dataset.pending !== String(conn.pending) || status.dataset.status !== shownStatus()) drawStatus();
-  }, 250);
+  // The pending count follows onChange (below); the connecting grace ends once.
+  const graceTimer = setTimeout(drawStatus, CONNECTING_GRACE_MS + 1);
 
   // ---- todos ----------------------------------------------------------------------------
   const items = new Map<string, HTMLLIElement>();
@@ -265,7 +262,7 @@ export function mountBoard(root: HTMLElement, options: BoardOptions): void {
 
   signOut.addEventListener("click", () => {
     if (conn.pending > 0) return;
-    clearInterval(statusTimer);
+    clearTimeout(graceTimer);
     window.removeEventListener("online", drawStatus);
     window.removeEventListener("offline", drawStatus);
     conn.dispose();

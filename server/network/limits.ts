@@ -18,6 +18,10 @@ export interface Limits extends ExactlyOnceLimits {
   framesPerSecond: number;
   /** Bytes queued for a slow socket before it is closed. */
   maxBufferedBytes: number;
+  /** How often the server pings a socket (a WebSocket ping), in ms; 0 turns the heartbeat off. */
+  heartbeatMs: number;
+  /** A socket silent this long (no pong, no frame), in ms, is terminated (heartbeat.ts). */
+  deadAfterMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -27,6 +31,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxPendingActionsPerChannel: 1024,
   framesPerSecond: 10_000,
   maxBufferedBytes: 32 * 1024 * 1024,
+  heartbeatMs: 10_000,
+  deadAfterMs: 30_000,
 };
 
 /** A token bucket: `take()` gives 0 when a token was taken, else the ms until one is there. */

@@ -12,6 +12,7 @@ import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
 import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
+import { watchHeartbeat } from "./heartbeat.ts";
 import { type Limits, RateLimiter } from "./limits.ts";
 import { LeaderTerms } from "./leader-terms.ts";
 import { TurnWriter } from "./turn-writer.ts";
@@ -54,6 +55,7 @@ export class SocketSession implements ChannelHost {
   private paused = false;
   private holdTimer: NodeJS.Timeout | null = null;
   private readonly writer: TurnWriter;
+  private readonly stopHeartbeat: () => void;
 
   constructor(
     private readonly socket: WebSocket,
@@ -69,6 +71,12 @@ export class SocketSession implements ChannelHost {
     socket.on("message", (data, isBinary) => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary));
     socket.on("close", () => void this.shutdown("socket closed"));
     socket.on("error", (error) => this.log.debug({ err: error }, "socket error"));
+    this.stopHeartbeat = watchHeartbeat(
+      socket,
+      limits,
+      () => this.log.info({ socket: this.socketId }, "terminating a silent socket (heartbeat)"),
+      () => !this.paused,
+    );
   }
 
   identified(identity: string): void {
@@ -201,6 +209,9 @@ export class SocketSession implements ChannelHost {
       case Kind.awareness:
         void this.channel(message.channel).awareness(message.update);
         return;
+      case Kind.ping:
+        this.send({ kind: Kind.pong, channel: 0 });
+        return;
       case Kind.auth:
         void this.channel(message.channel).reauth(message);
         return;
@@ -286,6 +297,7 @@ export class SocketSession implements ChannelHost {
   async shutdown(reason: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopHeartbeat();
     if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities);
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.inbox.length = 0;

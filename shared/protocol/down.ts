@@ -10,12 +10,13 @@ import { MalformedFrame, unexpectedCase } from "./errors.ts";
 import { type EventFrame, decodeEvent, encodeEvent } from "./event.ts";
 import { type FrameHeader, decodeFrame, encodeFrame, ownBytes } from "./frame.ts";
 import { Kind } from "./kinds.ts";
+import { type Pong, decodePong, encodePong } from "./pong.ts";
 import { type Subscribed, decodeSubscribed, encodeSubscribed } from "./subscribed.ts";
 import { type Sync, decodeSync, encodeSync } from "./sync.ts";
 import { type Unsubscribed, decodeUnsubscribed, encodeUnsubscribed } from "./unsubscribed.ts";
 import { type Welcome, decodeWelcome, encodeWelcome } from "./welcome.ts";
 
-export type DownMessage = Welcome | Subscribed | Unsubscribed | Sync | Ack | EditResult | EventFrame | AwarenessFrame | ErrorFrame | AuthResult;
+export type DownMessage = Welcome | Subscribed | Unsubscribed | Sync | Ack | EditResult | EventFrame | AwarenessFrame | ErrorFrame | Pong | AuthResult;
 
 export function encodeDown(m: DownMessage): Uint8Array {
   switch (m.kind) {
@@ -37,6 +38,8 @@ export function encodeDown(m: DownMessage): Uint8Array {
       return encodeFrame(m.kind, m.channel, (e) => encodeAwareness(e, m));
     case Kind.error:
       return encodeFrame(m.kind, m.channel, (e) => encodeErrorFrame(e, m));
+    case Kind.pong:
+      return encodeFrame(m.kind, m.channel, (e) => encodePong(e, m));
     case Kind.authResult:
       return encodeFrame(m.kind, m.channel, (e) => encodeAuthResult(e, m));
     default:
@@ -78,6 +81,8 @@ function readDown({ kind, channel }: FrameHeader, d: decoding.Decoder): DownMess
       return decodeAwareness(d, channel);
     case Kind.error:
       return decodeErrorFrame(d, channel);
+    case Kind.pong:
+      return decodePong(d, channel);
     case Kind.authResult:
       return decodeAuthResult(d, channel);
     default:

@@ -19,10 +19,14 @@ export const Kind = {
   error: 13,
   /** Protocol 2, down only: several frames in one message (batch.ts). */
   batch: 14,
-  /** Protocol 3, up: new params for a channel (auth.ts). */
-  auth: 15,
-  /** Protocol 3, down: the answer to auth (auth-result.ts). */
-  authResult: 16,
+  /** Protocol 3, up only: the client's heartbeat (ping.ts). */
+  ping: 15,
+  /** Protocol 3, down only: the server's answer to a ping (pong.ts). */
+  pong: 16,
+  /** Protocol 4, up: new params for a channel (auth.ts). */
+  auth: 17,
+  /** Protocol 4, down: the answer to auth (auth-result.ts). */
+  authResult: 18,
 } as const;
 
 export type Kind = (typeof Kind)[keyof typeof Kind];

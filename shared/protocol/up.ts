@@ -7,11 +7,12 @@ import { MalformedFrame, unexpectedCase } from "./errors.ts";
 import { decodeFrame, encodeFrame } from "./frame.ts";
 import { type Hello, decodeHello, encodeHello } from "./hello.ts";
 import { Kind } from "./kinds.ts";
+import { type Ping, decodePing, encodePing } from "./ping.ts";
 import { type Subscribe, decodeSubscribe, encodeSubscribe } from "./subscribe.ts";
 import { type Sync, decodeSync, encodeSync } from "./sync.ts";
 import { type Unsubscribe, decodeUnsubscribe, encodeUnsubscribe } from "./unsubscribe.ts";
 
-export type UpMessage = Hello | Subscribe | Unsubscribe | Sync | Action | Edit | AwarenessFrame | Auth;
+export type UpMessage = Hello | Subscribe | Unsubscribe | Sync | Action | Edit | AwarenessFrame | Ping | Auth;
 
 export function encodeUp(m: UpMessage): Uint8Array {
   switch (m.kind) {
@@ -29,6 +30,8 @@ export function encodeUp(m: UpMessage): Uint8Array {
       return encodeFrame(m.kind, m.channel, (e) => encodeEdit(e, m));
     case Kind.awareness:
       return encodeFrame(m.kind, m.channel, (e) => encodeAwareness(e, m));
+    case Kind.ping:
+      return encodeFrame(m.kind, m.channel, (e) => encodePing(e, m));
     case Kind.auth:
       return encodeFrame(m.kind, m.channel, (e) => encodeAuth(e, m));
     default:
@@ -53,6 +56,8 @@ export function decodeUp(bytes: Uint8Array): UpMessage {
         return decodeEdit(d, channel);
       case Kind.awareness:
         return decodeAwareness(d, channel);
+      case Kind.ping:
+        return decodePing(d, channel);
       case Kind.auth:
         return decodeAuth(d, channel);
       default:
