@@ -44,7 +44,17 @@ const room = actor({
     },
   },
 });
-const registry = setup({ use: { room } });
+/** Its identity hook throws for bob: user code failing inside a re-auth must close that channel only. */
+const picky = actor({
+  state: {},
+  onAuth: ({ params }) => tokens[String((params as { token?: unknown }).token)] ?? null,
+  identity: (auth: { userId: string } | null) => {
+    if (auth?.userId === "bob") throw new Error("identity hook failed");
+    return { id: auth?.userId };
+  },
+  actions: { ping: () => "pong" },
+});
+const registry = setup({ use: { room, picky } });
 type R = typeof registry;
 
 const net = useNetwork();
@@ -129,6 +139,17 @@ describe("conn.setParams: new params on a live connection", () => {
     socket.send({ kind: Kind.auth, channel: 1, id: 3, params: { token: "nope" } });
     expect(await socket.next(Kind.authResult, (m) => m.id === 3)).toMatchObject({ ok: false, error: { code: "unauthorized" } });
     expect(await socket.next(Kind.unsubscribed, (m) => m.channel === 1)).toMatchObject({ error: { code: "unauthorized" }, retry: false });
+  });
+  test("a throwing identity hook during re-auth closes that channel with internal_error; the server keeps serving", async () => {
+    const server = await net.server(registry, { driver: memoryDriver() });
+    const socket = await net.raw(server.url);
+    await socket.hello("browser-2");
+    await socket.subscribe(1, "picky", ["p"], { params: { token: "ada-1" } });
+    socket.send({ kind: Kind.auth, channel: 1, id: 1, params: { token: "bob-1" } });
+    expect(await socket.next(Kind.authResult, (m) => m.id === 1)).toMatchObject({ ok: false, error: { code: "internal_error" } });
+    expect(await socket.next(Kind.unsubscribed, (m) => m.channel === 1)).toMatchObject({ retry: false });
+    await socket.subscribe(2, "picky", ["p"], { params: { token: "ada-2" } });
+    expect(await socket.action(2, 1, "ping", [])).toMatchObject({ ok: true, result: "pong" });
   });
 });
 

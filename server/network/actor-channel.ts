@@ -255,8 +255,10 @@ export class ActorChannel {
     const instance = this.instance!;
     const conn = this.conn!;
     let auth: unknown;
+    let presenceIdentity: unknown;
     try {
       auth = await authenticate(instance.config, { name: instance.name, key: instance.key, params: message.params, intents: ["connect"], request: this.host.request });
+      presenceIdentity = identityOf(auth, instance.config.identity); // user code: may throw too
     } catch (error) {
       if (this.closed) return;
       const wire = toWireError(this.host.runtime.callerError(error, { actor: instance.name, reauth: message.id }));
@@ -269,7 +271,7 @@ export class ActorChannel {
     conn.params = message.params;
     const identity = identityDigest(auth, instance.config.identity);
     this.seqOwner = seqOwner(this.host.clientId, identity);
-    this.member.identity = identityOf(auth, instance.config.identity);
+    this.member.identity = presenceIdentity;
     this.host.identified(identity);
     this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: true });
   }
