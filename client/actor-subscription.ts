@@ -18,7 +18,7 @@
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { ActorStopped, Forbidden, TandemError, errorFromWire } from "../shared/errors.ts";
-import { type DownMessage, Kind, type SubscribeTarget, unexpectedCase } from "../shared/protocol/index.ts";
+import { type DownMessage, Kind, LIVE_AUTH_PROTOCOL_VERSION, type SubscribeTarget, unexpectedCase } from "../shared/protocol/index.ts";
 import { OptimisticView, type PredictedAction, type Predictor } from "./optimistic.ts";
 import { type PendingEdit, REMOTE, Replica } from "./replica.ts";
 import { COMPACT_AFTER, type OutboxRecord, type ReplicaStore } from "./replica-store.ts";
@@ -58,7 +58,8 @@ interface PendingAction extends PredictedAction {
 export interface SubscriptionSpec {
   readonly name: string;
   readonly target: SubscribeTarget;
-  readonly params: unknown;
+  /** Changed by `setParams` (a token refresh); every later subscribe carries the new ones. */
+  params: unknown;
 }
 
 /** Where a subscription's frames go: the server (leader tab) or the leader tab (follower). */
@@ -166,6 +167,9 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
   /** The picture a follower mirrors changed (status, outbox, actor id, canEdit). */
   readonly leaderViewListeners = new Set<Listener<LeaderView>>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** setParams calls waiting for the server's authResult, by id. */
+  private readonly authWaiters = new Map<number, { resolve(): void; reject(error: unknown): void }>();
+  private authIds = 0;
 
   constructor(
     private readonly host: SubscriptionHost,
@@ -327,6 +331,38 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
       action.stored = true;
       this.pump();
       this.notifyOutbox();
+    });
+  }
+
+  /**
+   * New params for this connection (a token refresh) without resubscribing: the server runs
+   * onAuth again and `c.conn.auth` changes in place. Resolves once the server accepted them
+   * (at once when offline: the next subscribe carries them); a refusal closes the connection
+   * with the server's error and rejects. In a follower tab, and against servers older than
+   * protocol 3, the channel subscribes again with the new params instead.
+   */
+  setParams(params: unknown): Promise<void> {
+    if (this.disposed) return Promise.reject(new ActorStopped("The connection is disposed"));
+    if (this.failure !== null) return Promise.reject(this.failure);
+    this.spec.params = params;
+    if (this.role === "follower") {
+      if (this.channel !== 0) this.online();
+      return this.whenSynced();
+    }
+    const upstream = this.host.upstream();
+    if (upstream.role !== "leader" || !this.subscribed) return Promise.resolve();
+    if (upstream.session.serverVersion < LIVE_AUTH_PROTOCOL_VERSION) {
+      this.detach();
+      this.attach();
+      return this.whenSynced();
+    }
+    const id = ++this.authIds;
+    return new Promise<void>((resolve, reject) => {
+      this.authWaiters.set(id, { resolve, reject });
+      if (!upstream.session.send({ kind: Kind.auth, channel: this.channel, id, params })) {
+        this.authWaiters.delete(id);
+        resolve();
+      }
     });
   }
 
@@ -544,6 +580,9 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
 
   offline(): void {
     if (this.disposed) return;
+    // params sent and not answered: the next subscribe carries them, and says
+    for (const waiter of this.authWaiters.values()) this.whenSynced().then(waiter.resolve, waiter.reject);
+    this.authWaiters.clear();
     this.clearResubscribe(); // the next socket subscribes anew
     this.subscribed = false;
     this.caughtUp = false;
@@ -558,6 +597,8 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
 
   /** The actor refused this connection for good (auth, not found…), or the server refused the client. */
   fail(error: TandemError): void {
+    for (const waiter of this.authWaiters.values()) waiter.reject(error);
+    this.authWaiters.clear();
     this.subscribed = false;
     this.failure = error;
     for (const action of this.actions.splice(0)) action.reject?.(error);
@@ -607,6 +648,13 @@ export class ActorSubscription implements SessionChannel, LinkChannel {
       }
       case Kind.unsubscribed:
         return this.unsubscribed(errorFromWire(message.error), message.retry);
+      case Kind.authResult: {
+        const waiter = this.authWaiters.get(message.id);
+        this.authWaiters.delete(message.id);
+        if (message.ok) waiter?.resolve();
+        else waiter?.reject(errorFromWire(message.error)); // the unsubscribed that follows fails the connection
+        return;
+      }
       case Kind.error:
         this.emitError(errorFromWire(message.error));
         return;

@@ -41,6 +41,7 @@ export function makeConnection(subscription: ActorSubscription, release: () => v
     onOutbox: (listener: (entries: readonly OutboxEntry[]) => void) => track(subscription.outboxListeners, listener),
     onSettled: (listener: (entry: OutboxEntry) => void) => track(subscription.settledListeners, listener),
     whenLoaded: () => subscription.loaded,
+    setParams: (params: unknown) => (disposed ? Promise.reject(new ActorStopped("The connection is disposed")) : subscription.setParams(params)),
     resetLocalData: () => subscription.resetLocalData(),
     dispose: () => {
       if (disposed) return;

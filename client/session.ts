@@ -38,6 +38,9 @@ const ABNORMAL_CLOSURE = 1006;
 
 type SocketState = "idle" | "connecting" | "open" | "closed";
 
+/** Least wait before a socket closed as superseded tries again. */
+const SUPERSEDED_RETRY_MS = 1_000;
+
 export class ClientSession {
   private socket: SocketLike | null = null;
   private state: SocketState = "idle";
@@ -77,6 +80,9 @@ export class ClientSession {
     this.backoff.reset();
     this.connect();
   };
+
+  /** The protocol version of the server, from its welcome (0 before the first). */
+  serverVersion = 0;
 
   get isOnline(): boolean {
     return this.greeted;
@@ -171,10 +177,11 @@ export class ClientSession {
     if (message.channel === 0) {
       if (message.kind === Kind.welcome) {
         this.backoff.reset();
+        this.serverVersion = message.version;
         this.heartbeat?.welcome(message.version >= HEARTBEAT_PROTOCOL_VERSION);
       } else if (message.kind === Kind.error) {
         const error = errorFromWire(message.error);
-        if (error.code === "upgrade_required" || error.code === "superseded") {
+        if (error.code === "upgrade_required") {
           this.fatal = error;
           for (const channel of this.channels.values()) channel.fail(error);
         }
@@ -198,7 +205,11 @@ export class ClientSession {
     for (const channel of this.channels.values()) channel.offline();
     if (this.state === "closed") return;
     this.state = "idle";
-    if (code === CloseCode.upgradeRequired || code === CloseCode.superseded || this.fatal !== null) return;
+    if (code === CloseCode.upgradeRequired || this.fatal !== null) return;
+    // Superseded (a newer leader tab of this browser took over): not for good. If this tab
+    // really lost the lead, its coordinator moves its channels to the new leader and nothing
+    // is left to reconnect; if not, it comes back later (with its own term, or re-elected).
+    if (code === CloseCode.superseded) this.backoff.retryAfter(SUPERSEDED_RETRY_MS);
     if (this.channels.size > 0) this.scheduleReconnect();
   }
 

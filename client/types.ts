@@ -65,6 +65,11 @@ export type ActorConnection<D> = ActionMethods<D> &
     onOutbox(listener: (entries: readonly OutboxEntry[]) => void): () => void;
     /** An action was confirmed or rejected — also those restored after a reload, whose promises are gone. */
     onSettled(listener: (entry: OutboxEntry) => void): () => void;
+    /**
+     * New params (a token refresh) without reconnecting: the server runs onAuth again and
+     * `c.conn.auth` changes in place. Rejects (and the connection fails) if onAuth refuses.
+     */
+    setParams(params: ParamsOf<D>): Promise<void>;
     /** Resolves once what storage holds is loaded (state readable offline from then on). */
     whenLoaded(): Promise<void>;
     /** Forgets this replica's local data (document, edits, outbox) and syncs it again. */

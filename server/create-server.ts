@@ -15,6 +15,7 @@ import type { AllowedOrigins } from "./http/origin.ts";
 import { createInlineClient } from "./inline-client.ts";
 import type { LogLevel, ServerLogger } from "./log.ts";
 import { DEFAULT_LIMITS, type Limits } from "./network/limits.ts";
+import { type RevokeFilter, revokeChannels } from "./network/revoke.ts";
 import type { SocketSession } from "./network/socket-session.ts";
 import { ActorRuntime } from "./runtime/actor-runtime.ts";
 
@@ -29,9 +30,9 @@ export interface ServerOptions {
   actionTimeoutMs?: number;
   /** Commits after which an actor's log is compacted into a snapshot. Default 1,000. */
   compactAfterCommits?: number;
-  /** Frame, channel, pending-action, rate and buffer limits of the network. */
+  /** Frame, channel, pending-action, rate and buffer limits of the network, and the bounds of exactly-once records. */
   limits?: Partial<Limits>;
-  /** Browser origins allowed to open WebSockets. Default: same origin only. */
+  /** Browser origins allowed to open WebSockets and call actions over HTTP (a request with another Origin gets 403). Default: same origin only. */
   allowedOrigins?: AllowedOrigins;
   /**
    * How long clients should wait before reconnecting after close() (sent as a retry-after
@@ -61,6 +62,12 @@ export interface TandemServer<R> {
   /** Resolves once alarms stored by the driver are armed. */
   readonly ready: Promise<void>;
   listen(options?: ListenOptions): Promise<string>;
+  /**
+   * Closes the live connections the filter matches (by actor kind, key, and/or a predicate on
+   * `c.conn.auth`) with an `unauthorized` error; gives how many were closed. Stateless HTTP
+   * calls run onAuth on every request and need no revoking.
+   */
+  revoke(filter: RevokeFilter): number;
   /** Stops accepting, stops every actor (onStop, queued work drained), closes sockets with 1001, then the driver. */
   close(): Promise<void>;
 }
@@ -97,6 +104,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
     sleepAfterMs: options.sleepAfterMs,
     actionTimeoutMs: options.actionTimeoutMs,
     compactAfterCommits: options.compactAfterCommits,
+    exactlyOnce: limits,
   });
   const client = createInlineClient<Registry<Actors>>(runtime);
   runtime.client = client;
@@ -131,6 +139,9 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
       const address = app.server.address();
       port = typeof address === "object" && address !== null ? address.port : (listenOptions.port ?? 0);
       return this.url;
+    },
+    revoke(filter) {
+      return revokeChannels(sessions, filter);
     },
     close() {
       closing ??= (async () => {

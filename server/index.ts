@@ -9,6 +9,8 @@ export { openApiDocument } from "./http/openapi.ts";
 export type { AllowedOrigins } from "./http/origin.ts";
 export { DEFAULT_LIMITS } from "./network/limits.ts";
 export type { Limits } from "./network/limits.ts";
+export type { RevokeFilter } from "./network/revoke.ts";
+export type { ExactlyOnceLimits } from "./runtime/exactly-once.ts";
 export { memoryDriver } from "./drivers/memory.ts";
 export type { MemoryDriver } from "./drivers/memory.ts";
 export { fileDriver, type FileDriver, type FileDriverOptions } from "./drivers/file.ts";

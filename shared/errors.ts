@@ -28,6 +28,8 @@ export const ErrorCodes = {
   storageCorrupt: "storage_corrupt",
   actorStopped: "actor_stopped",
   malformedFrame: "malformed_frame",
+  /** A resent action was applied already, but its result is no longer kept (too large, or too old). */
+  resultNotKept: "result_not_kept",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -118,6 +120,13 @@ export class InvalidArguments extends TandemError {
   }
 }
 
+/** A resent action was applied already (it does not run again), but its recorded result is no longer kept. */
+export class ResultNotKept extends TandemError {
+  constructor(message = "The action was applied; its result is no longer kept", options: TandemErrorOptions = {}) {
+    super(ErrorCodes.resultNotKept, message, "actor", options);
+  }
+}
+
 /** A value that cannot live in actor state (a function, a Date, a `__proto__` key…). */
 export class InvalidState extends TandemError {
   constructor(message: string, options: TandemErrorOptions = {}) {
@@ -190,6 +199,7 @@ const byCode: Record<string, new (message: string, options: TandemErrorOptions) 
   [ErrorCodes.rateLimited]: RateLimited,
   [ErrorCodes.upgradeRequired]: UpgradeRequired,
   [ErrorCodes.actorStopped]: ActorStopped,
+  [ErrorCodes.resultNotKept]: ResultNotKept,
   [ErrorCodes.internalError]: InternalError,
 };
 

@@ -61,6 +61,7 @@ export {
   InternalError,
   InvalidArguments,
   InvalidState,
+  ResultNotKept,
   MessageTooLarge,
   RateLimited,
   StorageCorrupt,

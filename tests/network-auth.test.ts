@@ -81,7 +81,7 @@ describe("onAuth intents", () => {
     expect(lastIntents()).toEqual(["create", "get"]);
     await client.vault.getForId(id, { params }).add("z");
     expect(lastIntents()).toEqual(["action"]);
-    expect(calls.auth.map((c) => c.key)).toEqual([["k"], ["k"], ["k"], ["k2"], ["k3"], []]);
+    expect(calls.auth.map((c) => c.key)).toEqual([["k"], ["k"], ["k"], ["k2"], ["k3"], ["k"]]); // by id: the real key
   });
 
   test("connections: connect, plus create for getOrCreate", async () => {

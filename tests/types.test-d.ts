@@ -7,6 +7,7 @@ import { expectTypeOf, test } from "vitest";
 import { actor, event, setup, UserError, Unauthorized, type StandardSchemaV1 } from "tandem";
 import type { InlineClient, InlineConnection, InlineHandle } from "tandem";
 import { createServer } from "tandem/server";
+import { createClient } from "tandem/client";
 import type { seedRegistry } from "./seed-registry.ts";
 
 interface Message {
@@ -331,4 +332,14 @@ test("schemas: Standard Schema validators of an action's argument list", () => {
     actions: { register: (c, name: string, age: number) => c.state.n + name.length + age },
   });
   expectTypeOf<typeof plain>().not.toBeNever();
+});
+
+test("conn.setParams takes the actor's params (issue 12: a token refresh on a live connection)", () => {
+  const client = createClient<typeof registry>("http://127.0.0.1:1");
+  const conn = client.chatRoom.getOrCreate("lobby", { params: { token: "t" } }).connect();
+  expectTypeOf(conn.setParams).returns.toEqualTypeOf<Promise<void>>();
+  void conn.setParams({ token: "refreshed" });
+  // @ts-expect-error: params values are strings
+  void conn.setParams({ token: 1 });
+  client.dispose();
 });

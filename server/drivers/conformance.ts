@@ -177,6 +177,24 @@ export function driverConformance(name: string, make: () => Promise<DriverHarnes
       expect(stored.commitsSinceSnapshot).toBe(6);
     });
 
+    test("seq records: seqsRemoved deletes records (before the commit's own seqs), `at` round-trips, across a reopen", async () => {
+      const at = 1_700_000_000_123.5;
+      const { lease } = await createActor("prune", { seqs: [{ ...ok("a\u00001", 1, "x"), at }, ok("b\u00001", 1, "y")] });
+      await driver.append("prune", { seqs: [ok("c\u00001", 1, "z")], seqsRemoved: ["b\u00001", "never-stored"] }, lease);
+      await driver.append("prune", { seqs: [{ ...ok("a\u00001", 1, "again"), at: at + 1 }], seqsRemoved: ["a\u00001"] }, lease);
+      let stored = (await driver.load("prune", lease))!;
+      expect(Object.fromEntries(stored.seqs)).toEqual({ "a\u00001": { ...ok("a\u00001", 1, "again"), at: at + 1 }, "c\u00001": ok("c\u00001", 1, "z") });
+      await driver.append("prune", { seqsRemoved: ["c\u00001"] }, lease);
+      stored = (await driver.load("prune", lease))!;
+      expect([...stored.seqs.keys()]).toEqual(["a\u00001"]);
+      if (harness.reopen !== undefined) {
+        await driver.close();
+        driver = await harness.reopen();
+        const next = await driver.acquire("prune");
+        expect((await driver.load("prune", next))!.seqs).toEqual(stored.seqs);
+      }
+    });
+
     test("JSON-ish values round-trip in privateState, results and schedule arguments", async () => {
       const { lease } = await createActor("values", { privateState: VALUES });
       // Seq records are kept per key as given (the runtime uses "client␀slot" keys too).

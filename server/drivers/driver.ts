@@ -32,6 +32,8 @@ export interface SeqRecord {
   readonly clientId: string;
   readonly seq: number;
   readonly result: RecordedResult;
+  /** When it was recorded (ms since the epoch): idle clients' records are pruned. Absent in older data. */
+  readonly at?: number;
 }
 
 /** A durable timer: `action(...args)` runs at `at` (ms since the epoch). */
@@ -48,6 +50,8 @@ export interface Commit {
   /** The whole privateState (JSON), present when it changed. */
   readonly privateState?: unknown;
   readonly seqs?: readonly SeqRecord[];
+  /** Keys of seq records to delete (pruned exactly-once records), applied before `seqs`. */
+  readonly seqsRemoved?: readonly string[];
   readonly schedules?: { readonly put?: readonly ScheduleEntry[]; readonly remove?: readonly string[] };
   /** The earliest schedule of the actor after this commit (null: none), for `alarms()`. */
   readonly alarm?: number | null;

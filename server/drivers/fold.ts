@@ -18,6 +18,7 @@ export function foldCommits(meta: ActorMeta, snapshot: Snapshot | null, commits:
   for (const commit of commits) {
     if (commit.update !== undefined) updates.push(commit.update);
     if ("privateState" in commit) privateState = commit.privateState;
+    for (const key of commit.seqsRemoved ?? []) seqs.delete(key);
     for (const record of commit.seqs ?? []) seqs.set(record.clientId, record);
     for (const entry of commit.schedules?.put ?? []) schedules.set(entry.id, entry);
     for (const id of commit.schedules?.remove ?? []) schedules.delete(id);

@@ -98,6 +98,7 @@ function copyCommit(commit: Commit): Commit {
   if (commit.update !== undefined) copy.update = commit.update.slice();
   if ("privateState" in commit) copy.privateState = copyValue(commit.privateState);
   if (commit.seqs !== undefined) copy.seqs = commit.seqs.map(copySeq);
+  if (commit.seqsRemoved !== undefined) copy.seqsRemoved = [...commit.seqsRemoved];
   if (commit.schedules !== undefined) copy.schedules = structuredClone(commit.schedules);
   if (commit.alarm !== undefined) copy.alarm = commit.alarm;
   return copy;
@@ -105,7 +106,7 @@ function copyCommit(commit: Commit): Commit {
 
 function copySeq(record: SeqRecord): SeqRecord {
   const result = record.result.ok ? { ok: true as const, value: copyValue(record.result.value) } : { ok: false as const, error: structuredClone(record.result.error) };
-  return { clientId: record.clientId, seq: record.seq, result };
+  return record.at === undefined ? { clientId: record.clientId, seq: record.seq, result } : { clientId: record.clientId, seq: record.seq, result, at: record.at };
 }
 
 function copyValue<T>(value: T): T {

@@ -6,11 +6,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AuthRequest, Intent } from "../../shared/context.ts";
-import { InvalidArguments, isInternal, toWireError } from "../../shared/errors.ts";
+import { Forbidden, InvalidArguments, isInternal, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
 import { authenticate } from "../network/auth.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { ConnImpl, newConnId } from "../runtime/connection.ts";
+import { type AllowedOrigins, originAllowed } from "./origin.ts";
 import { toAuthRequest } from "./request.ts";
 import { statusFor } from "./status.ts";
 
@@ -59,7 +60,8 @@ async function target(runtime: ActorRuntime, request: FastifyRequest, authReques
   const params = input.params ?? header(request, "x-tandem-params");
   const how = mode(input.mode, fallback);
   if (input.id !== undefined) {
-    const auth = await authenticate(config, { name, key: [], params, intents: [intent], request: authRequest });
+    const key = await runtime.keyOfId(name, input.id);
+    const auth = await authenticate(config, { name, key, params, intents: [intent], request: authRequest });
     return { instance: await runtime.resolveById(name, input.id), auth, params, input };
   }
   const key = normalizeKey(input.key ?? header(request, "x-tandem-key"));
@@ -69,10 +71,25 @@ async function target(runtime: ActorRuntime, request: FastifyRequest, authReques
   return { instance, auth, params, input };
 }
 
-export function registerActionRoutes(app: FastifyInstance, runtime: ActorRuntime): void {
+/**
+ * Cross-site requests (CSRF): a page on another site may POST here with the visitor's
+ * cookies. A browser always sends Origin on a cross-origin POST, so a present Origin must be
+ * allowed (same origin by default, as for the WebSocket). And the body must be declared JSON:
+ * a "simple" request (form or text/plain, no preflight) cannot run anything.
+ */
+function checkCrossSite(request: FastifyRequest, allowedOrigins: AllowedOrigins | undefined): void {
+  if (!originAllowed(request.headers.origin, request.headers.host, allowedOrigins)) throw new Forbidden("This origin may not call actions");
+  const type = request.headers["content-type"];
+  if (typeof type !== "string" || !/^application\/json\s*(;|$)/i.test(type)) {
+    throw new InvalidArguments("Requests must have Content-Type: application/json");
+  }
+}
+
+export function registerActionRoutes(app: FastifyInstance, runtime: ActorRuntime, allowedOrigins?: AllowedOrigins): void {
   app.post<{ Params: { name: string; action: string } }>("/actors/:name/actions/:action", async (request, reply) => {
     const { name, action } = request.params;
     try {
+      checkCrossSite(request, allowedOrigins);
       const authRequest = toAuthRequest(request);
       const { instance, auth, params, input } = await target(runtime, request, authRequest, name, "get", "action");
       const args = input.args ?? [];
@@ -88,6 +105,7 @@ export function registerActionRoutes(app: FastifyInstance, runtime: ActorRuntime
   app.post<{ Params: { name: string } }>("/actors/:name/resolve", async (request, reply) => {
     const { name } = request.params;
     try {
+      checkCrossSite(request, allowedOrigins);
       const { instance } = await target(runtime, request, toAuthRequest(request), name, "get", "get");
       return reply.send({ id: instance.id });
     } catch (error) {

@@ -66,7 +66,7 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
       },
     );
 
-    registerActionRoutes(app, runtime);
+    registerActionRoutes(app, runtime, options.allowedOrigins);
 
     app.get("/openapi.json", async () => openApiDocument(runtime.registry, { prefix }));
   };

@@ -8,10 +8,11 @@ import * as Y from "yjs";
 import type { Intent } from "../../shared/context.ts";
 import { ActorStopped, TandemError, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
-import type { Action, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
+import type { Action, Auth, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
 import { MalformedFrame } from "../../shared/protocol/errors.ts";
 import type { ActorInstance } from "../runtime/actor-instance.ts";
+import { identityDigest, seqOwner } from "../runtime/exactly-once.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { ConnImpl, type ConnSink } from "../runtime/connection.ts";
 import type { ServerLogger } from "../log.ts";
@@ -34,6 +35,8 @@ export interface ChannelHost {
   readonly socketId: string;
   sendFrame(frame: Uint8Array): void;
   send(message: DownMessage): void;
+  /** A channel passed onAuth as this identity (a digest): leader-tab fencing is per identity. */
+  identified(identity: string): void;
   /** An action of this channel was answered (the socket may read more). */
   actionSettled(): void;
   /** The channel is gone (closed by the actor or refused): forget it. */
@@ -45,6 +48,8 @@ export class ActorChannel {
   private conn: ConnImpl | null = null;
   private hub: ActorHub | null = null;
   private pendingActions = 0;
+  /** Whose exactly-once records this channel's actions use: the client id bound to its identity. */
+  private seqOwner = "";
   private closed = false;
   private readonly member;
   private readonly subscriber;
@@ -91,9 +96,12 @@ export class ActorChannel {
       }
       const config = runtime.config(subscribe.name);
       const target = subscribe.target;
-      const key = target.by === "key" ? normalizeKey(target.key) : [];
+      // By id: onAuth sees the actor's real key (an unknown id is actor_not_found, onAuth never runs).
+      const key = target.by === "key" ? normalizeKey(target.key) : await runtime.keyOfId(subscribe.name, target.id);
       const intents: Intent[] = target.by === "key" && target.mode !== "get" ? ["connect", "create"] : ["connect"];
       const auth = await authenticate(config, { name: subscribe.name, key, params: subscribe.params, intents, request: this.host.request });
+      const identity = identityDigest(auth, config.identity);
+      this.host.identified(identity); // a stale leader tab's socket closes here, before the actor loads
       if (this.closed) return false;
       const instance =
         target.by === "id"
@@ -109,6 +117,7 @@ export class ActorChannel {
       this.instance = instance;
       this.conn = conn;
       this.member.identity = identityOf(auth, config.identity);
+      this.seqOwner = seqOwner(this.host.clientId, identity);
       this.hub = hubOf(instance);
       // From here on every committed update reaches this channel; step 2 covers all before.
       this.hub.fanout.subscribers.add(this.subscriber);
@@ -177,7 +186,8 @@ export class ActorChannel {
         this.ack(message.id, new ActorStopped("The channel is not subscribed"), null);
         return;
       }
-      const seq = message.seq > 0 ? { clientId: this.host.clientId, seq: message.seq } : undefined;
+      // Exactly-once records belong to the client id *and* this connection's identity.
+      const seq = message.seq > 0 ? { clientId: this.seqOwner, seq: message.seq } : undefined;
       try {
         const outcome = await this.instance!.actionDetailed(message.name, [...message.args], this.conn!, seq);
         this.ack(message.id, null, outcome.update, outcome.value);
@@ -224,6 +234,61 @@ export class ActorChannel {
         self.host.send({ kind: Kind.editResult, channel: self.channel, id: edit.id, ok: false, error: new ActorStopped("The channel is not subscribed").toWire() });
       },
     };
+  }
+
+  /** What `server.revoke` matches on: the actor and the connection's auth (null until subscribed). */
+  get subject(): { readonly name: string; readonly key: readonly string[]; readonly auth: unknown; readonly params: unknown } | null {
+    if (this.closed || this.instance === null || this.conn === null) return null;
+    return { name: this.instance.name, key: this.instance.key, auth: this.conn.auth, params: this.conn.params };
+  }
+
+  /**
+   * New params on the live channel (a token refresh): onAuth runs again with intent
+   * "connect"; accepted, `c.conn.auth` and the presence identity change in place; refused,
+   * the channel closes with the error. The exactly-once owner follows the identity.
+   */
+  async reauth(message: Auth): Promise<void> {
+    if (!(await this.ready) || this.closed) {
+      this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: new ActorStopped("The channel is not subscribed").toWire() });
+      return;
+    }
+    const instance = this.instance!;
+    const conn = this.conn!;
+    let auth: unknown;
+    let presenceIdentity: unknown;
+    try {
+      auth = await authenticate(instance.config, { name: instance.name, key: instance.key, params: message.params, intents: ["connect"], request: this.host.request });
+      presenceIdentity = identityOf(auth, instance.config.identity); // user code: may throw too
+    } catch (error) {
+      if (this.closed) return;
+      const wire = toWireError(this.host.runtime.callerError(error, { actor: instance.name, reauth: message.id }));
+      this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: wire });
+      void this.end(wire);
+      return;
+    }
+    if (this.closed) return;
+    conn.auth = auth;
+    conn.params = message.params;
+    const identity = identityDigest(auth, instance.config.identity);
+    this.seqOwner = seqOwner(this.host.clientId, identity);
+    this.member.identity = presenceIdentity;
+    this.host.identified(identity);
+    this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: true });
+  }
+
+  /** The server revoked this channel (server.revoke): closed with `error`; false if it was not open. */
+  revoke(error: TandemError): boolean {
+    if (this.closed || this.instance === null) return false;
+    void this.end(error.toWire());
+    return true;
+  }
+
+  /** Closes the channel from the server's side with an error the client must not retry past. */
+  private async end(error: ReturnType<TandemError["toWire"]>): Promise<void> {
+    if (this.closed) return;
+    this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error, retry: false });
+    this.host.forget(this.channel);
+    await this.close("access revoked");
   }
 
   async awareness(update: Uint8Array): Promise<void> {

@@ -1,8 +1,13 @@
+import { DEFAULT_EXACTLY_ONCE_LIMITS, type ExactlyOnceLimits } from "../runtime/exactly-once.ts";
+
 /**
  * Limits on what one socket may ask of the server, with sane defaults. Each is an option of
  * createServer (`limits: {...}`); going over one gets a clear error and changes nothing.
+ * The exactly-once bounds (ExactlyOnceLimits: maxResultBytes, maxBytesPerOwner,
+ * maxOwnersPerActor, maxBytesPerActor, ownerIdleMs, maxSeqJump) are documented in
+ * server/runtime/exactly-once.ts.
  */
-export interface Limits {
+export interface Limits extends ExactlyOnceLimits {
   /** Largest frame or HTTP body accepted, in bytes. */
   maxFrameBytes: number;
   /** Actor channels open at once on one socket. */
@@ -20,6 +25,7 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Limits = {
+  ...DEFAULT_EXACTLY_ONCE_LIMITS,
   maxFrameBytes: 1024 * 1024,
   maxChannelsPerSocket: 256,
   maxPendingActionsPerChannel: 1024,

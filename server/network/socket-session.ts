@@ -42,6 +42,10 @@ const MAX_INBOX = 10_000;
 export class SocketSession implements ChannelHost {
   readonly socketId = newConnId("ws");
   clientId = "";
+  /** The leader tab's term from the hello (0: no tabs). */
+  private epoch = 0;
+  /** Identity digests this socket's channels passed onAuth as (leader-terms.ts). */
+  private readonly identities = new Set<string>();
   private readonly channels = new Map<number, ActorChannel>();
   private readonly rate: RateLimiter;
   private greeted = false;
@@ -73,6 +77,12 @@ export class SocketSession implements ChannelHost {
       () => this.log.info({ socket: this.socketId }, "terminating a silent socket (heartbeat)"),
       () => !this.paused,
     );
+  }
+
+  identified(identity: string): void {
+    if (this.closed) return;
+    this.identities.add(identity);
+    if (!this.terms.identified(this.clientId, this.epoch, this, identity)) this.supersede();
   }
 
   /** A newer leader tab of this client greeted: this (stale) one must stop sending. */
@@ -202,6 +212,9 @@ export class SocketSession implements ChannelHost {
       case Kind.ping:
         this.send({ kind: Kind.pong, channel: 0 });
         return;
+      case Kind.auth:
+        void this.channel(message.channel).reauth(message);
+        return;
       default:
         return unexpectedCase(message);
     }
@@ -228,13 +241,9 @@ export class SocketSession implements ChannelHost {
       return;
     }
     if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID) throw new TandemError("malformed_frame", "A client id has 1 to 128 characters", "client");
-    if (!this.terms.admit(clientId, epoch, this)) {
-      this.send({ kind: Kind.error, channel: 0, error: new TandemError("superseded", "A newer leader tab of this browser holds the connection", "client").toWire() });
-      this.close(CloseCode.superseded, "superseded");
-      return;
-    }
     this.greeted = true;
     this.clientId = clientId;
+    this.epoch = epoch;
     this.writer.batching = version >= BATCH_PROTOCOL_VERSION;
     this.send({ kind: Kind.welcome, channel: 0, version: PROTOCOL_VERSION, minVersion: MIN_PROTOCOL_VERSION, clientId, socketId: this.socketId });
   }
@@ -267,6 +276,13 @@ export class SocketSession implements ChannelHost {
     this.writer.send(frame);
   }
 
+  /** Closes this socket's channels that `match` selects with `error` (server.revoke); how many. */
+  revoke(match: (channel: ActorChannel) => boolean, error: TandemError): number {
+    let closed = 0;
+    for (const channel of [...this.channels.values()]) if (match(channel) && channel.revoke(error)) closed++;
+    return closed;
+  }
+
   forget(channel: number): void {
     this.channels.delete(channel);
   }
@@ -282,7 +298,7 @@ export class SocketSession implements ChannelHost {
     if (this.closed) return;
     this.closed = true;
     this.stopHeartbeat();
-    if (this.clientId !== "") this.terms.leave(this.clientId, this);
+    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities);
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.inbox.length = 0;
     if (this.paused) {

@@ -13,15 +13,16 @@
 import * as Y from "yjs";
 import type { AnyActorConfig } from "../../shared/actor.ts";
 import type { AuthRequest } from "../../shared/context.ts";
-import { ActionNotFound, ActorStopped, Forbidden, InternalError, InvalidArguments, errorFromWire, toWireError } from "../../shared/errors.ts";
+import { ActionNotFound, ActorStopped, Forbidden, InternalError, InvalidArguments, toWireError } from "../../shared/errors.ts";
 import { Draft, applyStoredUpdate, stateRoot, toPlain } from "../../shared/state/index.ts";
-import type { ActorMeta, Commit, Driver, Lease, RecordedResult, ScheduleEntry, SeqRecord, StoredActor } from "../drivers/driver.ts";
+import type { ActorMeta, Commit, Driver, Lease, ScheduleEntry, StoredActor } from "../drivers/driver.ts";
 import type { ServerLogger } from "../log.ts";
 import { type CallChain, NO_CHAIN } from "./call-chain.ts";
 import { type ConnImpl, systemConn } from "./connection.ts";
 import { Mailbox } from "./mailbox.ts";
 import { type ContextHost, Task, type TaskContext } from "./task.ts";
 import { checkEditUpdates, hasPending } from "./edit-check.ts";
+import { type ActionSeq, ExactlyOnce, type ExactlyOnceLimits, type SeqWrite } from "./exactly-once.ts";
 import { checkPlainData } from "./plain-data.ts";
 import { validateArgs } from "./validate.ts";
 
@@ -33,6 +34,8 @@ export interface InstanceHost {
   readonly compactAfterCommits: number;
   readonly defaultSleepAfterMs: number;
   readonly defaultActionTimeoutMs: number;
+  /** Bounds of the exactly-once records (exactly-once.ts). */
+  readonly exactlyOnceLimits: ExactlyOnceLimits;
   /** The instance stopped (sleep, failure): forget it, and keep its alarm if it has one. */
   unloaded(instance: ActorInstance, alarm: number | null): void;
   /** The instance asks to be put to sleep. */
@@ -56,11 +59,7 @@ type Executed = { readonly value: unknown; readonly update: Uint8Array | null; r
   | { readonly failed: true; readonly error: unknown }
 );
 
-/** Dedupe key of an action sent through a client's outbox (exactly-once, DESIGN §4). */
-export interface ActionSeq {
-  readonly clientId: string;
-  readonly seq: number;
-}
+export type { ActionSeq } from "./exactly-once.ts";
 
 type Status = "running" | "stopping" | "stopped" | "failed";
 
@@ -77,10 +76,8 @@ export class ActorInstance implements ContextHost {
 
   private readonly mailbox = new Mailbox();
   private readonly schedules = new Map<string, ScheduleEntry>();
-  /** Exactly-once records as stored: the result slots (and last-seq records of older data). */
-  private readonly seqs = new Map<string, SeqRecord>();
-  /** The last seq applied per client id (derived from `seqs`). */
-  private lastSeqs = new Map<string, number>();
+  /** Exactly-once records: the last seq and recent results per client (exactly-once.ts). */
+  private readonly exactlyOnce: ExactlyOnce;
   private privateStateJson = "undefined";
   private task: Task | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -99,6 +96,7 @@ export class ActorInstance implements ContextHost {
     readonly lease: Lease,
   ) {
     this.log = host.log.child({ actor: meta.name, actorId: meta.id });
+    this.exactlyOnce = new ExactlyOnce(host.exactlyOnceLimits);
   }
 
   get name(): string {
@@ -154,8 +152,7 @@ export class ActorInstance implements ContextHost {
     });
     instance.privateState = stored.privateState;
     instance.privateStateJson = jsonOf(stored.privateState);
-    for (const [key, record] of stored.seqs) instance.seqs.set(key, record);
-    instance.lastSeqs = lastSeqsOf(stored.seqs.values());
+    instance.exactlyOnce.load(stored.seqs.values());
     for (const entry of stored.schedules) instance.schedules.set(entry.id, entry);
     instance.commitsSinceSnapshot = stored.commitsSinceSnapshot;
     await instance.initVars();
@@ -225,14 +222,13 @@ export class ActorInstance implements ContextHost {
   private async execute(conn: ConnImpl, fn: (c: TaskContext) => unknown, seq?: ActionSeq, chain: CallChain = NO_CHAIN): Promise<Executed> {
     if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
     if (seq !== undefined) {
-      const last = this.lastSeqs.get(seq.clientId);
-      if (last !== undefined && seq.seq <= last) {
-        // Answered from the record, once whatever it was recorded in is durable.
-        try {
-          return { value: replayResult(this.seqs.get(slotKey(seq.clientId, seq.seq)), seq), update: null, durable: this.durable, failed: false };
-        } catch (error) {
-          return { failed: true, error, durable: this.durable, value: undefined, update: null };
-        }
+      // Answered from the record, once whatever it was recorded in is durable; a seq too far
+      // ahead is refused and records nothing.
+      try {
+        const known = this.exactlyOnce.check(seq);
+        if (known !== null) return { value: known.replay(), update: null, durable: this.durable, failed: false };
+      } catch (error) {
+        return { failed: true, error, durable: this.durable, value: undefined, update: null };
       }
     }
     this.clearIdle();
@@ -256,10 +252,9 @@ export class ActorInstance implements ContextHost {
     }
     try {
       const update = task.draft.commit(this);
-      const record = seq === undefined ? null : slotRecord(seq, { ok: true, value: result });
+      const record = seq === undefined ? null : this.exactlyOnce.record(seq, { ok: true, value: result });
       const commit = this.buildCommit(task, update, record, false);
       const durable = commit !== null ? this.persist(commit) : this.durable;
-      if (record !== null) this.remember(seq!, record);
       this.afterCommit(task);
       void durable.then(
         () => this.publish(task, update),
@@ -362,16 +357,9 @@ export class ActorInstance implements ContextHost {
     return durable;
   }
 
-  /** Records an applied seq (the slot record is what drivers store; see slotRecord). */
-  private remember(seq: ActionSeq, record: SeqRecord): void {
-    this.seqs.set(record.clientId, record);
-    this.lastSeqs.set(seq.clientId, seq.seq);
-  }
-
   private recordFailure(seq: ActionSeq, error: unknown): Promise<void> {
-    const record = slotRecord(seq, { ok: false, error: toWireError(error) });
-    this.remember(seq, record);
-    return this.persist({ seqs: [record] });
+    const write = this.exactlyOnce.record(seq, { ok: false, error: toWireError(error) });
+    return this.persist(write.removed.length > 0 ? { seqs: [write.put], seqsRemoved: write.removed } : { seqs: [write.put] });
   }
 
   private withTimeout<T>(promise: PromiseLike<T>): Promise<T> {
@@ -384,14 +372,15 @@ export class ActorInstance implements ContextHost {
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
 
-  private buildCommit(task: Task, update: Uint8Array | null, seqRecord: SeqRecord | null, always: boolean): Commit | null {
+  private buildCommit(task: Task, update: Uint8Array | null, seqRecord: SeqWrite | null, always: boolean): Commit | null {
     const privateStateJson = jsonOf(this.privateState);
     const privateStateChanged = privateStateJson !== this.privateStateJson;
     if (!always && update === null && !privateStateChanged && !task.scheduleChanged && seqRecord === null) return null;
     const commit: { -readonly [K in keyof Commit]: Commit[K] } = {};
     if (update !== null) commit.update = update;
     if (privateStateChanged || always) commit.privateState = this.privateState === undefined ? undefined : JSON.parse(privateStateJson);
-    if (seqRecord !== null) commit.seqs = [seqRecord];
+    if (seqRecord !== null) commit.seqs = [seqRecord.put];
+    if (seqRecord !== null && seqRecord.removed.length > 0) commit.seqsRemoved = seqRecord.removed;
     if (task.scheduleChanged) {
       commit.schedules = { put: task.schedulesPut, remove: task.schedulesRemoved };
       commit.alarm = earliest([...this.schedulesAfter(task)]);
@@ -416,8 +405,10 @@ export class ActorInstance implements ContextHost {
     const append = this.host.driver.append(this.id, commit, this.lease).then(
       () => {
         this.commitsSinceSnapshot++;
-        if (this.commitsSinceSnapshot >= this.host.compactAfterCommits) {
+        // Results recorded for exactly-once also count: their log must not outgrow the bound on what is kept.
+        if (this.commitsSinceSnapshot >= this.host.compactAfterCommits || this.exactlyOnce.loggedBytes > this.host.exactlyOnceLimits.maxBytesPerActor) {
           this.commitsSinceSnapshot = 0;
+          this.exactlyOnce.loggedBytes = 0;
           void this.mailbox
             .enqueue(() => this.compact())
             .catch((error) => this.log.error({ err: error }, "compaction failed"))
@@ -464,7 +455,7 @@ export class ActorInstance implements ContextHost {
       {
         doc: Y.encodeStateAsUpdate(this.doc),
         privateState: this.privateState === undefined ? undefined : JSON.parse(this.privateStateJson),
-        seqs: [...this.seqs.values()],
+        seqs: this.exactlyOnce.records(),
         schedules,
         alarm: earliest(schedules),
       },
@@ -673,46 +664,4 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 function jsonOf(value: unknown): string {
   return value === undefined ? "undefined" : JSON.stringify(value);
-}
-
-/**
- * Exactly-once bookkeeping keeps, per client, the results of its last RESULT_WINDOW seqs
- * (record keys `clientId␀slot`, slot = seq mod RESULT_WINDOW), so that every action a client
- * may still have in flight when its link drops (its window is smaller) can be answered again
- * with its own result. Drivers store these records as they are: one per applied action.
- *
- * The last seq applied per client is the highest seq of its slots: each action writes its
- * slot, so the newest one is always there. (Data written before kept it in a record of its
- * own, keyed by the bare client id; such records still count when loaded.)
- */
-export const RESULT_WINDOW = 128;
-
-const SLOT_SEPARATOR = "\u0000";
-
-function slotKey(clientId: string, seq: number): string {
-  return `${clientId}${SLOT_SEPARATOR}${seq % RESULT_WINDOW}`;
-}
-
-function slotRecord(seq: ActionSeq, result: RecordedResult): SeqRecord {
-  return { clientId: slotKey(seq.clientId, seq.seq), seq: seq.seq, result };
-}
-
-/** The last seq applied per client, from stored records (slots and older last-seq records). */
-function lastSeqsOf(records: Iterable<SeqRecord>): Map<string, number> {
-  const last = new Map<string, number>();
-  for (const record of records) {
-    const cut = record.clientId.lastIndexOf(SLOT_SEPARATOR);
-    const isSlot = cut >= 0 && record.clientId.slice(cut + 1) === String(record.seq % RESULT_WINDOW);
-    const client = isSlot ? record.clientId.slice(0, cut) : record.clientId;
-    if (record.seq > (last.get(client) ?? -Infinity)) last.set(client, record.seq);
-  }
-  return last;
-}
-
-function replayResult(recorded: SeqRecord | undefined, seq: ActionSeq): unknown {
-  if (recorded === undefined || recorded.seq !== seq.seq) {
-    throw new InvalidArguments(`Action seq ${seq.seq} of client ${seq.clientId} was applied too long ago to answer again`);
-  }
-  if (recorded.result.ok) return recorded.result.value;
-  throw errorFromWire(recorded.result.error);
 }

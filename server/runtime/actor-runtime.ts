@@ -13,6 +13,7 @@ import { actorId, isActorId } from "./actor-id.ts";
 import { ActorInstance, type InstanceHost } from "./actor-instance.ts";
 import { AlarmClock } from "./alarm-clock.ts";
 import { type CallChain, NO_CHAIN, chainedRuntime } from "./call-chain.ts";
+import { DEFAULT_EXACTLY_ONCE_LIMITS, type ExactlyOnceLimits } from "./exactly-once.ts";
 
 export type LoadMode = { readonly kind: "get" } | { readonly kind: "getOrCreate" | "create"; readonly input?: unknown };
 
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   sleepAfterMs?: number;
   /** Longest an action may run (0: no limit). Default 60 s. */
   actionTimeoutMs?: number;
+  /** Bounds of each actor's exactly-once records (exactly-once.ts). */
+  exactlyOnce?: Partial<ExactlyOnceLimits>;
 }
 
 export class ActorRuntime implements InstanceHost {
@@ -33,6 +36,7 @@ export class ActorRuntime implements InstanceHost {
   readonly compactAfterCommits: number;
   readonly defaultSleepAfterMs: number;
   readonly defaultActionTimeoutMs: number;
+  readonly exactlyOnceLimits: ExactlyOnceLimits;
   /** The inline client (`server.client`); set by createServer. */
   client: unknown = undefined;
   /** Makes an inline client over a runtime (`c.client()` gets one per call chain); set by createServer. */
@@ -52,6 +56,7 @@ export class ActorRuntime implements InstanceHost {
     this.compactAfterCommits = options.compactAfterCommits ?? 1000;
     this.defaultSleepAfterMs = options.sleepAfterMs ?? 60_000;
     this.defaultActionTimeoutMs = options.actionTimeoutMs ?? 60_000;
+    this.exactlyOnceLimits = { ...DEFAULT_EXACTLY_ONCE_LIMITS, ...options.exactlyOnce };
   }
 
   /** Arms the alarms the driver knows of (actors with schedules due while we were down). */
@@ -83,6 +88,24 @@ export class ActorRuntime implements InstanceHost {
     const config = this.config(name);
     const key = normalizeKey(rawKey);
     return this.resolveId(actorId(name, key), name, key, config, mode, chain);
+  }
+
+  /**
+   * The key of an actor id, for `onAuth` of a by-id target (an id is a hash anyone can
+   * compute from a key: auth must see the real key). From the live instance or the stored
+   * meta, without loading the actor; `ActorNotFound` if there is no such actor of this kind.
+   */
+  async keyOfId(name: string, id: unknown): Promise<readonly string[]> {
+    this.config(name);
+    if (!isActorId(id)) throw new ActorNotFound(`"${String(id)}" is not an actor id`);
+    const live = this.instances.get(id);
+    if (live?.isRunning) {
+      if (live.name !== name) throw new ActorNotFound(`Actor ${id} is not a "${name}"`);
+      return live.key;
+    }
+    const meta = await this.driver.meta(id);
+    if (meta === null || meta.name !== name) throw new ActorNotFound(`There is no "${name}" actor with id ${id}`);
+    return meta.key;
   }
 
   /** The live instance of an id from `handle.resolve()`; `name` must match its kind. */

@@ -31,8 +31,9 @@ export class ConnImpl implements Conn<unknown, unknown, EventMap> {
 
   constructor(
     readonly id: string,
-    readonly auth: unknown,
-    readonly params: unknown,
+    /** Replaced when a live connection re-authenticates (a token refresh: the network's auth frame). */
+    public auth: unknown,
+    public params: unknown,
     readonly sink: ConnSink | null,
     readonly request: AuthRequest | undefined = undefined,
   ) {}

@@ -1,6 +1,7 @@
 /** Frames a server sends. Decoded once at the socket boundary, then switched on exhaustively. */
 import type * as decoding from "lib0/decoding";
 import { type Ack, decodeAck, encodeAck } from "./ack.ts";
+import { type AuthResult, decodeAuthResult, encodeAuthResult } from "./auth-result.ts";
 import { isBatch, unbatch } from "./batch.ts";
 import { type AwarenessFrame, decodeAwareness, encodeAwareness } from "./awareness.ts";
 import { type EditResult, decodeEditResult, encodeEditResult } from "./edit-result.ts";
@@ -15,7 +16,7 @@ import { type Sync, decodeSync, encodeSync } from "./sync.ts";
 import { type Unsubscribed, decodeUnsubscribed, encodeUnsubscribed } from "./unsubscribed.ts";
 import { type Welcome, decodeWelcome, encodeWelcome } from "./welcome.ts";
 
-export type DownMessage = Welcome | Subscribed | Unsubscribed | Sync | Ack | EditResult | EventFrame | AwarenessFrame | ErrorFrame | Pong;
+export type DownMessage = Welcome | Subscribed | Unsubscribed | Sync | Ack | EditResult | EventFrame | AwarenessFrame | ErrorFrame | Pong | AuthResult;
 
 export function encodeDown(m: DownMessage): Uint8Array {
   switch (m.kind) {
@@ -39,6 +40,8 @@ export function encodeDown(m: DownMessage): Uint8Array {
       return encodeFrame(m.kind, m.channel, (e) => encodeErrorFrame(e, m));
     case Kind.pong:
       return encodeFrame(m.kind, m.channel, (e) => encodePong(e, m));
+    case Kind.authResult:
+      return encodeFrame(m.kind, m.channel, (e) => encodeAuthResult(e, m));
     default:
       return unexpectedCase(m);
   }
@@ -80,6 +83,8 @@ function readDown({ kind, channel }: FrameHeader, d: decoding.Decoder): DownMess
       return decodeErrorFrame(d, channel);
     case Kind.pong:
       return decodePong(d, channel);
+    case Kind.authResult:
+      return decodeAuthResult(d, channel);
     default:
       throw new MalformedFrame(`kind ${kind} is not a server frame`);
   }

@@ -1,6 +1,6 @@
 /** The wire protocol (PROTOCOL.md): frame kinds, one module per message, direction unions. */
 export { Kind, SOCKET_CHANNEL } from "./kinds.ts";
-export { BATCH_PROTOCOL_VERSION, HEARTBEAT_PROTOCOL_VERSION, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "./version.ts";
+export { BATCH_PROTOCOL_VERSION, HEARTBEAT_PROTOCOL_VERSION, LIVE_AUTH_PROTOCOL_VERSION, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "./version.ts";
 export { MalformedFrame, unexpectedCase } from "./errors.ts";
 export { encodeUp, decodeUp, type UpMessage } from "./up.ts";
 export { encodeDown, decodeDown, decodeDownMessages, type DownMessage } from "./down.ts";
@@ -22,4 +22,6 @@ export type { AwarenessFrame } from "./awareness.ts";
 export type { ErrorFrame } from "./error-frame.ts";
 export type { Ping } from "./ping.ts";
 export type { Pong } from "./pong.ts";
+export type { Auth } from "./auth.ts";
+export type { AuthResult } from "./auth-result.ts";
 export { CloseCode } from "./close-codes.ts";

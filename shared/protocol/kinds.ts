@@ -23,6 +23,10 @@ export const Kind = {
   ping: 15,
   /** Protocol 3, down only: the server's answer to a ping (pong.ts). */
   pong: 16,
+  /** Protocol 4, up: new params for a channel (auth.ts). */
+  auth: 17,
+  /** Protocol 4, down: the answer to auth (auth-result.ts). */
+  authResult: 18,
 } as const;
 
 export type Kind = (typeof Kind)[keyof typeof Kind];

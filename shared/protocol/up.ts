@@ -1,5 +1,6 @@
 /** Frames a client sends. Decoded once at the socket boundary, then switched on exhaustively. */
 import { type Action, decodeAction, encodeAction } from "./action.ts";
+import { type Auth, decodeAuth, encodeAuth } from "./auth.ts";
 import { type AwarenessFrame, decodeAwareness, encodeAwareness } from "./awareness.ts";
 import { type Edit, decodeEdit, encodeEdit } from "./edit.ts";
 import { MalformedFrame, unexpectedCase } from "./errors.ts";
@@ -11,7 +12,7 @@ import { type Subscribe, decodeSubscribe, encodeSubscribe } from "./subscribe.ts
 import { type Sync, decodeSync, encodeSync } from "./sync.ts";
 import { type Unsubscribe, decodeUnsubscribe, encodeUnsubscribe } from "./unsubscribe.ts";
 
-export type UpMessage = Hello | Subscribe | Unsubscribe | Sync | Action | Edit | AwarenessFrame | Ping;
+export type UpMessage = Hello | Subscribe | Unsubscribe | Sync | Action | Edit | AwarenessFrame | Ping | Auth;
 
 export function encodeUp(m: UpMessage): Uint8Array {
   switch (m.kind) {
@@ -31,6 +32,8 @@ export function encodeUp(m: UpMessage): Uint8Array {
       return encodeFrame(m.kind, m.channel, (e) => encodeAwareness(e, m));
     case Kind.ping:
       return encodeFrame(m.kind, m.channel, (e) => encodePing(e, m));
+    case Kind.auth:
+      return encodeFrame(m.kind, m.channel, (e) => encodeAuth(e, m));
     default:
       return unexpectedCase(m);
   }
@@ -55,6 +58,8 @@ export function decodeUp(bytes: Uint8Array): UpMessage {
         return decodeAwareness(d, channel);
       case Kind.ping:
         return decodePing(d, channel);
+      case Kind.auth:
+        return decodeAuth(d, channel);
       default:
         throw new MalformedFrame(`kind ${kind} is not a client frame`);
     }

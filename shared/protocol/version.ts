@@ -9,8 +9,13 @@
  * - 3: heartbeat: the client may send `ping` (kind 15), the server answers `pong` (16). A
  *   client sends pings only to a server whose welcome says version 3 or more; a server
  *   answers the pings of any client.
+ * - 4: `auth` (kind 17) / `authResult` (18): a channel's params change without
+ *   resubscribing (token refresh). Older clients never send it; a client sends it only to
+ *   servers of version 4.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
+/** The first version whose servers take auth frames. */
+export const LIVE_AUTH_PROTOCOL_VERSION = 4;
 /** The first version whose clients read batch frames. */
 export const BATCH_PROTOCOL_VERSION = 2;
 /** The first version whose servers answer ping frames (the client's heartbeat). */

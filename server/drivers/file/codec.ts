@@ -4,9 +4,10 @@
  * throws, and the caller reports the file as corrupt.
  *
  *   batch    = count:varuint commit*                       (the payload of one log frame)
- *   commit   = flags:varuint [update:bytes] [privateState:any] [seqs] [put:schedules remove:strings] [alarm]
+ *   commit   = flags:varuint [update:bytes] [privateState:any] [seqs] [put:schedules remove:strings] [alarm] [seqsRemoved:strings]
  *   snapshot = doc:bytes privateState:any seqs schedules alarm
- *   seqs     = count:varuint (clientId:string seq:any ok:u8 (value:any | code message group hasMeta:u8 [meta:any]))*
+ *   seqs     = count:varuint (clientId:string seq:any ok:u8 [at:f64] (value:any | code message group hasMeta:u8 [meta:any]))*
+ *              ok: 1 value, 0 error; 3 and 2 the same with `at` (records of older data have none)
  *   schedule = id:string at:f64 action:string argc:varuint arg:any*
  *   alarm    = 0:u8 (none) | 1:u8 at:f64
  *   meta     = id:string name:string keyLength:varuint key:string* createdAt:f64
@@ -23,7 +24,10 @@ const HAS_PRIVATE_STATE = 2;
 const HAS_SEQS = 4;
 const HAS_SCHEDULES = 8;
 const HAS_ALARM = 16;
-const KNOWN_FLAGS = HAS_UPDATE | HAS_PRIVATE_STATE | HAS_SEQS | HAS_SCHEDULES | HAS_ALARM;
+const HAS_SEQS_REMOVED = 32;
+const KNOWN_FLAGS = HAS_UPDATE | HAS_PRIVATE_STATE | HAS_SEQS | HAS_SCHEDULES | HAS_ALARM | HAS_SEQS_REMOVED;
+/** A seq record's ok byte: +2 when its `at` follows. */
+const WITH_AT = 2;
 
 const GROUPS: ReadonlySet<string> = new Set<ErrorGroup>(["user", "auth", "actor", "client", "internal"]);
 
@@ -37,12 +41,13 @@ function writeSeqs(encoder: encoding.Encoder, seqs: readonly SeqRecord[]): void 
   for (const record of seqs) {
     encoding.writeVarString(encoder, record.clientId);
     writeValue(encoder, record.seq);
+    const withAt = record.at !== undefined ? WITH_AT : 0;
+    encoding.writeUint8(encoder, (record.result.ok ? 1 : 0) + withAt);
+    if (record.at !== undefined) encoding.writeFloat64(encoder, record.at);
     if (record.result.ok) {
-      encoding.writeUint8(encoder, 1);
       writeValue(encoder, record.result.value);
     } else {
       const error = record.result.error;
-      encoding.writeUint8(encoder, 0);
       encoding.writeVarString(encoder, error.code);
       encoding.writeVarString(encoder, error.message);
       encoding.writeVarString(encoder, error.group);
@@ -60,8 +65,11 @@ function readSeqs(decoder: decoding.Decoder): SeqRecord[] {
     const clientId = decoding.readVarString(decoder);
     const seq = readValue(decoder);
     if (typeof seq !== "number") throw new Error("a seq record's seq is not a number");
-    if (readByte(decoder) === 1) {
-      out.push({ clientId, seq, result: { ok: true, value: readValue(decoder) } });
+    const ok = readByte(decoder);
+    if (ok > 3) throw new Error(`unknown seq record tag ${ok}`);
+    const at = ok & WITH_AT ? { at: decoding.readFloat64(decoder) } : {};
+    if ((ok & 1) === 1) {
+      out.push({ clientId, seq, result: { ok: true, value: readValue(decoder) }, ...at });
     } else {
       const code = decoding.readVarString(decoder);
       const message = decoding.readVarString(decoder);
@@ -69,7 +77,7 @@ function readSeqs(decoder: decoding.Decoder): SeqRecord[] {
       if (!GROUPS.has(group)) throw new Error(`unknown error group "${group}"`);
       const error: WireError = { code, message, group: group as ErrorGroup };
       if (readByte(decoder) === 1) error.metadata = readValue(decoder);
-      out.push({ clientId, seq, result: { ok: false, error } });
+      out.push({ clientId, seq, result: { ok: false, error }, ...at });
     }
   }
   return out;
@@ -151,7 +159,8 @@ export function encodeCommit(commit: Commit): Uint8Array {
     (hasPrivateState ? HAS_PRIVATE_STATE : 0) |
     (commit.seqs !== undefined ? HAS_SEQS : 0) |
     (commit.schedules !== undefined ? HAS_SCHEDULES : 0) |
-    (commit.alarm !== undefined ? HAS_ALARM : 0);
+    (commit.alarm !== undefined ? HAS_ALARM : 0) |
+    (commit.seqsRemoved !== undefined ? HAS_SEQS_REMOVED : 0);
   encoding.writeVarUint(encoder, flags);
   if (commit.update !== undefined) encoding.writeVarUint8Array(encoder, commit.update);
   if (hasPrivateState) writeValue(encoder, commit.privateState);
@@ -161,6 +170,7 @@ export function encodeCommit(commit: Commit): Uint8Array {
     writeStrings(encoder, commit.schedules.remove ?? []);
   }
   if (commit.alarm !== undefined) writeAlarm(encoder, commit.alarm);
+  if (commit.seqsRemoved !== undefined) writeStrings(encoder, commit.seqsRemoved);
   return encoding.toUint8Array(encoder);
 }
 
@@ -173,6 +183,7 @@ function readCommit(decoder: decoding.Decoder): Commit {
   if (flags & HAS_SEQS) commit.seqs = readSeqs(decoder);
   if (flags & HAS_SCHEDULES) commit.schedules = { put: readSchedules(decoder), remove: readStrings(decoder) };
   if (flags & HAS_ALARM) commit.alarm = readAlarm(decoder);
+  if (flags & HAS_SEQS_REMOVED) commit.seqsRemoved = readStrings(decoder);
   return commit;
 }
 
