@@ -7,6 +7,7 @@
 import * as Y from "yjs";
 import { InvalidState } from "../errors.ts";
 import { applyNode } from "./commit.ts";
+import { checkWriteDepth } from "./depth.ts";
 import { ArrayNode, type Entry, MapNode, TextNode, XmlNode } from "./nodes.ts";
 import { asTemplate, checkKey, checkPrimitive, frozenCopy, isPlainObject, isPrimitive, unsupported } from "./values.ts";
 import { nodeOfView } from "./view-registry.ts";
@@ -150,14 +151,25 @@ export class Draft {
   }
 
   /**
+   * Throws (`InvalidState`) if the recorded writes cannot be committed — today: they would
+   * nest the state deeper than MAX_STATE_DEPTH. Touches nothing: a draft that fails here can
+   * still be closed cleanly. `commit` runs it first.
+   */
+  check(): void {
+    checkWriteDepth(this.dirty);
+  }
+
+  /**
    * Writes every change into the document in one transaction. Returns the Yjs update it
    * produced, or null when the draft changed nothing. The draft is closed afterwards.
+   * Throws before touching the document if `check` fails.
    */
   commit(origin: unknown = null): Uint8Array | null {
     const doc = this.rootMap.doc;
     if (doc === null) throw new InvalidState("The draft's root is not part of a document");
     let update: Uint8Array | null = null;
     if (this.dirty.size > 0) {
+      this.check();
       const capture = (u: Uint8Array, o: unknown) => {
         if (o === origin) update = update === null ? u : Y.mergeUpdates([update, u]);
       };
