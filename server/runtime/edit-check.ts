@@ -19,6 +19,7 @@
  * It reads each update once and asks the document for single clocks and items: no state
  * vector is built per edit.
  */
+import * as decoding from "lib0/decoding";
 import * as Y from "yjs";
 import { InvalidArguments } from "../../shared/errors.ts";
 import { MAX_STATE_DEPTH, STATE_ROOT, typeDepth } from "../../shared/state/index.ts";
@@ -122,7 +123,11 @@ class EditCheck {
       } catch {
         refuse("The edit is not a valid Yjs update");
       }
-      this.integrate(runsOf(decoded.structs));
+      const runs = runsOf(decoded.structs);
+      // Yjs keeps one run per client (a later group of the same client replaces the earlier
+      // one): an update must have exactly one group per client it writes for.
+      if (groupCount(update) !== runs.size) refuse("The edit has a client twice");
+      this.integrate(runs);
       // Deleting what the actor never had would park the delete set forever (Yjs pendingDs).
       // (Deletes of what the edit itself brings are refused too; a batch falls back to one by one.)
       for (const [client, deletes] of decoded.ds.clients) {
@@ -282,6 +287,11 @@ class EditCheck {
     }
     refuse(`The edit refers to an item (${id.client}:${id.clock}) the actor does not have`);
   }
+}
+
+/** How many client groups an update (v1) declares: its first number. */
+function groupCount(update: Uint8Array): number {
+  return decoding.readVarUint(decoding.createDecoder(update));
 }
 
 /** The structs of one update per client: one contiguous run each, or the update is refused. */
