@@ -28,6 +28,7 @@ export class Store implements StoreHost {
   readonly alarms: AlarmIndex;
   readonly stats: FileDriverStats = { fsyncs: 0, frames: 0, commits: 0, compactions: 0, tornTails: 0 };
   readonly tokens = new Map<string, number>();
+  tokenFloor = 0;
   readonly leaseWrites = new Map<string, Promise<void>>();
   readonly ready: Promise<void>;
   refs = 0;
