@@ -145,7 +145,7 @@ describe("state nesting written by action code", () => {
     await handle.add(1);
     // Just inside the limit (map is at depth 1, its key at 2: depth - 1 more levels fit).
     expect(await handle.putDeep("fits", MAX_STATE_DEPTH - 2)).toBe(true);
-    for (const depth of [MAX_STATE_DEPTH, 775, 3000]) {
+    for (const depth of [MAX_STATE_DEPTH, 775, 3000, 100_000]) {
       const error = await rejection(handle.putDeep(`deep${depth}`, depth));
       expect(error.code).toBe("invalid_state");
       expect(error.message).toContain(`at most ${MAX_STATE_DEPTH} levels`);

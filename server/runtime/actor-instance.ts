@@ -450,7 +450,15 @@ export class ActorInstance implements ContextHost {
    * an event never reaches a connection before the state it announces — then sleep).
    */
   private publish(task: Task, update: Uint8Array | null): void {
-    if (update !== null) for (const listener of this.updateListeners) listener(update, task.conn);
+    if (update !== null) {
+      for (const listener of this.updateListeners) {
+        try {
+          listener(update, task.conn);
+        } catch (error) {
+          this.log.error({ err: error }, "an update listener failed");
+        }
+      }
+    }
     for (const event of task.events) this.deliver(event.targets, event.name, event.payload);
     if (task.sleepRequested) this.host.sleep(this);
   }

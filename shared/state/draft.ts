@@ -7,7 +7,7 @@
 import * as Y from "yjs";
 import { InvalidState } from "../errors.ts";
 import { applyNode } from "./commit.ts";
-import { checkWriteDepth } from "./depth.ts";
+import { MAX_STATE_DEPTH, checkWriteDepth } from "./depth.ts";
 import { ArrayNode, type Entry, MapNode, TextNode, XmlNode } from "./nodes.ts";
 import { asTemplate, checkKey, checkPrimitive, frozenCopy, isPlainObject, isPrimitive, unsupported } from "./values.ts";
 import { nodeOfView } from "./view-registry.ts";
@@ -70,21 +70,24 @@ export class Draft {
    * The draft entry for a value the user writes: checked, then turned into new nodes.
    * An existing node written elsewhere is copied (a Yjs type has one place in its doc).
    */
-  fromPlain(value: unknown, where: string): Entry {
+  fromPlain(value: unknown, where: string, depth = 0): Entry {
     if (isPrimitive(value)) return checkPrimitive(value, where);
+    // The commit checks the depth in the document (Draft.check); this stops a deeper value
+    // here, before converting it would overflow the stack.
+    if (depth > MAX_STATE_DEPTH) throw new InvalidState(`State may nest at most ${MAX_STATE_DEPTH} levels deep (at ${where.slice(0, 200)}…)`);
     if (value instanceof Uint8Array) return value;
     const node = nodeOfView(value);
     if (node !== undefined) return this.copy(node);
     if (Array.isArray(value)) {
       const array = new ArrayNode(this, null);
-      array.items = value.map((item, i) => (item === undefined ? null : this.fromPlain(item, `${where}[${i}]`)));
+      array.items = value.map((item, i) => (item === undefined ? null : this.fromPlain(item, `${where}[${i}]`, depth + 1)));
       return array;
     }
     if (isPlainObject(value)) {
       const map = new MapNode(this, null);
       for (const [key, item] of Object.entries(value)) {
         if (item === undefined) continue;
-        map.overrides.set(checkKey(key, where), this.fromPlain(item, `${where}.${key}`));
+        map.overrides.set(checkKey(key, where), this.fromPlain(item, `${where}.${key}`, depth + 1));
       }
       return map;
     }
