@@ -136,8 +136,10 @@ export class ActorFiles implements ActorPlace, JournaledLog {
   private async currentToken(): Promise<number> {
     const known = this.host.tokens.get(this.id);
     if (known !== undefined) return known;
-    // Above every token handed out to an actor that did not exist (see release).
-    const token = Math.max(await readLeaseToken(this.dir, this.id), this.host.tokenFloor);
+    // Above every token handed out to an actor that did not exist (see release), so that
+    // none of those leases passes a check again.
+    const floor = this.host.tokenFloor;
+    const token = Math.max(await readLeaseToken(this.dir, this.id), floor > 0 ? floor + 1 : 0);
     this.host.tokens.set(this.id, token);
     return token;
   }
