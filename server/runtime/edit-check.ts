@@ -220,16 +220,18 @@ class EditCheck {
         place = cached;
         break;
       }
-      const neighbour = [current.origin, current.rightOrigin].map((id) => (id === null ? null : this.find(id)));
-      if (neighbour.some((s) => s instanceof Y.GC)) {
-        place = COLLECTED;
-        break;
-      }
       if (current.parent !== null) {
+        // (Were a neighbour collected, Yjs would drop the item: checking it anyway only refuses more.)
         place = this.placeIn(current.parent, current.parentSub);
         break;
       }
-      const near = (neighbour[0] ?? neighbour[1]) as Y.Item | null;
+      const left = current.origin === null ? null : this.find(current.origin);
+      const right = left === null && current.rightOrigin !== null ? this.find(current.rightOrigin) : null;
+      if (left instanceof Y.GC || right instanceof Y.GC) {
+        place = COLLECTED;
+        break;
+      }
+      const near = (left ?? right) as Y.Item | null;
       if (near === null) refuse("The edit has an item with no parent and no neighbour");
       if (!this.isBrought(near)) {
         place = this.placeOfDocItem(near);
