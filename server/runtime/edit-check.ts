@@ -106,6 +106,7 @@ class EditCheck {
   private readonly clocks = new Map<number, number>();
   /** Structs the edit brings, per client, in clock order (contiguous). */
   private readonly brought = new Map<number, Struct[]>();
+  private readonly broughtSet = new Set<Struct>();
   /** Where each brought item lands, once known. */
   private readonly places = new Map<Y.Item, Place>();
 
@@ -129,9 +130,9 @@ class EditCheck {
       if (groupCount(update) !== runs.size) refuse("The edit has a client twice");
       this.integrate(runs);
       // Deleting what the actor never had would park the delete set forever (Yjs pendingDs).
-      // (Deletes of what the edit itself brings are refused too; a batch falls back to one by one.)
+      // Yjs applies an update's deletions after its structs: they may delete what it brings.
       for (const [client, deletes] of decoded.ds.clients) {
-        const have = Y.getState(this.doc.store, client);
+        const have = this.clock(client);
         for (const item of deletes) {
           if (item.clock + item.len > have) refuse(`The edit deletes changes of client ${client} the actor does not have`);
         }
@@ -168,6 +169,7 @@ class EditCheck {
         let list = this.brought.get(client);
         if (list === undefined) this.brought.set(client, (list = []));
         list.push(struct);
+        this.broughtSet.add(struct);
         advanced = true;
       }
       next.set(client, i);
@@ -268,8 +270,9 @@ class EditCheck {
     return { kind: kindOf(item.content.type as Y.AbstractType<unknown>), depth: above.depth + 1, sub };
   }
 
+  /** Whether a struct is one of the edit's (not yet integrated: its parent is an id or a name, or implied). */
   private isBrought(struct: Struct): boolean {
-    return struct.id.clock >= Y.getState(this.doc.store, struct.id.client);
+    return this.broughtSet.has(struct);
   }
 
   /** The struct holding `id`: in the document, or brought by the edit (checked to exist: see missing). */
