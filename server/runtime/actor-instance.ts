@@ -6,9 +6,11 @@
  *   draft → one Yjs transaction → driver.append (durable) → events and update fan-out → result
  *
  * When the task throws, the draft, the privateState changes, events and schedules are all
- * dropped: nothing reaches the document, storage or any peer. If storage fails after the
- * document changed, the instance is poisoned and evicted, and the next call reloads the
- * actor from what is durable.
+ * dropped: nothing reaches the document, storage or any peer. A direct edit is a task too:
+ * its hooks run as the task's code and its update is what the commit writes. If the commit
+ * fails after the document changed (inside its transaction, or in storage), the instance is
+ * poisoned and evicted, its connections closed, and the next call reloads the actor from
+ * what is durable.
  */
 import * as Y from "yjs";
 import type { AnyActorConfig } from "../../shared/actor.ts";

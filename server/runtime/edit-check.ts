@@ -106,6 +106,7 @@ class EditCheck {
   private readonly clocks = new Map<number, number>();
   /** Structs the edit brings, per client, in clock order (contiguous). */
   private readonly brought = new Map<number, Struct[]>();
+  /** The same structs, to tell them from the document's (an overlapping one starts below its clock). */
   private readonly broughtSet = new Set<Struct>();
   /** Where each brought item lands, once known. */
   private readonly places = new Map<Y.Item, Place>();
