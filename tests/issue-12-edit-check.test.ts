@@ -143,6 +143,14 @@ test("crafted edits are refused with invalid_arguments; the editor is answered, 
   cases.push(["a type embedded in a text", m2(step2.data, (r) => r.text.insertEmbed(0, new Y.Map()))]);
   cases.push(["a map inside an XML fragment", m2(step2.data, (r) => r.xml.insert(0, [new Y.Map() as never]))]);
   cases.push([
+    `a JSON value nested deeper than ${MAX_STATE_DEPTH}`,
+    m2(step2.data, (r) => {
+      let value: unknown = 1;
+      for (let i = 0; i < MAX_STATE_DEPTH + 1; i++) value = [value];
+      r.map.set("deepValue", value);
+    }),
+  ]);
+  cases.push([
     `maps nested deeper than ${MAX_STATE_DEPTH}`,
     m2(step2.data, (r) => {
       let map = r.map;

@@ -14,7 +14,7 @@
  *   model has: JSON values, byte arrays and objects/arrays/Y.Text/Y.XmlFragment in objects
  *   and arrays; characters and formatting in texts; XML elements and texts (attributes:
  *   JSON values) in XML fragments — never subdocuments, embeds, XML hooks or elements
- *   outside XML — nested at most MAX_STATE_DEPTH deep.
+ *   outside XML — nested at most MAX_STATE_DEPTH deep (JSON values included).
  *
  * It reads each update once and asks the document for single clocks and items: no state
  * vector is built per edit.
@@ -22,6 +22,7 @@
 import * as decoding from "lib0/decoding";
 import * as Y from "yjs";
 import { InvalidArguments } from "../../shared/errors.ts";
+import { nestsDeeperThan } from "../../shared/protocol/value-depth.ts";
 import { MAX_STATE_DEPTH, STATE_ROOT, typeDepth } from "../../shared/state/index.ts";
 
 type Struct = Y.Item | Y.GC | Y.Skip;
@@ -206,6 +207,12 @@ class EditCheck {
     const problem = allowed(item.content, place);
     if (problem !== null) refuse(`The edit writes what the state cannot hold: ${problem}`);
     if (item.content instanceof Y.ContentType && place.depth + 1 > MAX_STATE_DEPTH) refuse(`State may nest at most ${MAX_STATE_DEPTH} levels deep`);
+    // A JSON value counts its own nesting (each one sits a level below its type).
+    if (item.content instanceof Y.ContentAny) {
+      for (const value of item.content.arr) {
+        if (nestsDeeperThan(value, MAX_STATE_DEPTH - place.depth)) refuse(`State may nest at most ${MAX_STATE_DEPTH} levels deep`);
+      }
+    }
   }
 
   /** Where an item lands, as Yjs decides it: its parent, or (none given) its left or right neighbour's. */
