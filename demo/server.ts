@@ -9,7 +9,15 @@ const port = Number(process.env.PORT ?? 8080);
 await ensureDemoBuilt({ log: (line) => console.log(line) });
 
 const { server } = createDemoServer({ dataDir: ".data" });
-const url = await server.listen({ port, host: "127.0.0.1" });
+let url: string;
+try {
+  url = await server.listen({ port, host: "127.0.0.1" });
+} catch (error) {
+  // An unusable or locked data directory (or a port in use): say so, and exit non-zero.
+  console.error(`Tandem demo cannot start: ${(error as Error).message}`);
+  await server.close().catch(() => undefined);
+  process.exit(1);
+}
 console.log(`Tandem demo on ${url}`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

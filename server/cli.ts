@@ -65,7 +65,14 @@ export async function main(argv: string[]): Promise<number> {
   const driver = values.memory ? memoryDriver() : fileDriver({ dir });
   const level = (values.log ?? "info") as "info";
   const server = createServer(registry, { driver, logger: level });
-  const url = await server.listen({ port, host: values.host ?? "127.0.0.1" });
+  let url: string;
+  try {
+    url = await server.listen({ port, host: values.host ?? "127.0.0.1" });
+  } catch (error) {
+    console.error(`tandem: ${(error as Error).message}`);
+    await server.close().catch(() => undefined);
+    return 1;
+  }
   console.log(`tandem: serving ${Object.keys(registry.actors).join(", ")} on ${url} (${values.memory ? "memory" : `file driver in ${dir}`})`);
   await new Promise<void>((done) => {
     const stop = () => done();

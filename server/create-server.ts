@@ -59,8 +59,9 @@ export interface TandemServer<R> {
   readonly port: number;
   /** The base URL clients use, e.g. http://127.0.0.1:8080 (after listen). */
   readonly url: string;
-  /** Resolves once alarms stored by the driver are armed. */
+  /** Resolves once alarms stored by the driver are armed; rejects when the driver cannot be used. */
   readonly ready: Promise<void>;
+  /** Listens once the driver is usable; rejects (listening to nothing) when it is not, e.g. a data directory that is not writable or is locked by another server. */
   listen(options?: ListenOptions): Promise<string>;
   /**
    * Closes the live connections the filter matches (by actor kind, key, and/or a predicate on
@@ -113,7 +114,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions });
   const registered = app.register(plugin);
   const ready = runtime.start();
-  ready.catch((error) => log.error({ err: error }, "could not read stored alarms"));
+  ready.catch((error) => log.error({ err: error }, "the storage driver cannot be used"));
   let port = 0;
   let host = "127.0.0.1";
   let closing: Promise<void> | null = null;
@@ -133,7 +134,10 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
     },
     async listen(listenOptions = {}) {
       await registered;
-      await ready.catch(() => undefined);
+      // A server whose storage cannot be used would answer every call with an error: refuse to start.
+      await ready.catch((error: unknown) => {
+        throw new Error(`Tandem cannot start: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      });
       host = listenOptions.host ?? "127.0.0.1";
       await app.listen({ port: listenOptions.port ?? 0, host });
       const address = app.server.address();

@@ -23,12 +23,25 @@ export function normalizeKey(key: unknown): string[] {
     if (typeof part !== "string") {
       throw new InvalidArguments("Every part of an actor key must be a string");
     }
+    // A lone surrogate has no UTF-8 form: stored, it would come back as U+FFFD — another key
+    // (another actor id), so the actor could not be found again, nor woken by its alarm.
+    if (!isWellFormed(part)) {
+      throw new InvalidArguments("Every part of an actor key must be well-formed Unicode (no lone surrogates)");
+    }
   }
   const copy = [...(parts as string[])];
   if (encodeKey(copy).length > MAX_KEY_LENGTH) {
     throw new InvalidArguments(`An actor key may not exceed ${MAX_KEY_LENGTH} characters`);
   }
   return copy;
+}
+
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** `String.prototype.isWellFormed` (ES2024), where the runtime lacks it. */
+function isWellFormed(text: string): boolean {
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
+  return native !== undefined ? native.call(text) : !LONE_SURROGATE.test(text);
 }
 
 /** One string per distinct key (injective): the JSON array of its parts. */

@@ -21,12 +21,13 @@ function reference(doc: Y.Doc, update: Uint8Array): string | null {
   }
   const known = Y.decodeStateVector(Y.encodeStateVector(doc));
   for (const [client, from] of meta.from) if (from > (known.get(client) ?? 0)) return "depends";
-  for (const [client, deletes] of decoded.ds.clients) {
-    for (const item of deletes) if (item.clock + item.len > (known.get(client) ?? 0)) return "deletes";
-  }
   const available = new Map(known);
   for (const [client, to] of meta.to) {
     if ((meta.from.get(client) ?? 0) <= (known.get(client) ?? 0)) available.set(client, Math.max(known.get(client) ?? 0, to));
+  }
+  // Yjs applies an update's deletions after its structs: they may delete what it brings.
+  for (const [client, deletes] of decoded.ds.clients) {
+    for (const item of deletes) if (item.clock + item.len > (available.get(client) ?? 0)) return "deletes";
   }
   for (const struct of decoded.structs) {
     if (!(struct instanceof Y.Item)) continue;

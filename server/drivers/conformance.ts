@@ -298,6 +298,28 @@ export function driverConformance(name: string, make: () => Promise<DriverHarnes
       expect(await driver.load("tokens", next)).not.toBeNull();
     });
 
+    test("a missing actor's released token is never handed out again: stale leases stay fenced off", async () => {
+      // A lookup of a missing actor: acquire, load (null), release — and again, a newer owner
+      // while the first lease was still out.
+      const first = await driver.acquire("missing-fence");
+      expect(await driver.load("missing-fence", first)).toBeNull();
+      const second = await driver.acquire("missing-fence");
+      await driver.release(second);
+      await driver.release(first); // stale: changes nothing
+      const third = await driver.acquire("missing-fence");
+      expect(third.token).toBeGreaterThan(second.token);
+      await driver.release(third);
+      // Released and forgotten: its lease does not come back to life either.
+      await expect(driver.create(metaOf("missing-fence"), { update: new History().push(1) }, third)).rejects.toBeInstanceOf(StaleLease);
+      const fourth = await driver.acquire("missing-fence");
+      expect(fourth.token).toBeGreaterThan(third.token);
+      for (const stale of [first, second, third]) {
+        await expect(driver.create(metaOf("missing-fence"), { update: new History().push(1) }, stale)).rejects.toBeInstanceOf(StaleLease);
+      }
+      await driver.create(metaOf("missing-fence"), { update: new History().push("ok") }, fourth);
+      expect(items(replay((await driver.load("missing-fence", fourth))!))).toEqual(["ok"]);
+    });
+
     test("meta() returns the actor's name and key", async () => {
       const { meta } = await createActor("meta-1", {}, ["org ✓", "", "a/b\\c"]);
       expect(await driver.meta("meta-1")).toEqual(meta);

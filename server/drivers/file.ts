@@ -34,6 +34,8 @@ export interface FileDriver extends Driver {
   readonly dir: string;
   /** Counters of the directory in this process (shared by driver objects on the same dir). */
   readonly stats: Readonly<FileDriverStats>;
+  /** Fencing tokens held in memory for the directory (for tests: lookups of missing actors must not leave any). */
+  readonly tokensHeld: number;
 }
 
 /** Ids become file names (hex of their UTF-8 bytes): keep them well under NAME_MAX. */
@@ -81,6 +83,9 @@ export function fileDriver(options: FileDriverOptions): FileDriver {
   return {
     name: "file",
     dir: options.dir,
+    get tokensHeld(): number {
+      return store?.tokens.size ?? 0;
+    },
     get stats(): Readonly<FileDriverStats> {
       return store?.stats ?? { fsyncs: 0, frames: 0, commits: 0, compactions: 0, tornTails: 0 };
     },

@@ -20,11 +20,19 @@ export interface MemoryDriver extends Driver {
   readonly size: number;
   /** Corrupts an actor's stored data, so that loading it fails (for tests). */
   corrupt(id: string): void;
+  /** Fencing tokens held in memory (for tests: lookups of missing actors must not leave any). */
+  readonly tokensHeld: number;
 }
 
 export function memoryDriver(): MemoryDriver {
   const actors = new Map<string, MemoryActor>();
   const tokens = new Map<string, number>();
+  /**
+   * At least every token handed out for an actor whose entry was dropped (a missing actor
+   * looked up and released): a later acquire of any id starts above it, so dropping the
+   * entry never lets a token be handed out twice.
+   */
+  let floor = 0;
   const corrupted = new Set<string>();
 
   function checkLease(id: string, lease: Lease): void {
@@ -40,12 +48,21 @@ export function memoryDriver(): MemoryDriver {
     corrupt(id) {
       corrupted.add(id);
     },
+    get tokensHeld() {
+      return tokens.size;
+    },
     async acquire(id) {
-      const token = (tokens.get(id) ?? 0) + 1;
+      const token = (tokens.get(id) ?? floor) + 1;
       tokens.set(id, token);
       return { id, token };
     },
-    async release() {},
+    async release(lease) {
+      // The newest owner of an actor that does not exist lets go: forget its token.
+      if (tokens.get(lease.id) === lease.token && !actors.has(lease.id)) {
+        tokens.delete(lease.id);
+        floor = Math.max(floor, lease.token);
+      }
+    },
     async meta(id) {
       const actor = actors.get(id);
       return actor ? structuredClone(actor.meta) : null;

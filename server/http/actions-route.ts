@@ -8,6 +8,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AuthRequest, Intent } from "../../shared/context.ts";
 import { Forbidden, InvalidArguments, isInternal, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
+import { MAX_VALUE_DEPTH } from "../../shared/protocol/value.ts";
+import { nestsDeeperThan } from "../../shared/protocol/value-depth.ts";
 import { authenticate } from "../network/auth.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { ConnImpl, newConnId } from "../runtime/connection.ts";
@@ -29,16 +31,24 @@ interface CallBody {
 function header(request: FastifyRequest, name: string): unknown {
   const raw = request.headers[name];
   if (typeof raw !== "string") return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(raw);
+    value = JSON.parse(raw);
   } catch {
     throw new InvalidArguments(`The ${name} header must be JSON`);
   }
+  if (nestsDeeperThan(value)) throw new InvalidArguments(`The ${name} header nests deeper than ${MAX_VALUE_DEPTH}`);
+  return value;
 }
 
+/**
+ * The body, checked before anything walks it: its members (args, params, input, key) may
+ * nest as deep as the same values in WebSocket frames (MAX_VALUE_DEPTH), no deeper.
+ */
 function body(request: FastifyRequest): CallBody {
   const value = request.body ?? {};
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InvalidArguments("The request body must be a JSON object");
+  if (nestsDeeperThan(value, MAX_VALUE_DEPTH + 1)) throw new InvalidArguments(`Values in the request body may nest at most ${MAX_VALUE_DEPTH} levels deep`);
   return value as CallBody;
 }
 

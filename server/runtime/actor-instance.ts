@@ -6,14 +6,16 @@
  *   draft → one Yjs transaction → driver.append (durable) → events and update fan-out → result
  *
  * When the task throws, the draft, the privateState changes, events and schedules are all
- * dropped: nothing reaches the document, storage or any peer. If storage fails after the
- * document changed, the instance is poisoned and evicted, and the next call reloads the
- * actor from what is durable.
+ * dropped: nothing reaches the document, storage or any peer. A direct edit is a task too:
+ * its hooks run as the task's code and its update is what the commit writes. If the commit
+ * fails after the document changed (inside its transaction, or in storage), the instance is
+ * poisoned and evicted, its connections closed, and the next call reloads the actor from
+ * what is durable.
  */
 import * as Y from "yjs";
 import type { AnyActorConfig } from "../../shared/actor.ts";
 import type { AuthRequest } from "../../shared/context.ts";
-import { ActionNotFound, ActorStopped, Forbidden, InternalError, InvalidArguments, toWireError } from "../../shared/errors.ts";
+import { ActionNotFound, ActorStopped, Forbidden, InternalError, InvalidArguments, StorageCorrupt, toWireError } from "../../shared/errors.ts";
 import { Draft, applyStoredUpdate, stateRoot, toPlain } from "../../shared/state/index.ts";
 import type { ActorMeta, Commit, Driver, Lease, ScheduleEntry, StoredActor } from "../drivers/driver.ts";
 import type { ServerLogger } from "../log.ts";
@@ -150,6 +152,12 @@ export class ActorInstance implements ContextHost {
     Y.transact(instance.doc, () => {
       for (const update of stored.updates) applyStoredUpdate(instance.doc, update);
     });
+    // Yjs parks what depends on changes it does not have, silently: stored updates that
+    // leave anything parked have a gap, and serving this document would lose data quietly.
+    if (hasPending(instance.doc)) {
+      instance.doc.destroy();
+      throw new StorageCorrupt(`Actor ${stored.meta.id}: its stored updates have a gap (parts depend on changes that are not stored); refusing to load it`);
+    }
     instance.privateState = stored.privateState;
     instance.privateStateJson = jsonOf(stored.privateState);
     instance.exactlyOnce.load(stored.seqs.values());
@@ -217,9 +225,22 @@ export class ActorInstance implements ContextHost {
 
   /**
    * One task, inside the mailbox. Resolves as soon as the task committed in memory; the
-   * caller waits at `durable` before it may answer (see persist).
+   * caller waits at `durable` before it may answer (see persist). Actions and edits both
+   * commit here; they differ only in how their changes reach the document (`write`: the
+   * draft's replay for an action, the client's update for an edit).
+   *
+   * Two phases. Until `write` starts, nothing outside the task changed: a failure drops the
+   * draft, restores privateState, and fails the task alone. Once the document may have
+   * changed, a failure (a throw inside the transaction, a commit that cannot be built) leaves
+   * this copy ahead of storage: the instance fails and reloads from what is durable.
    */
-  private async execute(conn: ConnImpl, fn: (c: TaskContext) => unknown, seq?: ActionSeq, chain: CallChain = NO_CHAIN): Promise<Executed> {
+  private async execute(
+    conn: ConnImpl,
+    fn: (c: TaskContext) => unknown,
+    seq?: ActionSeq,
+    chain: CallChain = NO_CHAIN,
+    write: (task: Task) => Uint8Array | null = (task) => task.draft.commit(this),
+  ): Promise<Executed> {
     if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
     if (seq !== undefined) {
       // Answered from the record, once whatever it was recorded in is durable; a seq too far
@@ -236,11 +257,15 @@ export class ActorInstance implements ContextHost {
     const privateStateBefore = this.privateStateJson;
     this.task = task;
     let result: unknown;
+    let privateStateJson: string;
     try {
       const value = fn(task.context);
       // Only an action that awaits can run long enough to time out (a synchronous one holds
       // the event loop, so no timer could fire anyway): the timer is for those alone.
       result = plainResult(toPlain(isThenable(value) ? await this.withTimeout(value) : value));
+      // Everything that can refuse the commit is checked before the document changes.
+      task.draft.check();
+      privateStateJson = jsonOf(this.privateState);
     } catch (error) {
       task.draft.close();
       this.privateState = privateStateBefore === "undefined" ? undefined : JSON.parse(privateStateBefore);
@@ -251,16 +276,21 @@ export class ActorInstance implements ContextHost {
       return { failed: true, error, durable, value: undefined, update: null };
     }
     try {
-      const update = task.draft.commit(this);
+      const update = write(task);
       const record = seq === undefined ? null : this.exactlyOnce.record(seq, { ok: true, value: result });
-      const commit = this.buildCommit(task, update, record, false);
+      const commit = this.buildCommit(task, update, record, false, privateStateJson);
       const durable = commit !== null ? this.persist(commit) : this.durable;
-      this.afterCommit(task);
+      this.afterCommit(task, privateStateJson);
       void durable.then(
         () => this.publish(task, update),
         () => undefined,
       );
       return { value: result, update, durable, failed: false };
+    } catch (error) {
+      task.draft.close();
+      this.fail(error, "a commit failed after the document changed");
+      const failure = new InternalError("The actor could not commit its changes; it reloads from storage", { cause: error });
+      return { failed: true, error: failure, durable: this.durable, value: undefined, update: null };
     } finally {
       this.task = null;
       this.touchIdle();
@@ -268,14 +298,14 @@ export class ActorInstance implements ContextHost {
   }
 
   /**
-   * A direct edit of the replica by a connection (an editor binding): allowed by `canEdit`,
-   * validated by `onEdit` against the state it would produce, then applied, persisted and
-   * fanned out like an action's update. Rejected edits change nothing.
+   * A direct edit of the replica by a connection (an editor binding): checked (edit-check.ts),
+   * allowed by `canEdit`, validated by `onEdit` against the state it would produce, then
+   * committed like an action — in the same commit as the hooks' privateState, schedules and
+   * events, which reach others only once it is durable. A refused edit changes nothing.
    */
   async edit(conn: ConnImpl, updates: readonly Uint8Array[]): Promise<void> {
     if (this.status !== "running") throw new ActorStopped();
-    const durable = await this.mailbox.enqueue(() => this.executeEdit(conn, updates));
-    await durable;
+    await this.settle(this.mailbox.enqueue(() => this.executeEdit(conn, updates)));
   }
 
   /** Whether a connection may edit directly (`canEdit`; absent means no). */
@@ -286,20 +316,17 @@ export class ActorInstance implements ContextHost {
   }
 
   /**
-   * Applies an edit in memory — one update, or several a socket delivered back to back, in
-   * one transaction — and resolves with the gate its answer waits at.
+   * An edit — one update, or several a socket delivered back to back, in one transaction —
+   * as a task: its hooks are the task's code, its updates what the commit writes.
    */
-  private async executeEdit(conn: ConnImpl, updates: readonly Uint8Array[]): Promise<Promise<void>> {
-    if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
-    checkEditUpdates(this.doc, updates);
-    const task = new Task(new Draft(this.root), conn, this, [this.id]);
-    // The hooks see the edit as one update, merged only if one of them reads it.
-    let update: Uint8Array | null = updates.length === 1 ? updates[0]! : null;
-    const context = Object.create(task.context, {
-      update: { get: () => (update ??= Y.mergeUpdates(updates as Uint8Array[])), enumerable: true },
-    }) as TaskContext & { update: Uint8Array };
-    this.task = task;
-    try {
+  private executeEdit(conn: ConnImpl, updates: readonly Uint8Array[]): Promise<Executed> {
+    const validate = async (c: TaskContext) => {
+      checkEditUpdates(this.doc, updates);
+      // The hooks see the edit as one update, merged only if one of them reads it.
+      let update: Uint8Array | null = updates.length === 1 ? updates[0]! : null;
+      const context = Object.create(c, {
+        update: { get: () => (update ??= Y.mergeUpdates(updates as Uint8Array[])), enumerable: true },
+      }) as TaskContext & { update: Uint8Array };
       if (!this.config.canEdit || !(await this.config.canEdit(context))) {
         throw new Forbidden("This connection may not edit the state directly");
       }
@@ -320,41 +347,17 @@ export class ActorInstance implements ContextHost {
           trial.destroy();
         }
       }
-    } finally {
-      task.draft.close();
-      this.task = null;
-    }
-    let applied: Uint8Array | null = null;
-    const capture = (u: Uint8Array, origin: unknown) => {
-      if (origin === conn) applied = applied === null ? u : Y.mergeUpdates([applied, u]);
+      return undefined;
     };
-    this.doc.on("update", capture);
-    try {
-      Y.transact(
-        this.doc,
-        () => {
-          for (const u of updates) Y.applyUpdate(this.doc, u, conn);
-        },
-        conn,
-      );
-    } finally {
-      this.doc.off("update", capture);
-    }
-    if (hasPending(this.doc)) {
-      // Parts of the update refer to items that do not exist: this copy is no longer clean.
-      this.fail(new InvalidArguments("An edit referred to items the actor does not have"));
-      throw new InvalidArguments("The edit refers to items the actor does not have");
-    }
-    if (applied === null) return this.durable; // nothing new (already known)
-    const edit: Uint8Array = applied;
-    const durable = this.persist({ update: edit });
-    void durable.then(
-      () => {
-        for (const listener of this.updateListeners) listener(edit, conn);
-      },
-      () => undefined,
-    );
-    return durable;
+    const write = (task: Task) => {
+      task.draft.close();
+      const applied = applyEdit(this.doc, updates, conn);
+      // The check refuses what Yjs would park; anything parked all the same means this copy
+      // is no longer clean (execute then reloads the actor).
+      if (hasPending(this.doc)) throw new InternalError("An accepted edit left parts Yjs could not integrate");
+      return applied;
+    };
+    return this.execute(conn, validate, undefined, NO_CHAIN, write);
   }
 
   private recordFailure(seq: ActionSeq, error: unknown): Promise<void> {
@@ -372,8 +375,7 @@ export class ActorInstance implements ContextHost {
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
 
-  private buildCommit(task: Task, update: Uint8Array | null, seqRecord: SeqWrite | null, always: boolean): Commit | null {
-    const privateStateJson = jsonOf(this.privateState);
+  private buildCommit(task: Task, update: Uint8Array | null, seqRecord: SeqWrite | null, always: boolean, privateStateJson = jsonOf(this.privateState)): Commit | null {
     const privateStateChanged = privateStateJson !== this.privateStateJson;
     if (!always && update === null && !privateStateChanged && !task.scheduleChanged && seqRecord === null) return null;
     const commit: { -readonly [K in keyof Commit]: Commit[K] } = {};
@@ -416,7 +418,7 @@ export class ActorInstance implements ContextHost {
         }
       },
       (error: unknown) => {
-        this.fail(error);
+        this.fail(error, "storage refused a commit");
         throw new InternalError("The actor could not persist its changes", { cause: error });
       },
     );
@@ -427,8 +429,8 @@ export class ActorInstance implements ContextHost {
   }
 
   /** Right after a task committed in memory: what the next task must see. */
-  private afterCommit(task: Task): void {
-    this.privateStateJson = jsonOf(this.privateState);
+  private afterCommit(task: Task, privateStateJson = jsonOf(this.privateState)): void {
+    this.privateStateJson = privateStateJson;
     if (task.scheduleChanged) {
       for (const id of task.schedulesRemoved) this.schedules.delete(id);
       for (const entry of task.schedulesPut) this.schedules.set(entry.id, entry);
@@ -441,7 +443,15 @@ export class ActorInstance implements ContextHost {
    * an event never reaches a connection before the state it announces — then sleep).
    */
   private publish(task: Task, update: Uint8Array | null): void {
-    if (update !== null) for (const listener of this.updateListeners) listener(update, task.conn);
+    if (update !== null) {
+      for (const listener of this.updateListeners) {
+        try {
+          listener(update, task.conn);
+        } catch (error) {
+          this.log.error({ err: error }, "an update listener failed");
+        }
+      }
+    }
     for (const event of task.events) this.deliver(event.targets, event.name, event.payload);
     if (task.sleepRequested) this.host.sleep(this);
   }
@@ -629,10 +639,14 @@ export class ActorInstance implements ContextHost {
     return this.stopping;
   }
 
-  /** Storage failed after the document changed: this copy is no longer trustworthy. */
-  private fail(error: unknown): void {
+  /**
+   * The document changed and storage did not (a commit failed mid-way, or storage refused
+   * it): this copy is no longer trustworthy. Connections are closed (their replicas resync
+   * from the reloaded actor) and the next call reloads it from what is durable.
+   */
+  private fail(error: unknown, why: string): void {
     if (this.status === "failed") return;
-    this.log.error({ err: error }, "actor failed: storage refused a commit; it will reload from storage");
+    this.log.error({ err: error }, `actor failed: ${why}; it will reload from storage`);
     this.status = "failed";
     this.clearIdle();
     if (this.timer !== null) clearTimeout(this.timer);
@@ -661,6 +675,27 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
 }
 
+
+/** Applies an edit's updates in one transaction; gives what was new to the document (null: nothing). */
+function applyEdit(doc: Y.Doc, updates: readonly Uint8Array[], origin: ConnImpl): Uint8Array | null {
+  let applied: Uint8Array | null = null;
+  const capture = (u: Uint8Array, o: unknown) => {
+    if (o === origin) applied = applied === null ? u : Y.mergeUpdates([applied, u]);
+  };
+  doc.on("update", capture);
+  try {
+    Y.transact(
+      doc,
+      () => {
+        for (const u of updates) Y.applyUpdate(doc, u, origin);
+      },
+      origin,
+    );
+  } finally {
+    doc.off("update", capture);
+  }
+  return applied;
+}
 
 function jsonOf(value: unknown): string {
   return value === undefined ? "undefined" : JSON.stringify(value);

@@ -7,6 +7,7 @@
 import * as Y from "yjs";
 import { InvalidState } from "../errors.ts";
 import { applyNode } from "./commit.ts";
+import { MAX_STATE_DEPTH, checkWriteDepth } from "./depth.ts";
 import { ArrayNode, type Entry, MapNode, TextNode, XmlNode } from "./nodes.ts";
 import { asTemplate, checkKey, checkPrimitive, frozenCopy, isPlainObject, isPrimitive, unsupported } from "./values.ts";
 import { nodeOfView } from "./view-registry.ts";
@@ -69,21 +70,24 @@ export class Draft {
    * The draft entry for a value the user writes: checked, then turned into new nodes.
    * An existing node written elsewhere is copied (a Yjs type has one place in its doc).
    */
-  fromPlain(value: unknown, where: string): Entry {
+  fromPlain(value: unknown, where: string, depth = 0): Entry {
     if (isPrimitive(value)) return checkPrimitive(value, where);
+    // The commit checks the depth in the document (Draft.check); this stops a deeper value
+    // here, before converting it would overflow the stack.
+    if (depth > MAX_STATE_DEPTH) throw new InvalidState(`State may nest at most ${MAX_STATE_DEPTH} levels deep (at ${where.slice(0, 200)}…)`);
     if (value instanceof Uint8Array) return value;
     const node = nodeOfView(value);
     if (node !== undefined) return this.copy(node);
     if (Array.isArray(value)) {
       const array = new ArrayNode(this, null);
-      array.items = value.map((item, i) => (item === undefined ? null : this.fromPlain(item, `${where}[${i}]`)));
+      array.items = value.map((item, i) => (item === undefined ? null : this.fromPlain(item, `${where}[${i}]`, depth + 1)));
       return array;
     }
     if (isPlainObject(value)) {
       const map = new MapNode(this, null);
       for (const [key, item] of Object.entries(value)) {
         if (item === undefined) continue;
-        map.overrides.set(checkKey(key, where), this.fromPlain(item, `${where}.${key}`));
+        map.overrides.set(checkKey(key, where), this.fromPlain(item, `${where}.${key}`, depth + 1));
       }
       return map;
     }
@@ -150,14 +154,25 @@ export class Draft {
   }
 
   /**
+   * Throws (`InvalidState`) if the recorded writes cannot be committed — today: they would
+   * nest the state deeper than MAX_STATE_DEPTH. Touches nothing: a draft that fails here can
+   * still be closed cleanly. `commit` runs it first.
+   */
+  check(): void {
+    checkWriteDepth(this.dirty);
+  }
+
+  /**
    * Writes every change into the document in one transaction. Returns the Yjs update it
    * produced, or null when the draft changed nothing. The draft is closed afterwards.
+   * Throws before touching the document if `check` fails.
    */
   commit(origin: unknown = null): Uint8Array | null {
     const doc = this.rootMap.doc;
     if (doc === null) throw new InvalidState("The draft's root is not part of a document");
     let update: Uint8Array | null = null;
     if (this.dirty.size > 0) {
+      this.check();
       const capture = (u: Uint8Array, o: unknown) => {
         if (o === origin) update = update === null ? u : Y.mergeUpdates([update, u]);
       };

@@ -8,6 +8,7 @@ import { nodeOfView } from "./view-registry.ts";
 import { snapshot } from "./views.ts";
 
 export { Draft } from "./draft.ts";
+export { MAX_STATE_DEPTH, typeDepth } from "./depth.ts";
 export { applyStoredUpdate } from "./stored-update.ts";
 export { TextView, XmlView, snapshot } from "./views.ts";
 

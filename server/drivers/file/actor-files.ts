@@ -52,6 +52,8 @@ export interface StoreHost {
   readonly stats: FileDriverStats;
   /** Newest fencing token per actor id, shared by every driver object open on the directory. */
   readonly tokens: Map<string, number>;
+  /** At least every token handed out to an actor that did not exist and was forgotten since. */
+  tokenFloor: number;
   /** The write of an actor's newest token to its lease file, while it runs or once it failed. */
   readonly leaseWrites: Map<string, Promise<void>>;
   readonly log: FileDriverLogger;
@@ -134,7 +136,10 @@ export class ActorFiles implements ActorPlace, JournaledLog {
   private async currentToken(): Promise<number> {
     const known = this.host.tokens.get(this.id);
     if (known !== undefined) return known;
-    const token = await readLeaseToken(this.dir, this.id);
+    // Above every token handed out to an actor that did not exist (see release), so that
+    // none of those leases passes a check again.
+    const floor = this.host.tokenFloor;
+    const token = Math.max(await readLeaseToken(this.dir, this.id), floor > 0 ? floor + 1 : 0);
     this.host.tokens.set(this.id, token);
     return token;
   }
@@ -169,8 +174,12 @@ export class ActorFiles implements ActorPlace, JournaledLog {
         () => true,
         () => false,
       );
-      // The token is on disk when the actor exists; keep in memory only those of actors that do not.
-      if (written && (await this.exists())) this.host.tokens.delete(this.id);
+      // The token is on disk when the actor exists. When it does not (a lookup of a missing
+      // actor), the token is forgotten too, and the directory's floor rises to it: every later
+      // token of any actor outranks it, so no token is ever handed out twice.
+      if (!written) return;
+      if (!(await this.exists())) this.host.tokenFloor = Math.max(this.host.tokenFloor, lease.token);
+      this.host.tokens.delete(this.id);
     });
   }
 

@@ -28,6 +28,7 @@ export class Store implements StoreHost {
   readonly alarms: AlarmIndex;
   readonly stats: FileDriverStats = { fsyncs: 0, frames: 0, commits: 0, compactions: 0, tornTails: 0 };
   readonly tokens = new Map<string, number>();
+  tokenFloor = 0;
   readonly leaseWrites = new Map<string, Promise<void>>();
   readonly ready: Promise<void>;
   refs = 0;
@@ -123,8 +124,21 @@ export function hexId(id: string): string {
 
 const stores = new Map<string, Store>();
 
-/** The store of `dir` in this process, opened (and created on disk) if need be. */
+/**
+ * The store of `dir` in this process, opened (and created on disk) if need be. Fails with a
+ * message naming the directory when it cannot be used: not a directory, not writable (its
+ * LOCK file is the first write), or locked by another running process.
+ */
 export async function openStore(dir: string, log: FileDriverLogger, hooks: FileDriverTestHooks | undefined): Promise<Store> {
+  try {
+    return await open(dir, log, hooks);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`fileDriver: the data directory ${dir} cannot be used: ${reason}`, { cause: error });
+  }
+}
+
+async function open(dir: string, log: FileDriverLogger, hooks: FileDriverTestHooks | undefined): Promise<Store> {
   await mkdir(dir, { recursive: true });
   const root = await realpath(dir);
   let store = stores.get(root);
