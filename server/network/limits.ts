@@ -11,8 +11,33 @@ export interface Limits {
   maxPendingActionsPerChannel: number;
   /** Frames per second per socket (a token bucket: this rate, bursts of twice it). Over it the socket is read more slowly. */
   framesPerSecond: number;
-  /** Bytes queued for a slow socket before it is closed. */
+  /**
+   * Bytes queued for one slow socket (not yet taken by the kernel) before it is terminated:
+   * at once, without a close handshake, so its queue is freed now, not when a close times out.
+   */
   maxBufferedBytes: number;
+  /**
+   * Bytes queued for all sockets of the server together (send-budget.ts). Over it, the
+   * sockets with the most queued are terminated, largest first, until the total is back under
+   * it: a crowd of readers that stopped reading cannot take the server's memory.
+   */
+  maxBufferedBytesTotal: number;
+  /** Time a new socket has to send hello before it is closed (4400). */
+  helloTimeoutMs: number;
+  /**
+   * Sockets open at once from one remote address (fastify's `request.ip`: the peer's
+   * address, or the forwarded one when the app trusts a proxy). One more is closed with
+   * 4429 (rate limited) right after the upgrade.
+   */
+  maxSocketsPerAddress: number;
+  /** Bytes of one awareness state's JSON. */
+  maxPresenceStateBytes: number;
+  /** Awareness client ids one channel may hold (a browser sends one, shared by its tabs). */
+  maxPresenceIdsPerChannel: number;
+  /** Awareness states held per actor, of all its channels. */
+  maxPresenceStatesPerActor: number;
+  /** Bytes of awareness states held per actor (what each joiner is sent at once). */
+  maxPresenceBytesPerActor: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -21,6 +46,13 @@ export const DEFAULT_LIMITS: Limits = {
   maxPendingActionsPerChannel: 1024,
   framesPerSecond: 10_000,
   maxBufferedBytes: 32 * 1024 * 1024,
+  maxBufferedBytesTotal: 256 * 1024 * 1024,
+  helloTimeoutMs: 10_000,
+  maxSocketsPerAddress: 1024,
+  maxPresenceStateBytes: 64 * 1024,
+  maxPresenceIdsPerChannel: 16,
+  maxPresenceStatesPerActor: 10_000,
+  maxPresenceBytesPerActor: 8 * 1024 * 1024,
 };
 
 /** A token bucket: `take()` gives 0 when a token was taken, else the ms until one is there. */
