@@ -15,6 +15,7 @@ import type { AllowedOrigins } from "./http/origin.ts";
 import { createInlineClient } from "./inline-client.ts";
 import type { LogLevel, ServerLogger } from "./log.ts";
 import { DEFAULT_LIMITS, type Limits } from "./network/limits.ts";
+import { SendBudget } from "./network/send-budget.ts";
 import type { SocketSession } from "./network/socket-session.ts";
 import { ActorRuntime } from "./runtime/actor-runtime.ts";
 
@@ -40,6 +41,12 @@ export interface ServerOptions {
   closeRetryAfterMs?: number;
 }
 
+/** @experimental */
+export interface NetworkStats {
+  readonly sockets: number;
+  readonly queuedBytes: number;
+}
+
 export interface ListenOptions {
   port?: number;
   host?: string;
@@ -54,6 +61,12 @@ export interface TandemServer<R> {
   /** To mount Tandem into another fastify app: `other.register(server.plugin, { prefix })`. */
   readonly plugin: FastifyPluginAsync<{ prefix?: string }>;
   readonly log: ServerLogger;
+  /**
+   * What the network holds now: open sockets, and bytes queued to sockets that are behind
+   * (what `limits.maxBufferedBytesTotal` bounds).
+   * @experimental
+   */
+  readonly network: NetworkStats;
   /** The port listened on (0 before listen). */
   readonly port: number;
   /** The base URL clients use, e.g. http://127.0.0.1:8080 (after listen). */
@@ -102,7 +115,8 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   runtime.client = client;
   runtime.clientOver = (view) => createInlineClient(view);
   const sessions = new Set<SocketSession>();
-  const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions });
+  const sendBudget = new SendBudget(limits.maxBufferedBytesTotal);
+  const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions, sendBudget });
   const registered = app.register(plugin);
   const ready = runtime.start();
   ready.catch((error) => log.error({ err: error }, "could not read stored alarms"));
@@ -117,6 +131,14 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
     plugin,
     log,
     ready,
+    network: {
+      get sockets() {
+        return sessions.size;
+      },
+      get queuedBytes() {
+        return sendBudget.queuedBytes;
+      },
+    },
     get port() {
       return port;
     },

@@ -12,8 +12,11 @@ import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
 import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
+import { closeFirmly } from "./close-firmly.ts";
+import { runGuarded } from "./guard.ts";
 import { type Limits, RateLimiter } from "./limits.ts";
 import { LeaderTerms } from "./leader-terms.ts";
+import { type BudgetedSocket, SendBudget } from "./send-budget.ts";
 import { TurnWriter } from "./turn-writer.ts";
 
 const MAX_CLIENT_ID = 128;
@@ -38,7 +41,7 @@ function peekHeader(bytes: Uint8Array): { kind: number; channel: number; id?: nu
 /** Decoded frames waiting for the rate limit before the socket is closed as abusive. */
 const MAX_INBOX = 10_000;
 
-export class SocketSession implements ChannelHost {
+export class SocketSession implements ChannelHost, BudgetedSocket {
   readonly socketId = newConnId("ws");
   clientId = "";
   private readonly channels = new Map<number, ActorChannel>();
@@ -49,6 +52,7 @@ export class SocketSession implements ChannelHost {
   private draining = false;
   private paused = false;
   private holdTimer: NodeJS.Timeout | null = null;
+  private helloTimer: NodeJS.Timeout | null;
   private readonly writer: TurnWriter;
 
   constructor(
@@ -59,9 +63,12 @@ export class SocketSession implements ChannelHost {
     readonly log: ServerLogger,
     /** Fencing of leader tabs (one per server). */
     private readonly terms: LeaderTerms = new LeaderTerms(),
+    /** Bytes queued to all sockets of the server (one per server). */
+    private readonly budget: SendBudget = new SendBudget(limits.maxBufferedBytesTotal),
   ) {
     this.rate = new RateLimiter(limits.framesPerSecond);
-    this.writer = new TurnWriter(socket);
+    this.writer = new TurnWriter(socket, (error) => this.fail(error));
+    this.helloTimer = setTimeout(() => runGuarded(() => this.helloTimedOut(), (error) => this.fail(error)), limits.helloTimeoutMs);
     socket.on("message", (data, isBinary) => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary));
     socket.on("close", () => void this.shutdown("socket closed"));
     socket.on("error", (error) => this.log.debug({ err: error }, "socket error"));
@@ -142,16 +149,20 @@ export class SocketSession implements ChannelHost {
       this.socket.pause();
     }
     if (ms !== undefined && this.holdTimer === null) {
-      this.holdTimer = setTimeout(() => {
-        this.holdTimer = null;
-        this.drain();
-      }, Math.ceil(ms));
+      this.holdTimer = setTimeout(
+        () =>
+          runGuarded(() => {
+            this.holdTimer = null;
+            this.drain();
+          }, (error) => this.fail(error)),
+        Math.ceil(ms),
+      );
     }
   }
 
   /** A channel answered an action: a held frame may go now. */
   actionSettled(): void {
-    if (this.inbox.length > 0) queueMicrotask(() => this.drain());
+    if (this.inbox.length > 0) queueMicrotask(() => runGuarded(() => this.drain(), (error) => this.fail(error)));
   }
 
   private dispatch(message: UpMessage): void {
@@ -223,9 +234,22 @@ export class SocketSession implements ChannelHost {
       return;
     }
     this.greeted = true;
+    this.clearHelloTimer();
     this.clientId = clientId;
     this.writer.batching = version >= BATCH_PROTOCOL_VERSION;
     this.send({ kind: Kind.welcome, channel: 0, version: PROTOCOL_VERSION, minVersion: MIN_PROTOCOL_VERSION, clientId, socketId: this.socketId });
+  }
+
+  private helloTimedOut(): void {
+    this.helloTimer = null;
+    if (this.greeted || this.closed) return;
+    this.send({ kind: Kind.error, channel: 0, error: new TandemError("malformed_frame", `No hello within ${this.limits.helloTimeoutMs} ms`, "client").toWire() });
+    this.close(CloseCode.protocolError, "no hello");
+  }
+
+  private clearHelloTimer(): void {
+    if (this.helloTimer !== null) clearTimeout(this.helloTimer);
+    this.helloTimer = null;
   }
 
   private channel(id: number): ActorChannel {
@@ -248,12 +272,31 @@ export class SocketSession implements ChannelHost {
 
   sendFrame(frame: Uint8Array): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
-    if (this.writer.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.log.warn({ socket: this.socketId }, "closing a socket that does not keep up");
-      this.close(CloseCode.rateLimited, "too slow");
-      return;
-    }
+    if (this.writer.bufferedAmount > this.limits.maxBufferedBytes) return this.terminate("it does not keep up");
     this.writer.send(frame);
+    this.budget.note(this);
+  }
+
+  get bufferedAmount(): number {
+    return this.writer.bufferedAmount;
+  }
+
+  onceDrained(listener: () => void): void {
+    this.writer.onceDrained(listener);
+  }
+
+  /** Drops the socket at once (no close handshake): what is queued to it is freed now. */
+  terminate(reason: string): void {
+    if (this.closed) return;
+    this.log.warn({ socket: this.socketId, queued: this.writer.bufferedAmount }, `terminating a socket: ${reason}`);
+    this.socket.terminate();
+    void this.shutdown(reason);
+  }
+
+  /** Work of this socket failed where no caller waits (a write at a turn's end, a timer): logged, socket dropped. */
+  private fail(error: unknown): void {
+    this.log.error({ err: error, socket: this.socketId }, "a socket failed");
+    this.terminate("it failed");
   }
 
   forget(channel: number): void {
@@ -262,7 +305,7 @@ export class SocketSession implements ChannelHost {
 
   close(code: number, reason: string): void {
     this.writer.flush(); // what was sent before the close goes before the close frame
-    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) this.socket.close(code, reason);
+    closeFirmly(this.socket, code, reason);
     void this.shutdown(reason);
   }
 
@@ -272,6 +315,8 @@ export class SocketSession implements ChannelHost {
     this.closed = true;
     if (this.clientId !== "") this.terms.leave(this.clientId, this);
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.clearHelloTimer();
+    this.budget.forget(this);
     this.inbox.length = 0;
     if (this.paused) {
       this.paused = false;

@@ -1,0 +1,84 @@
+/**
+ * Issue 12, item 8 (sockets): a socket that never says hello is closed after `helloTimeoutMs`
+ * (4400), and one remote address holds at most `maxSocketsPerAddress` sockets at once (one
+ * more is closed with 4429 and a retry-after hint). Both leave every other socket serving.
+ */
+import { describe, expect, test } from "vitest";
+import { actor, setup } from "tandem";
+import { sleep, waitFor, within } from "./seed-helpers.ts";
+import { CloseCode, Kind } from "../shared/protocol/index.ts";
+import { useNetwork } from "./support/raw-socket.ts";
+
+const counter = actor({
+  state: { n: 0 },
+  actions: { inc: (c) => ++c.state.n },
+});
+
+const registry = setup({ use: { counter } });
+type R = typeof registry;
+
+const net = useNetwork();
+
+describe("hello timeout", () => {
+  test("a socket that never sends hello is told why and closed with 4400; one that greets stays", async () => {
+    const server = await net.server(registry, { limits: { helloTimeoutMs: 200 } });
+    const silent = await net.raw(server.url);
+    const greeted = await net.raw(server.url);
+    await greeted.hello();
+    const closed = await within(silent.closed, 3000, "the silent socket's close");
+    expect(closed.code).toBe(CloseCode.protocolError);
+    expect((await silent.nextError(0)).error).toMatchObject({ code: "malformed_frame", message: expect.stringContaining("hello") });
+    await sleep(300); // past the timeout for the greeted socket too
+    expect(greeted.isOpen).toBe(true);
+    await greeted.subscribe(1, "counter", "c");
+    expect((await greeted.action(1, 1, "inc", [])).ok).toBe(true);
+  });
+
+  test("the library client greets in time and is never affected", async () => {
+    const server = await net.server(registry, { limits: { helloTimeoutMs: 200 } });
+    const client = net.client<R>(server.url);
+    const conn = client.counter.getOrCreate("c").connect();
+    await conn.whenSynced();
+    await sleep(400);
+    expect(await conn.inc()).toBe(1);
+    expect(conn.status).toBe("synced");
+  });
+});
+
+describe("sockets per address", () => {
+  test("one more socket than maxSocketsPerAddress is closed with 4429 and a retry-after; a closed one frees its place", async () => {
+    const server = await net.server(registry, { limits: { maxSocketsPerAddress: 3 } });
+    const admitted = await Promise.all([net.raw(server.url), net.raw(server.url), net.raw(server.url)]);
+    for (const socket of admitted) await socket.hello();
+    const extra = await net.raw(server.url);
+    const closed = await within(extra.closed, 3000, "the extra socket's close");
+    expect(closed.code).toBe(CloseCode.rateLimited);
+    expect(closed.reason).toMatch(/retry-after=\d+/);
+    expect((await extra.nextError(0)).error.code).toBe("rate_limited");
+    // The admitted ones are untouched.
+    await admitted[0]!.subscribe(1, "counter", "c");
+    expect((await admitted[0]!.action(1, 1, "inc", [])).ok).toBe(true);
+    expect(admitted.every((socket) => socket.isOpen)).toBe(true);
+    // Closing one frees its place.
+    await admitted[2]!.close();
+    await waitFor(() => server.network.sockets === 2, { what: "the closed socket to be gone" });
+    const again = await net.raw(server.url);
+    const welcome = await again.hello();
+    expect(welcome.kind).toBe(Kind.welcome);
+    expect(again.isOpen).toBe(true);
+  });
+
+  test("refused sockets do not count: after many refusals the address still gets its places back", async () => {
+    const server = await net.server(registry, { limits: { maxSocketsPerAddress: 2 } });
+    const admitted = await Promise.all([net.raw(server.url), net.raw(server.url)]);
+    for (let i = 0; i < 10; i++) {
+      const extra = await net.raw(server.url);
+      expect((await within(extra.closed, 3000, "a refusal")).code).toBe(CloseCode.rateLimited);
+    }
+    await Promise.all(admitted.map((socket) => socket.close()));
+    await waitFor(() => server.network.sockets === 0, { what: "both sockets gone" });
+    const sockets = await Promise.all([net.raw(server.url), net.raw(server.url)]);
+    for (const socket of sockets) await socket.hello();
+    expect(sockets.every((socket) => socket.isOpen)).toBe(true);
+  });
+});
