@@ -91,7 +91,7 @@ describe("slow consumers", () => {
     await good.works();
   });
 
-  test("over maxBufferedBytesTotal the sockets with the most queued are terminated; the accounting goes back down", async () => {
+  test("over maxBufferedBytesTotal the stalled sockets with the most queued are terminated; the accounting goes back down", async () => {
     const budget = 16 * MB;
     const server = await bigDocServer({ limits: { maxBufferedBytes: 256 * MB, maxBufferedBytesTotal: budget } });
     const good = await wellBehaved(server);

@@ -17,9 +17,11 @@ export interface Limits {
    */
   maxBufferedBytes: number;
   /**
-   * Bytes queued for all sockets of the server together (send-budget.ts). Over it, the
-   * sockets with the most queued are terminated, largest first, until the total is back under
-   * it: a crowd of readers that stopped reading cannot take the server's memory.
+   * Bytes queued for all sockets of the server together (send-budget.ts). Over it, sockets
+   * that have not drained for 2 s are terminated, most queued first, until the total is back
+   * under it; over twice it, any socket, most queued first. A crowd of readers that stopped
+   * reading cannot take the server's memory. (Bytes count per socket: a frame shared by many
+   * sockets counts for each.)
    */
   maxBufferedBytesTotal: number;
   /** Time a new socket has to send hello before it is closed (4400). */
@@ -46,7 +48,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxPendingActionsPerChannel: 1024,
   framesPerSecond: 10_000,
   maxBufferedBytes: 32 * 1024 * 1024,
-  maxBufferedBytesTotal: 256 * 1024 * 1024,
+  maxBufferedBytesTotal: 128 * 1024 * 1024,
   helloTimeoutMs: 10_000,
   maxSocketsPerAddress: 1024,
   maxPresenceStateBytes: 64 * 1024,
