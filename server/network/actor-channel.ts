@@ -85,7 +85,14 @@ export class ActorChannel {
         self.fail(error);
       },
     };
-    this.ready = this.open(subscribe);
+    // open() answers every failure itself; if even that answer throws, the channel is dropped
+    // here rather than leaving a rejection nobody handles (which would end the process).
+    this.ready = this.open(subscribe).catch((error: unknown) => {
+      host.log.error({ err: error, channel }, "opening a channel failed");
+      this.closed = true;
+      host.forget(channel);
+      return false;
+    });
   }
 
   private async open(subscribe: Subscribe): Promise<boolean> {

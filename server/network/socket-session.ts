@@ -69,7 +69,8 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     this.rate = new RateLimiter(limits.framesPerSecond);
     this.writer = new TurnWriter(socket, (error) => this.fail(error));
     this.helloTimer = setTimeout(() => runGuarded(() => this.helloTimedOut(), (error) => this.fail(error)), limits.helloTimeoutMs);
-    socket.on("message", (data, isBinary) => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary));
+    // A listener that threw here would throw out of ws's socket reader: the process would die.
+    socket.on("message", (data, isBinary) => runGuarded(() => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary), (error) => this.fail(error)));
     socket.on("close", () => void this.shutdown("socket closed"));
     socket.on("error", (error) => this.log.debug({ err: error }, "socket error"));
   }
@@ -186,25 +187,35 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
       case Kind.unsubscribe: {
         const channel = this.channel(message.channel);
         this.channels.delete(message.channel);
-        void channel.close("unsubscribed");
+        this.settle(message.channel, channel.close("unsubscribed"));
         return;
       }
       case Kind.sync:
         if (message.step !== "step1") throw new TandemError("malformed_frame", "Clients send document changes as edit frames", "client");
-        void this.channel(message.channel).step1(message.data);
+        this.settle(message.channel, this.channel(message.channel).step1(message.data));
         return;
       case Kind.action:
-        void this.channel(message.channel).action(message);
+        this.settle(message.channel, this.channel(message.channel).action(message));
         return;
       case Kind.edit:
-        void this.channel(message.channel).edit(message);
+        this.settle(message.channel, this.channel(message.channel).edit(message));
         return;
       case Kind.awareness:
-        void this.channel(message.channel).awareness(message.update);
+        this.settle(message.channel, this.channel(message.channel).awareness(message.update));
         return;
       default:
         return unexpectedCase(message);
     }
+  }
+
+  /** A channel's work runs on: what it rejects with is answered on its channel, never left unhandled. */
+  private settle(channel: number, work: Promise<unknown>): void {
+    work.catch((error: unknown) =>
+      runGuarded(
+        () => this.refuse(channel, error),
+        (failure) => this.fail(failure),
+      ),
+    );
   }
 
   /** An oversized frame is not decoded; its header says whom to answer (an action's caller waits for an ack). */
@@ -324,6 +335,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     }
     const channels = [...this.channels.values()];
     this.channels.clear();
-    await Promise.allSettled(channels.map((channel) => channel.close(reason)));
+    const closed = await Promise.allSettled(channels.map((channel) => channel.close(reason)));
+    for (const result of closed) if (result.status === "rejected") this.log.error({ err: result.reason, socket: this.socketId }, "closing a channel failed");
   }
 }
