@@ -3,7 +3,7 @@
  * (fastify: one multiplexed WebSocket per client, stateless HTTP actions, OpenAPI).
  * @public
  */
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from "fastify";
 import type { InlineClient } from "../shared/client-types.ts";
 import { InvalidArguments } from "../shared/errors.ts";
 import { CloseCode } from "../shared/protocol/index.ts";
@@ -39,6 +39,13 @@ export interface ServerOptions {
    * hint; clients add full jitter on top, so a deploy does not bring them back at once). Default 1,000 ms.
    */
   closeRetryAfterMs?: number;
+  /**
+   * Trust X-Forwarded-* headers from these proxies (fastify's `trustProxy`): then
+   * `request.ip` — what onAuth sees and what `limits.maxSocketsPerAddress` counts by — is the
+   * client's address, not the proxy's. Default false (behind an untrusted proxy every client
+   * shares the proxy's address).
+   */
+  trustProxy?: FastifyServerOptions["trustProxy"];
 }
 
 /** @experimental */
@@ -78,10 +85,10 @@ export interface TandemServer<R> {
   close(): Promise<void>;
 }
 
-function fastifyFor(option: ServerOptions["logger"], bodyLimit: number): FastifyInstance {
-  if (option === false) return Fastify({ logger: false, bodyLimit });
-  if (option === undefined || typeof option === "string") return Fastify({ logger: { level: option ?? "warn" }, bodyLimit });
-  return Fastify({ loggerInstance: asPino(option) as never, bodyLimit }) as unknown as FastifyInstance;
+function fastifyFor(option: ServerOptions["logger"], bodyLimit: number, trustProxy: ServerOptions["trustProxy"] = false): FastifyInstance {
+  if (option === false) return Fastify({ logger: false, bodyLimit, trustProxy });
+  if (option === undefined || typeof option === "string") return Fastify({ logger: { level: option ?? "warn" }, bodyLimit, trustProxy });
+  return Fastify({ loggerInstance: asPino(option) as never, bodyLimit, trustProxy }) as unknown as FastifyInstance;
 }
 
 /** Fastify wants pino's whole shape; a logger with only the four levels gets the rest. */
@@ -102,7 +109,7 @@ function asPino(logger: ServerLogger): ServerLogger & { fatal: ServerLogger["err
 export function createServer<Actors extends ActorDefinitions>(registry: Registry<Actors>, options: ServerOptions = {}): TandemServer<Registry<Actors>> {
   if (registry?.kind !== "tandem.registry") throw new InvalidArguments("createServer() takes the registry returned by setup()");
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const app = fastifyFor(options.logger, limits.maxFrameBytes);
+  const app = fastifyFor(options.logger, limits.maxFrameBytes, options.trustProxy);
   const log = app.log as unknown as ServerLogger;
   const runtime = new ActorRuntime(registry, {
     driver: options.driver ?? memoryDriver(),

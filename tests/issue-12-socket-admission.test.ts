@@ -81,4 +81,20 @@ describe("sockets per address", () => {
     for (const socket of sockets) await socket.hello();
     expect(sockets.every((socket) => socket.isOpen)).toBe(true);
   });
+
+  test("behind a trusted proxy the forwarded address is counted; an untrusted header changes nothing", async () => {
+    const trusting = await net.server(registry, { limits: { maxSocketsPerAddress: 1 }, trustProxy: true });
+    const ada = await net.raw(trusting.url, { "x-forwarded-for": "203.0.113.1" });
+    const bob = await net.raw(trusting.url, { "x-forwarded-for": "203.0.113.2" });
+    await Promise.all([ada.hello(), bob.hello()]);
+    const adaAgain = await net.raw(trusting.url, { "x-forwarded-for": "203.0.113.1" });
+    expect((await within(adaAgain.closed, 3000, "the refusal")).code).toBe(CloseCode.rateLimited);
+    expect(ada.isOpen && bob.isOpen).toBe(true);
+    // Without trustProxy the header is ignored: both come from 127.0.0.1.
+    const plain = await net.server(registry, { limits: { maxSocketsPerAddress: 1 } });
+    const first = await net.raw(plain.url, { "x-forwarded-for": "203.0.113.1" });
+    await first.hello();
+    const second = await net.raw(plain.url, { "x-forwarded-for": "203.0.113.2" });
+    expect((await within(second.closed, 3000, "the refusal")).code).toBe(CloseCode.rateLimited);
+  });
 });
