@@ -34,6 +34,16 @@ describe("hello timeout", () => {
     expect((await greeted.action(1, 1, "inc", [])).ok).toBe(true);
   });
 
+  test("a socket that neither greets nor answers the close is dropped after the close grace (5 s), not ws's 30 s", async () => {
+    const server = await net.server(registry, { limits: { helloTimeoutMs: 100 } });
+    const connections = () => new Promise<number>((resolve, reject) => server.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+    const deaf = await net.raw(server.url);
+    deaf.ws.pause(); // reads nothing: never sees the close frame, never answers it
+    await waitFor(async () => (await connections()) === 1, { what: "the socket counted" });
+    await waitFor(() => server.network.sockets === 0, { timeoutMs: 8000, what: "the session gone" });
+    await waitFor(async () => (await connections()) === 0, { timeoutMs: 8000, what: "the TCP connection dropped" });
+  }, 15_000);
+
   test("the library client greets in time and is never affected", async () => {
     const server = await net.server(registry, { limits: { helloTimeoutMs: 200 } });
     const client = net.client<R>(server.url);
