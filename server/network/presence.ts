@@ -99,11 +99,6 @@ export class Presence {
   private flushing: Map<number, Relayed> | null = null;
   private scheduled = false;
 
-  /** States held now, and the bytes of their JSON. */
-  get size(): { readonly states: number; readonly bytes: number } {
-    return { states: this.entries.size, bytes: this.bytes };
-  }
-
   /**
    * Applies an awareness update from `member`, then relays the stamped states to the others.
    * Throws (a TandemError, nothing applied) if any state of the update breaks a rule.

@@ -24,9 +24,4 @@ export class SocketsPerAddress {
     if (count <= 1) this.open.delete(address);
     else this.open.set(address, count - 1);
   }
-
-  /** Sockets counted for `address`. */
-  count(address: string): number {
-    return this.open.get(address) ?? 0;
-  }
 }
