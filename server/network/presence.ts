@@ -154,6 +154,8 @@ export class Presence {
       }
       changes.delete(clientId); // re-inserted last: changes apply in the order they came
       changes.set(clientId, { clientId, clock, state: state as Record<string, unknown> | null, bytes: state === null ? 0 : bytes });
+      // An update that fits changes at most the ids it holds plus the ids it may add: stop reading one that cannot.
+      if (changes.size > (this.owned.get(member)?.size ?? 0) + limits.maxPresenceIdsPerChannel) throw this.tooManyIds(limits);
     }
     if (decoder.pos !== update.length) throw new InvalidArguments("Trailing bytes in the awareness update");
     this.checkRoom(member, changes, limits);
@@ -177,15 +179,17 @@ export class Presence {
         states--;
       }
     }
-    if (ids > limits.maxPresenceIdsPerChannel && ids > (this.owned.get(member)?.size ?? 0)) {
-      throw new RateLimited(`A connection may hold at most ${limits.maxPresenceIdsPerChannel} awareness client ids`);
-    }
+    if (ids > limits.maxPresenceIdsPerChannel && ids > (this.owned.get(member)?.size ?? 0)) throw this.tooManyIds(limits);
     if (states > limits.maxPresenceStatesPerActor && states > this.entries.size) {
       throw new RateLimited(`An actor holds at most ${limits.maxPresenceStatesPerActor} awareness states`);
     }
     if (bytes > limits.maxPresenceBytesPerActor && bytes > this.bytes) {
       throw new RateLimited(`An actor holds at most ${limits.maxPresenceBytesPerActor} bytes of awareness states`);
     }
+  }
+
+  private tooManyIds(limits: PresenceLimits): RateLimited {
+    return new RateLimited(`A connection may hold at most ${limits.maxPresenceIdsPerChannel} awareness client ids`);
   }
 
   /** Every known state, for a member that just joined. */
