@@ -3,7 +3,7 @@
  * (fastify: one multiplexed WebSocket per client, stateless HTTP actions, OpenAPI).
  * @public
  */
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from "fastify";
 import type { InlineClient } from "../shared/client-types.ts";
 import { InvalidArguments } from "../shared/errors.ts";
 import { CloseCode } from "../shared/protocol/index.ts";
@@ -16,6 +16,7 @@ import { createInlineClient } from "./inline-client.ts";
 import type { LogLevel, ServerLogger } from "./log.ts";
 import { DEFAULT_LIMITS, type Limits } from "./network/limits.ts";
 import { type RevokeFilter, revokeChannels } from "./network/revoke.ts";
+import { SendBudget } from "./network/send-budget.ts";
 import type { SocketSession } from "./network/socket-session.ts";
 import { ActorRuntime } from "./runtime/actor-runtime.ts";
 
@@ -39,6 +40,19 @@ export interface ServerOptions {
    * hint; clients add full jitter on top, so a deploy does not bring them back at once). Default 1,000 ms.
    */
   closeRetryAfterMs?: number;
+  /**
+   * Trust X-Forwarded-* headers from these proxies (fastify's `trustProxy`): then
+   * `request.ip` — what onAuth sees and what `limits.maxSocketsPerAddress` counts by — is the
+   * client's address, not the proxy's. Default false (behind an untrusted proxy every client
+   * shares the proxy's address).
+   */
+  trustProxy?: FastifyServerOptions["trustProxy"];
+}
+
+/** @experimental */
+export interface NetworkStats {
+  readonly sockets: number;
+  readonly queuedBytes: number;
 }
 
 export interface ListenOptions {
@@ -55,6 +69,12 @@ export interface TandemServer<R> {
   /** To mount Tandem into another fastify app: `other.register(server.plugin, { prefix })`. */
   readonly plugin: FastifyPluginAsync<{ prefix?: string }>;
   readonly log: ServerLogger;
+  /**
+   * What the network holds now: open sockets, and bytes queued to sockets that are behind
+   * (what `limits.maxBufferedBytesTotal` bounds).
+   * @experimental
+   */
+  readonly network: NetworkStats;
   /** The port listened on (0 before listen). */
   readonly port: number;
   /** The base URL clients use, e.g. http://127.0.0.1:8080 (after listen). */
@@ -73,10 +93,10 @@ export interface TandemServer<R> {
   close(): Promise<void>;
 }
 
-function fastifyFor(option: ServerOptions["logger"], bodyLimit: number): FastifyInstance {
-  if (option === false) return Fastify({ logger: false, bodyLimit });
-  if (option === undefined || typeof option === "string") return Fastify({ logger: { level: option ?? "warn" }, bodyLimit });
-  return Fastify({ loggerInstance: asPino(option) as never, bodyLimit }) as unknown as FastifyInstance;
+function fastifyFor(option: ServerOptions["logger"], bodyLimit: number, trustProxy: ServerOptions["trustProxy"] = false): FastifyInstance {
+  if (option === false) return Fastify({ logger: false, bodyLimit, trustProxy });
+  if (option === undefined || typeof option === "string") return Fastify({ logger: { level: option ?? "warn" }, bodyLimit, trustProxy });
+  return Fastify({ loggerInstance: asPino(option) as never, bodyLimit, trustProxy }) as unknown as FastifyInstance;
 }
 
 /** Fastify wants pino's whole shape; a logger with only the four levels gets the rest. */
@@ -97,7 +117,7 @@ function asPino(logger: ServerLogger): ServerLogger & { fatal: ServerLogger["err
 export function createServer<Actors extends ActorDefinitions>(registry: Registry<Actors>, options: ServerOptions = {}): TandemServer<Registry<Actors>> {
   if (registry?.kind !== "tandem.registry") throw new InvalidArguments("createServer() takes the registry returned by setup()");
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const app = fastifyFor(options.logger, limits.maxFrameBytes);
+  const app = fastifyFor(options.logger, limits.maxFrameBytes, options.trustProxy);
   const log = app.log as unknown as ServerLogger;
   const runtime = new ActorRuntime(registry, {
     driver: options.driver ?? memoryDriver(),
@@ -111,7 +131,8 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   runtime.client = client;
   runtime.clientOver = (view) => createInlineClient(view);
   const sessions = new Set<SocketSession>();
-  const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions });
+  const sendBudget = new SendBudget(limits.maxBufferedBytesTotal);
+  const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions, sendBudget });
   const registered = app.register(plugin);
   const ready = runtime.start();
   ready.catch((error) => log.error({ err: error }, "the storage driver cannot be used"));
@@ -126,6 +147,14 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
     plugin,
     log,
     ready,
+    network: {
+      get sockets() {
+        return sessions.size;
+      },
+      get queuedBytes() {
+        return sendBudget.queuedBytes;
+      },
+    },
     get port() {
       return port;
     },

@@ -3,7 +3,7 @@
  * @public
  */
 export { createServer } from "./create-server.ts";
-export type { ListenOptions, ServerOptions, TandemServer } from "./create-server.ts";
+export type { ListenOptions, NetworkStats, ServerOptions, TandemServer } from "./create-server.ts";
 export { tandemPlugin } from "./http/plugin.ts";
 export { openApiDocument } from "./http/openapi.ts";
 export type { AllowedOrigins } from "./http/origin.ts";

@@ -6,9 +6,13 @@
 import websocket from "@fastify/websocket";
 import type { FastifyError, FastifyInstance, FastifyPluginAsync } from "fastify";
 import { ErrorCodes, InvalidArguments, MessageTooLarge, RateLimited } from "../../shared/errors.ts";
+import { CloseCode, Kind, encodeDown } from "../../shared/protocol/index.ts";
+import { closeFirmly } from "../network/close-firmly.ts";
 import { LeaderTerms } from "../network/leader-terms.ts";
 import type { Limits } from "../network/limits.ts";
+import { SendBudget } from "../network/send-budget.ts";
 import { SocketSession } from "../network/socket-session.ts";
+import { SocketsPerAddress } from "../network/sockets-per-address.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { registerActionRoutes, sendError } from "./actions-route.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -21,11 +25,18 @@ export interface NetworkOptions {
   allowedOrigins?: AllowedOrigins;
   /** Sessions open on this server, for close() and tests. */
   sessions: Set<SocketSession>;
+  /** Bytes queued to this server's sockets (default: a budget of `limits.maxBufferedBytesTotal` for this plugin). */
+  sendBudget?: SendBudget;
 }
+
+/** How long a client refused for too many sockets from its address should wait. */
+const TOO_MANY_SOCKETS_RETRY_MS = 5_000;
 
 export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ prefix?: string }> {
   const { runtime, limits, sessions } = options;
   const terms = new LeaderTerms(); // the browsers' leader tabs, fenced by epoch
+  const budget = options.sendBudget ?? new SendBudget(limits.maxBufferedBytesTotal);
+  const perAddress = new SocketsPerAddress(limits.maxSocketsPerAddress);
   return async (app: FastifyInstance, pluginOptions) => {
     const prefix = pluginOptions.prefix ?? "";
     if (!app.hasDecorator("websocketServer")) {
@@ -60,9 +71,20 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
         },
       },
       (socket, request) => {
-        const session = new SocketSession(socket, toAuthRequest(request), runtime, limits, runtime.log, terms);
+        const address = request.ip;
+        if (!perAddress.admit(address)) {
+          runtime.log.warn({ address, limit: limits.maxSocketsPerAddress }, "refusing a socket: too many from its address");
+          const error = new RateLimited(`At most ${limits.maxSocketsPerAddress} sockets from one address`).toWire();
+          socket.send(encodeDown({ kind: Kind.error, channel: 0, error }));
+          closeFirmly(socket, CloseCode.rateLimited, `too many sockets from this address; retry-after=${TOO_MANY_SOCKETS_RETRY_MS}`);
+          return;
+        }
+        const session = new SocketSession(socket, toAuthRequest(request), runtime, limits, runtime.log, terms, budget);
         sessions.add(session);
-        socket.on("close", () => sessions.delete(session));
+        socket.on("close", () => {
+          sessions.delete(session);
+          perAddress.release(address);
+        });
       },
     );
 

@@ -73,15 +73,31 @@ export class ActorChannel {
       sendFrame(frame: Uint8Array) {
         host.sendFrame(frame);
       },
+      fail(error: unknown) {
+        self.fail(error);
+      },
     };
     this.member = {
       channel,
+      get clientId() {
+        return host.clientId;
+      },
       identity: null as unknown,
       sendFrame(frame: Uint8Array) {
         host.sendFrame(frame);
       },
+      fail(error: unknown) {
+        self.fail(error);
+      },
     };
-    this.ready = this.open(subscribe);
+    // open() answers every failure itself; if even that answer throws, the channel is dropped
+    // here rather than leaving a rejection nobody handles (which would end the process).
+    this.ready = this.open(subscribe).catch((error: unknown) => {
+      host.log.error({ err: error, channel }, "opening a channel failed");
+      this.closed = true;
+      host.forget(channel);
+      return false;
+    });
   }
 
   private async open(subscribe: Subscribe): Promise<boolean> {
@@ -294,9 +310,27 @@ export class ActorChannel {
   async awareness(update: Uint8Array): Promise<void> {
     if (!(await this.ready) || this.closed) return;
     try {
-      this.hub!.presence.apply(this.member, update);
+      this.hub!.presence.apply(this.member, update, this.host.limits);
     } catch (error) {
       this.host.send({ kind: Kind.error, channel: this.channel, error: toWireError(error) });
+    }
+  }
+
+  /**
+   * Work for this channel failed where no caller waits (a fan-out or presence relay at a
+   * turn's end): logged, and the channel is closed with a retry, so the client resubscribes
+   * and catches up; the socket's other channels and the actor go on.
+   */
+  private fail(error: unknown): void {
+    if (this.closed) return;
+    this.host.log.error({ err: error, channel: this.channel }, "a channel failed at the end of a turn");
+    const instance = this.instance;
+    const conn = this.conn;
+    this.detach();
+    this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error: toWireError(error), retry: true });
+    this.host.forget(this.channel);
+    if (instance !== null && conn !== null) {
+      instance.disconnect(conn, "channel failed").catch((cause: unknown) => this.host.log.error({ err: cause }, "disconnect after a channel failure failed"));
     }
   }
 

@@ -9,16 +9,21 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const conn = (id: string) => new ConnImpl(id, null, undefined, null);
 
 /** A subscriber that keeps the updates it is sent, decoded. */
-function subscriber(id: string): UpdateSubscriber & { updates: Uint8Array[] } {
+function subscriber(id: string): UpdateSubscriber & { updates: Uint8Array[]; failures: unknown[] } {
   const updates: Uint8Array[] = [];
+  const failures: unknown[] = [];
   return {
     conn: conn(id),
     channel: 1,
     updates,
+    failures,
     sendFrame(frame) {
       const message = decodeDown(frame);
       if (message.kind !== Kind.sync || message.step !== "update") throw new Error("not a sync update frame");
       updates.push(message.data);
+    },
+    fail(error) {
+      failures.push(error);
     },
   };
 }
@@ -97,5 +102,57 @@ describe("fan-out", () => {
     fanout.onUpdate(update!, conn("writer"));
     fanout.flush();
     expect(reader.updates).toHaveLength(1);
+  });
+
+  test("a subscriber whose send throws is failed alone; the others get the update; nothing escapes the turn", async () => {
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on("uncaughtException", record);
+    try {
+      const fanout = new Fanout();
+      const before = subscriber("before");
+      const broken = subscriber("broken");
+      broken.sendFrame = () => {
+        throw new Error("socket gone");
+      };
+      const after = subscriber("after");
+      for (const s of [before, broken, after]) fanout.subscribers.add(s);
+      const [update] = writerUpdates(1);
+      fanout.onUpdate(update!, conn("writer"));
+      for (let i = 0; i < 5 && after.updates.length === 0; i++) await nextTurn();
+      expect(before.updates).toHaveLength(1);
+      expect(after.updates).toHaveLength(1);
+      expect(broken.failures.map(String)).toEqual(["Error: socket gone"]);
+      expect(before.failures).toEqual([]);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off("uncaughtException", record);
+    }
+  });
+
+  test("a merge that throws at the turn's end fails every subscriber (they missed an update), not the process", async () => {
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on("uncaughtException", record);
+    try {
+      const fanout = new Fanout();
+      const a = subscriber("a");
+      const b = subscriber("b");
+      fanout.subscribers.add(a);
+      fanout.subscribers.add(b);
+      const writer = conn("writer");
+      fanout.onUpdate(writerUpdates(1)[0]!, writer);
+      fanout.onUpdate(new Uint8Array([0xff, 0xff, 0xff]), writer); // not an update: Y.mergeUpdates throws
+      for (let i = 0; i < 5 && a.failures.length === 0; i++) await nextTurn();
+      expect(a.failures).toHaveLength(1);
+      expect(b.failures).toHaveLength(1);
+      expect(uncaught).toEqual([]);
+      // The fan-out is usable again afterwards.
+      fanout.onUpdate(writerUpdates(1)[0]!, writer);
+      for (let i = 0; i < 5 && a.updates.length === 0; i++) await nextTurn();
+      expect(a.updates).toHaveLength(1);
+    } finally {
+      process.off("uncaughtException", record);
+    }
   });
 });

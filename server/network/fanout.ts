@@ -4,18 +4,24 @@
  * frame is built once per channel number, shared by every socket on that number.
  * A channel does not get back a turn made only of its own changes (its acks and edit results
  * carry them); when others wrote in the same turn it gets the one merge, like everyone.
+ * A subscriber whose send throws is failed alone (its channel closes and resubscribes); if
+ * building a turn's merge fails, every subscriber is failed: one that missed an update must
+ * not go on without it.
  */
 import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
 import { Kind } from "../../shared/protocol/kinds.ts";
 import type { ConnImpl } from "../runtime/connection.ts";
 import { framesOf } from "./frames.ts";
+import { runGuarded } from "./guard.ts";
 import { atTurnEnd } from "./turn-end.ts";
 
 export interface UpdateSubscriber {
   readonly conn: ConnImpl;
   readonly channel: number;
   sendFrame(frame: Uint8Array): void;
+  /** The fan-out failed: this subscriber may have missed updates (its channel logs and closes). */
+  fail(error: unknown): void;
 }
 
 interface Pending {
@@ -50,7 +56,7 @@ export class Fanout {
       this.scheduled = true;
       this.heldSince = performance.now();
       this.checked = 0;
-      atTurnEnd(this.check);
+      atTurnEnd(this.check, this.failed);
     }
   };
 
@@ -71,7 +77,14 @@ export class Fanout {
   };
 
   private readonly recheck = (): void => {
-    if (this.scheduled) atTurnEnd(this.check);
+    if (this.scheduled) atTurnEnd(this.check, this.failed);
+  };
+
+  /** What a check or flush at a turn's end threw: the pending updates are dropped, so every subscriber goes. */
+  private readonly failed = (error: unknown): void => {
+    this.scheduled = false;
+    this.pending = [];
+    for (const subscriber of [...this.subscribers]) runGuarded(() => subscriber.fail(error));
   };
 
   /** Sends what is pending now (before a subscriber leaves, and before an event goes out). */
@@ -89,7 +102,11 @@ export class Fanout {
     const onlyFrom = pending.every((p) => p.origin === pending[0]!.origin) ? pending[0]!.origin : null;
     for (const subscriber of this.subscribers) {
       if (subscriber.conn === onlyFrom) continue;
-      subscriber.sendFrame(frame(subscriber.channel));
+      // One subscriber whose send throws is failed on its own; the others still get the update.
+      runGuarded(
+        () => subscriber.sendFrame(frame(subscriber.channel)),
+        (error) => subscriber.fail(error),
+      );
     }
   };
 }

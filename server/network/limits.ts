@@ -16,12 +16,39 @@ export interface Limits extends ExactlyOnceLimits {
   maxPendingActionsPerChannel: number;
   /** Frames per second per socket (a token bucket: this rate, bursts of twice it). Over it the socket is read more slowly. */
   framesPerSecond: number;
-  /** Bytes queued for a slow socket before it is closed. */
+  /**
+   * Bytes queued for one slow socket (not yet taken by the kernel) before it is terminated:
+   * at once, without a close handshake, so its queue is freed now, not when a close times out.
+   */
   maxBufferedBytes: number;
   /** How often the server pings a socket (a WebSocket ping), in ms; 0 turns the heartbeat off. */
   heartbeatMs: number;
   /** A socket silent this long (no pong, no frame), in ms, is terminated (heartbeat.ts). */
   deadAfterMs: number;
+  /**
+   * Bytes queued for all sockets of the server together (send-budget.ts). Over it, sockets
+   * that have not drained for 2 s are terminated, most queued first, until the total is back
+   * under it; over twice it, any socket, most queued first. A crowd of readers that stopped
+   * reading cannot take the server's memory. (Bytes count per socket: a frame shared by many
+   * sockets counts for each.)
+   */
+  maxBufferedBytesTotal: number;
+  /** Time a new socket has to send hello before it is closed (4400). */
+  helloTimeoutMs: number;
+  /**
+   * Sockets open at once from one remote address (fastify's `request.ip`: the peer's
+   * address, or the forwarded one when the app trusts a proxy). One more is closed with
+   * 4429 (rate limited) right after the upgrade.
+   */
+  maxSocketsPerAddress: number;
+  /** Bytes of one awareness state's JSON. */
+  maxPresenceStateBytes: number;
+  /** Awareness client ids one channel may hold (a browser sends one, shared by its tabs). */
+  maxPresenceIdsPerChannel: number;
+  /** Awareness states held per actor, of all its channels. */
+  maxPresenceStatesPerActor: number;
+  /** Bytes of awareness states held per actor (what each joiner is sent at once). */
+  maxPresenceBytesPerActor: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -33,6 +60,13 @@ export const DEFAULT_LIMITS: Limits = {
   maxBufferedBytes: 32 * 1024 * 1024,
   heartbeatMs: 10_000,
   deadAfterMs: 30_000,
+  maxBufferedBytesTotal: 128 * 1024 * 1024,
+  helloTimeoutMs: 10_000,
+  maxSocketsPerAddress: 1024,
+  maxPresenceStateBytes: 64 * 1024,
+  maxPresenceIdsPerChannel: 16,
+  maxPresenceStatesPerActor: 10_000,
+  maxPresenceBytesPerActor: 8 * 1024 * 1024,
 };
 
 /** A token bucket: `take()` gives 0 when a token was taken, else the ms until one is there. */

@@ -13,8 +13,11 @@ import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
 import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
 import { watchHeartbeat } from "./heartbeat.ts";
+import { closeFirmly } from "./close-firmly.ts";
+import { runGuarded } from "./guard.ts";
 import { type Limits, RateLimiter } from "./limits.ts";
 import { LeaderTerms } from "./leader-terms.ts";
+import { type BudgetedSocket, SendBudget } from "./send-budget.ts";
 import { TurnWriter } from "./turn-writer.ts";
 
 const MAX_CLIENT_ID = 128;
@@ -39,7 +42,7 @@ function peekHeader(bytes: Uint8Array): { kind: number; channel: number; id?: nu
 /** Decoded frames waiting for the rate limit before the socket is closed as abusive. */
 const MAX_INBOX = 10_000;
 
-export class SocketSession implements ChannelHost {
+export class SocketSession implements ChannelHost, BudgetedSocket {
   readonly socketId = newConnId("ws");
   clientId = "";
   /** The leader tab's term from the hello (0: no tabs). */
@@ -54,6 +57,7 @@ export class SocketSession implements ChannelHost {
   private draining = false;
   private paused = false;
   private holdTimer: NodeJS.Timeout | null = null;
+  private helloTimer: NodeJS.Timeout | null;
   private readonly writer: TurnWriter;
   private readonly stopHeartbeat: () => void;
 
@@ -65,10 +69,14 @@ export class SocketSession implements ChannelHost {
     readonly log: ServerLogger,
     /** Fencing of leader tabs (one per server). */
     private readonly terms: LeaderTerms = new LeaderTerms(),
+    /** Bytes queued to all sockets of the server (one per server). */
+    private readonly budget: SendBudget = new SendBudget(limits.maxBufferedBytesTotal),
   ) {
     this.rate = new RateLimiter(limits.framesPerSecond);
-    this.writer = new TurnWriter(socket);
-    socket.on("message", (data, isBinary) => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary));
+    this.writer = new TurnWriter(socket, (error) => this.fail(error));
+    this.helloTimer = setTimeout(() => runGuarded(() => this.helloTimedOut(), (error) => this.fail(error)), limits.helloTimeoutMs);
+    // A listener that threw here would throw out of ws's socket reader: the process would die.
+    socket.on("message", (data, isBinary) => runGuarded(() => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary), (error) => this.fail(error)));
     socket.on("close", () => void this.shutdown("socket closed"));
     socket.on("error", (error) => this.log.debug({ err: error }, "socket error"));
     this.stopHeartbeat = watchHeartbeat(
@@ -160,16 +168,20 @@ export class SocketSession implements ChannelHost {
       this.socket.pause();
     }
     if (ms !== undefined && this.holdTimer === null) {
-      this.holdTimer = setTimeout(() => {
-        this.holdTimer = null;
-        this.drain();
-      }, Math.ceil(ms));
+      this.holdTimer = setTimeout(
+        () =>
+          runGuarded(() => {
+            this.holdTimer = null;
+            this.drain();
+          }, (error) => this.fail(error)),
+        Math.ceil(ms),
+      );
     }
   }
 
   /** A channel answered an action: a held frame may go now. */
   actionSettled(): void {
-    if (this.inbox.length > 0) queueMicrotask(() => this.drain());
+    if (this.inbox.length > 0) queueMicrotask(() => runGuarded(() => this.drain(), (error) => this.fail(error)));
   }
 
   private dispatch(message: UpMessage): void {
@@ -193,31 +205,41 @@ export class SocketSession implements ChannelHost {
       case Kind.unsubscribe: {
         const channel = this.channel(message.channel);
         this.channels.delete(message.channel);
-        void channel.close("unsubscribed");
+        this.settle(message.channel, channel.close("unsubscribed"));
         return;
       }
       case Kind.sync:
         if (message.step !== "step1") throw new TandemError("malformed_frame", "Clients send document changes as edit frames", "client");
-        void this.channel(message.channel).step1(message.data);
+        this.settle(message.channel, this.channel(message.channel).step1(message.data));
         return;
       case Kind.action:
-        void this.channel(message.channel).action(message);
+        this.settle(message.channel, this.channel(message.channel).action(message));
         return;
       case Kind.edit:
-        void this.channel(message.channel).edit(message);
+        this.settle(message.channel, this.channel(message.channel).edit(message));
         return;
       case Kind.awareness:
-        void this.channel(message.channel).awareness(message.update);
+        this.settle(message.channel, this.channel(message.channel).awareness(message.update));
         return;
       case Kind.ping:
         this.send({ kind: Kind.pong, channel: 0 });
         return;
       case Kind.auth:
-        void this.channel(message.channel).reauth(message);
+        this.settle(message.channel, this.channel(message.channel).reauth(message));
         return;
       default:
         return unexpectedCase(message);
     }
+  }
+
+  /** A channel's work runs on: what it rejects with is answered on its channel, never left unhandled. */
+  private settle(channel: number, work: Promise<unknown>): void {
+    work.catch((error: unknown) =>
+      runGuarded(
+        () => this.refuse(channel, error),
+        (failure) => this.fail(failure),
+      ),
+    );
   }
 
   /** An oversized frame is not decoded; its header says whom to answer (an action's caller waits for an ack). */
@@ -242,10 +264,23 @@ export class SocketSession implements ChannelHost {
     }
     if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID) throw new TandemError("malformed_frame", "A client id has 1 to 128 characters", "client");
     this.greeted = true;
+    this.clearHelloTimer();
     this.clientId = clientId;
     this.epoch = epoch;
     this.writer.batching = version >= BATCH_PROTOCOL_VERSION;
     this.send({ kind: Kind.welcome, channel: 0, version: PROTOCOL_VERSION, minVersion: MIN_PROTOCOL_VERSION, clientId, socketId: this.socketId });
+  }
+
+  private helloTimedOut(): void {
+    this.helloTimer = null;
+    if (this.greeted || this.closed) return;
+    this.send({ kind: Kind.error, channel: 0, error: new TandemError("malformed_frame", `No hello within ${this.limits.helloTimeoutMs} ms`, "client").toWire() });
+    this.close(CloseCode.protocolError, "no hello");
+  }
+
+  private clearHelloTimer(): void {
+    if (this.helloTimer !== null) clearTimeout(this.helloTimer);
+    this.helloTimer = null;
   }
 
   private channel(id: number): ActorChannel {
@@ -268,12 +303,31 @@ export class SocketSession implements ChannelHost {
 
   sendFrame(frame: Uint8Array): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
-    if (this.writer.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.log.warn({ socket: this.socketId }, "closing a socket that does not keep up");
-      this.close(CloseCode.rateLimited, "too slow");
-      return;
-    }
+    if (this.writer.bufferedAmount > this.limits.maxBufferedBytes) return this.terminate("it does not keep up");
     this.writer.send(frame);
+    this.budget.note(this);
+  }
+
+  get bufferedAmount(): number {
+    return this.writer.bufferedAmount;
+  }
+
+  onceDrained(listener: () => void): void {
+    this.writer.onceDrained(listener);
+  }
+
+  /** Drops the socket at once (no close handshake): what is queued to it is freed now. */
+  terminate(reason: string): void {
+    if (this.closed) return;
+    this.log.warn({ socket: this.socketId, queued: this.writer.bufferedAmount }, `terminating a socket: ${reason}`);
+    this.socket.terminate();
+    void this.shutdown(reason);
+  }
+
+  /** Work of this socket failed where no caller waits (a write at a turn's end, a timer): logged, socket dropped. */
+  private fail(error: unknown): void {
+    this.log.error({ err: error, socket: this.socketId }, "a socket failed");
+    this.terminate("it failed");
   }
 
   /** Closes this socket's channels that `match` selects with `error` (server.revoke); how many. */
@@ -289,7 +343,7 @@ export class SocketSession implements ChannelHost {
 
   close(code: number, reason: string): void {
     this.writer.flush(); // what was sent before the close goes before the close frame
-    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) this.socket.close(code, reason);
+    closeFirmly(this.socket, code, reason);
     void this.shutdown(reason);
   }
 
@@ -300,6 +354,8 @@ export class SocketSession implements ChannelHost {
     this.stopHeartbeat();
     if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities);
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.clearHelloTimer();
+    this.budget.forget(this);
     this.inbox.length = 0;
     if (this.paused) {
       this.paused = false;
@@ -307,6 +363,7 @@ export class SocketSession implements ChannelHost {
     }
     const channels = [...this.channels.values()];
     this.channels.clear();
-    await Promise.allSettled(channels.map((channel) => channel.close(reason)));
+    const closed = await Promise.allSettled(channels.map((channel) => channel.close(reason)));
+    for (const result of closed) if (result.status === "rejected") this.log.error({ err: result.reason, socket: this.socketId }, "closing a channel failed");
   }
 }

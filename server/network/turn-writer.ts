@@ -89,7 +89,11 @@ export class TurnWriter {
   private firstQueuedAt = 0;
   private scheduled = false;
 
-  constructor(private readonly ws: WebSocket) {
+  constructor(
+    private readonly ws: WebSocket,
+    /** What a write at the turn's end threw (the socket's owner logs it and terminates the socket). */
+    private readonly onFailure: (error: unknown) => void = () => ws.terminate(),
+  ) {
     // Extensions are settled by the handshake, which is over once the server has the ws.
     const socket = (ws as unknown as { _socket?: unknown })._socket;
     this.socket = isSocket(socket) && ws.extensions === "" ? socket : null;
@@ -98,6 +102,12 @@ export class TurnWriter {
   /** Bytes not yet handed to the kernel: ws's count plus this turn's queue. */
   get bufferedAmount(): number {
     return this.queue.length === 0 ? this.ws.bufferedAmount : this.bufferedBefore + this.queuedBytes;
+  }
+
+  /** Calls `listener` once the TCP socket has written out what it holds ('drain'). */
+  onceDrained(listener: () => void): void {
+    const socket = this.socket ?? (this.ws as unknown as { _socket?: unknown })._socket;
+    if (isSocket(socket)) socket.once("drain", listener);
   }
 
   send(frame: Uint8Array): void {
@@ -122,6 +132,13 @@ export class TurnWriter {
   release(): void {
     this.scheduled = false;
     this.flush();
+  }
+
+  /** What release threw: the queue is dropped, the owner hears of it. */
+  fail(error: unknown): void {
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.onFailure(error);
   }
 
   /** Writes what is queued now. */
