@@ -1,7 +1,9 @@
 /**
  * Issue 12, item 7: readers that stop reading must not pin the server's memory. Each slow
  * reader here is a real WebSocket whose TCP socket is paused (the kernel buffers fill, then
- * the server's queue grows), subscribed many times to a ~900 KB document. Past its own cap
+ * the server's queue grows). What it asks for itself is held back (read backpressure:
+ * output-room.ts — forty subscribes to a ~900 KB document queue about one document, not
+ * forty); what others write still reaches it through the fan-out. Past its own cap
  * (`maxBufferedBytes`) a socket is terminated at once — no close handshake that the paused
  * peer would never answer — and past the server-wide budget (`maxBufferedBytesTotal`) the
  * sockets with the most queued are terminated first. Well-behaved clients keep working, and
@@ -45,14 +47,22 @@ function connections(server: TandemServer<R>): Promise<number> {
 }
 
 /** A socket that says hello, then stops reading and subscribes `channels` times to the big document. */
-async function slowReader(server: TandemServer<R>, name: string, channels: number): Promise<RawSocket> {
+async function slowReader(server: TandemServer<R>, name: string, channels: number, stateVector = new Uint8Array(), key = "big"): Promise<RawSocket> {
   const raw = await net.raw(server.url);
   await raw.hello(name);
   raw.ws.pause(); // reads nothing more: the kernel buffers fill, then the server's queue
   for (let channel = 1; channel <= channels; channel++) {
-    raw.send({ kind: Kind.subscribe, channel, name: "doc", target: { by: "key", mode: "get", key: ["big"] }, params: undefined, stateVector: new Uint8Array() });
+    raw.send({ kind: Kind.subscribe, channel, name: "doc", target: { by: "key", mode: "getOrCreate", key: [key] }, params: undefined, stateVector });
   }
   return raw;
+}
+
+/** Others write `chunks` × 512 KB into `key`: the fan-out sends it to every subscriber, readers or not. */
+async function writeMuch(server: TandemServer<R>, chunks: number, key = "big"): Promise<void> {
+  for (let i = 0; i < chunks; i++) {
+    await server.client.doc.getOrCreate(key).fill(512);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a turn between writes: the fan-out sends each on its own
+  }
 }
 
 /** Well-behaved clients: a library client acting, and a raw reader that gets the whole document. */
@@ -78,12 +88,14 @@ async function wellBehaved(server: TandemServer<R>) {
 
 describe("slow consumers", () => {
   test("a socket past maxBufferedBytes is terminated at once, not left to a close handshake", async () => {
-    const server = await bigDocServer({ limits: { maxBufferedBytes: 4 * MB, maxBufferedBytesTotal: 1024 * MB } });
+    const server = await bigDocServer({ limits: { maxBufferedBytes: 2 * MB, maxBufferedBytesTotal: 1024 * MB } });
     const good = await wellBehaved(server);
     const baseline = await connections(server);
-    // 20 subscriptions of ~900 KB each: ~18 MB for a socket that reads nothing.
-    const slow = await Promise.all(Array.from({ length: 5 }, (_, i) => slowReader(server, `slow-${i}`, 20)));
+    // The slow readers watch another document, which grows past what a well-behaved reader could take under this cap.
+    const slow = await Promise.all(Array.from({ length: 5 }, (_, i) => slowReader(server, `slow-${i}`, 1, new Uint8Array(), "flood")));
     expect(slow).toHaveLength(5);
+    // ~12 MB of updates fanned out to sockets that read nothing (the kernel's buffers take a few MB).
+    await writeMuch(server, 24, "flood");
     // Terminated: the TCP connections go now (a graceful close would hold them, and their
     // queues, until ws's 30 s close timeout, since the paused peer never answers).
     await waitFor(async () => (await connections(server)) === baseline, { timeoutMs: 5000, what: "the slow readers' connections to be dropped" });
@@ -96,8 +108,9 @@ describe("slow consumers", () => {
     const server = await bigDocServer({ limits: { maxBufferedBytes: 256 * MB, maxBufferedBytesTotal: budget } });
     const good = await wellBehaved(server);
     const baseline = await connections(server);
-    // Six readers of ~18 MB each: far over the budget together, under the per-socket cap each.
-    const slow = await Promise.all(Array.from({ length: 6 }, (_, i) => slowReader(server, `slow-${i}`, 20)));
+    // Six readers of ~7 MB each: over the budget together, under the per-socket cap each.
+    const slow = await Promise.all(Array.from({ length: 6 }, (_, i) => slowReader(server, `slow-${i}`, 1)));
+    await writeMuch(server, 12);
     await waitFor(async () => (await connections(server)) < baseline + slow.length, { timeoutMs: 5000, what: "some slow readers to be terminated" });
     await waitFor(() => server.network.queuedBytes <= budget, { timeoutMs: 5000, what: "the queued bytes back under the budget" });
     expect(server.network.queuedBytes).toBeLessThanOrEqual(budget);
@@ -106,6 +119,33 @@ describe("slow consumers", () => {
     await Promise.all(slow.map((raw) => raw.close()));
     await waitFor(() => server.network.queuedBytes === 0, { timeoutMs: 5000, what: "the queued bytes to be freed" });
     await waitFor(async () => (await connections(server)) === baseline, { timeoutMs: 5000, what: "every slow connection gone" });
+    await good.works();
+  });
+
+  test("what a socket that stops reading asks for is held back: forty subscribes queue about one document, and the socket is read no further", async () => {
+    const server = await bigDocServer({ limits: { maxBufferedBytes: 256 * MB, maxBufferedBytesTotal: 1024 * MB } });
+    const good = await wellBehaved(server);
+    // With and without a state vector (a diff built per subscribe, or the shared full state).
+    const readers = [await slowReader(server, "slow-sv", 40, Y.encodeStateVector(new Y.Doc())), await slowReader(server, "slow-full", 40)];
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Before read backpressure each reader had ~36 MB queued (forty documents).
+    expect(server.network.queuedBytes).toBeLessThan(readers.length * 3 * DOC_KB * 1024);
+    await good.works();
+    // The held sockets still hold their channels' subscribes unread; once they read, all are answered.
+    for (const raw of readers) raw.ws.resume();
+    for (const raw of readers) {
+      await waitFor(() => raw.received.filter((message) => message.kind === Kind.subscribed).length === 40, { timeoutMs: 10_000, what: "all forty subscribes answered once the reader reads" });
+    }
+    await waitFor(() => server.network.queuedBytes === 0, { timeoutMs: 5000, what: "the queued bytes to be freed" });
+    await good.works();
+  });
+
+  test("a socket held for its output that drains nothing is still dropped by the heartbeat; one that drains is not", async () => {
+    const server = await bigDocServer({ limits: { maxBufferedBytes: 256 * MB, maxBufferedBytesTotal: 1024 * MB, heartbeatMs: 100, deadAfterMs: 400 } });
+    const baseline = await connections(server);
+    await slowReader(server, "stuck", 40);
+    await waitFor(async () => (await connections(server)) === baseline, { timeoutMs: 5000, what: "the stuck reader to be dropped by the heartbeat" });
+    const good = await wellBehaved(server);
     await good.works();
   });
 });

@@ -37,6 +37,8 @@ export interface ChannelHost {
   send(message: DownMessage): void;
   /** A channel passed onAuth as this identity (a digest): leader-tab fencing is per identity. */
   identified(identity: string): void;
+  /** Resolves when the peer has room for a whole document (read backpressure, output-room.ts). */
+  outputRoom(): Promise<void>;
   /** An action of this channel was answered (the socket may read more). */
   actionSettled(): void;
   /** The channel is gone (closed by the actor or refused): forget it. */
@@ -126,6 +128,8 @@ export class ActorChannel {
       const conn = new ConnImpl(`${this.host.socketId}.${this.channel}`, auth, subscribe.params, this.sink(), this.host.request);
       await instance.connect(conn, this.host.request);
       const canEdit = await instance.canEdit(conn);
+      // A peer that does not read what it was sent gets no more documents until it does.
+      await this.host.outputRoom();
       if (this.closed) {
         await instance.disconnect(conn, "unsubscribed");
         return false;
@@ -179,6 +183,8 @@ export class ActorChannel {
   async step1(stateVector: Uint8Array): Promise<void> {
     this.edits.close();
     if (!(await this.ready) || this.closed) return;
+    await this.host.outputRoom();
+    if (this.closed) return;
     let diff: Uint8Array;
     try {
       diff = Y.encodeStateAsUpdate(this.instance!.doc, stateVector);

@@ -17,6 +17,7 @@ import { closeFirmly } from "./close-firmly.ts";
 import { runGuarded } from "./guard.ts";
 import { type Limits, RateLimiter } from "./limits.ts";
 import { LeaderTerms } from "./leader-terms.ts";
+import { OUTPUT_RECHECK_MS, OutputRoom } from "./output-room.ts";
 import { type BudgetedSocket, SendBudget } from "./send-budget.ts";
 import { TurnWriter } from "./turn-writer.ts";
 
@@ -57,6 +58,12 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   private draining = false;
   private paused = false;
   private holdTimer: NodeJS.Timeout | null = null;
+  /** Read backpressure (output-room.ts): what the peer has not yet taken. */
+  private readonly output: OutputRoom;
+  /** Reading is held because the peer does not take what it was sent (not for the server's own limits). */
+  private heldForOutput = false;
+  /** Bytes queued to the peer when the heartbeat last looked (a socket held for output that drains is alive). */
+  private queuedAtLastBeat = 0;
   private helloTimer: NodeJS.Timeout | null;
   private readonly writer: TurnWriter;
   private readonly stopHeartbeat: () => void;
@@ -74,6 +81,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   ) {
     this.rate = new RateLimiter(limits.framesPerSecond);
     this.writer = new TurnWriter(socket, (error) => this.fail(error));
+    this.output = new OutputRoom(() => this.writer.bufferedAmount);
     this.helloTimer = setTimeout(() => runGuarded(() => this.helloTimedOut(), (error) => this.fail(error)), limits.helloTimeoutMs);
     // A listener that threw here would throw out of ws's socket reader: the process would die.
     socket.on("message", (data, isBinary) => runGuarded(() => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary), (error) => this.fail(error)));
@@ -83,7 +91,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
       socket,
       limits,
       () => this.log.info({ socket: this.socketId }, "terminating a silent socket (heartbeat)"),
-      () => !this.paused,
+      () => this.silenceCounts(),
     );
   }
 
@@ -138,6 +146,8 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     this.draining = true;
     try {
       while (this.inbox.length > 0 && !this.closed) {
+        if (this.output.full) return this.holdForOutput();
+        this.heldForOutput = false;
         const message = this.inbox[0]!;
         if (message.kind === Kind.action) {
           const channel = this.channels.get(message.channel);
@@ -177,6 +187,31 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
         Math.ceil(ms),
       );
     }
+  }
+
+  /** The peer does not take what it was sent: read nothing more until it does (polled: a write the kernel took whole fires no drain). */
+  private holdForOutput(): void {
+    this.heldForOutput = true;
+    this.hold(OUTPUT_RECHECK_MS);
+  }
+
+  /** Resolves when the peer has room for a whole document (output-room.ts). */
+  outputRoom(): Promise<void> {
+    return this.output.room();
+  }
+
+  /**
+   * For the heartbeat: whether silence now says the peer is gone. Not while the server holds
+   * reading for its own limits (pongs wait unread); while it holds for the peer's output,
+   * only if that output did not move since the last beat.
+   */
+  private silenceCounts(): boolean {
+    if (!this.paused) return true;
+    if (!this.heldForOutput) return false;
+    const queued = this.writer.bufferedAmount;
+    const drained = queued < this.queuedAtLastBeat;
+    this.queuedAtLastBeat = queued;
+    return !drained;
   }
 
   /** A channel answered an action: a held frame may go now. */
@@ -355,6 +390,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities);
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.clearHelloTimer();
+    this.output.close();
     this.budget.forget(this);
     this.inbox.length = 0;
     if (this.paused) {
