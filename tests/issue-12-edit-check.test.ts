@@ -110,6 +110,15 @@ test("crafted edits are refused with invalid_arguments; the editor is answered, 
   const orphan = structsOf(b.diff(() => b.text.insert(0, "x")))[0] as Y.Item;
   orphan.origin = Y.createID(4242, 10);
   cases.push(["an origin nobody has", encodeGroups([[orphan]])]);
+  // Items the actor has already (client 1001's first edit, sent below before the cases), sent
+  // again with a reference nobody has: Yjs looks at what an item refers to before it skips an
+  // item it has, and parks it (found by the socket fuzz, seed 63: a mutated parent id).
+  for (const field of ["origin", "rightOrigin", "parent"] as const) {
+    const known = structsOf(first)[0] as Y.Item;
+    if (field === "parent") known.parent = Y.createID(4243, 1);
+    else known[field] = Y.createID(4243, 10);
+    cases.push([`a known item re-sent with a ${field} nobody has`, encodeGroups([[known]])]);
+  }
   // Two clients referring to each other's items (only ever resolvable in a cycle).
   const ca = replica(step2.data, 2001);
   const cb = replica(step2.data, 2002);

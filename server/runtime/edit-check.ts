@@ -156,8 +156,9 @@ class EditCheck {
         const struct = structs[i]!;
         const have = this.clock(client);
         if (struct.id.clock > have) refuse(`The edit depends on changes of client ${client} the actor does not have (from clock ${struct.id.clock})`);
-        if (struct.id.clock + struct.length <= have) continue; // known already: Yjs skips it
         if (struct instanceof Y.Item) {
+          // Yjs asks what an item refers to before it looks whether it has the item already:
+          // a known item that refers to what is missing is parked all the same.
           const blocked = this.missing(struct);
           if (blocked !== null) {
             let list = waiting.get(blocked);
@@ -165,8 +166,9 @@ class EditCheck {
             list.push(client);
             break;
           }
-          this.checkContent(struct);
         }
+        if (struct.id.clock + struct.length <= have) continue; // known already: Yjs skips it
+        if (struct instanceof Y.Item) this.checkContent(struct);
         this.clocks.set(client, struct.id.clock + struct.length);
         let list = this.brought.get(client);
         if (list === undefined) this.brought.set(client, (list = []));
