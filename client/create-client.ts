@@ -7,7 +7,7 @@
 import { InvalidArguments } from "../shared/errors.ts";
 import { normalizeKey } from "../shared/key.ts";
 import type { SubscribeTarget } from "../shared/protocol/index.ts";
-import { ActorSubscription, type Upstream } from "./actor-subscription.ts";
+import { ActorSubscription, type UpstreamRoute } from "./actor-subscription.ts";
 import type { Predictor } from "./optimistic.ts";
 import { ReplicaStore } from "./replica-store.ts";
 import { hasIndexedDb, indexedDbStorage } from "./storage/indexeddb.ts";
@@ -197,7 +197,7 @@ class ClientCore {
   }
 
   /** Where subscriptions send: the server from the leader (or a lone tab), the leader from a follower. */
-  upstream(): Upstream {
+  upstream(): UpstreamRoute {
     if (this.tabs !== null && this.tabs.role === "follower" && this.link !== null) return { role: "follower", link: this.link };
     return { role: "leader", session: this.sessionOf() };
   }
