@@ -10,20 +10,18 @@
  * is applied and the outbox is flushed, then `synced`; `offline` while the link is down.
  */
 import * as Y from "yjs";
-import { ActorStopped, Forbidden, TandemError } from "../shared/errors.ts";
-import { type ConnectionStatus, StatusMachine } from "./connection-status.ts";
-import { Emitter } from "./emitter.ts";
-import { OptimisticView, type Predictor } from "./optimistic.ts";
-import { type ActionStore, Outbox, type OutboxAction, type Outcome, entryOf } from "./outbox.ts";
+import { ActorStopped, TandemError } from "../shared/errors.ts";
+import type { ConnectionStatus } from "./connection-status.ts";
+import type { Predictor } from "./optimistic.ts";
+import type { ActionStore } from "./outbox.ts";
 import type { OutboxEntry } from "./outbox-entry.ts";
-import { Presence } from "./presence.ts";
-import { type PendingEdit, Replica } from "./replica.ts";
-import { COMPACT_AFTER, type ReplicaStore } from "./replica-store.ts";
+import type { ReplicaStore } from "./replica-store.ts";
 import type { StorageFault } from "./storage/storage.ts";
-import type { DiscardedEdits, SubscriptionEvents } from "./subscription-events.ts";
+import type { DiscardedEdits } from "./subscription-events.ts";
+import { SubscriptionCore } from "./subscription-core.ts";
 import { LeaderTabUpstream } from "./upstream/leader-tab-upstream.ts";
 import { ServerUpstream } from "./upstream/server-upstream.ts";
-import type { ChannelCore, SubscriptionSpec, Upstream, UpstreamRoute } from "./upstream/upstream.ts";
+import type { SubscriptionSpec, Upstream, UpstreamRoute } from "./upstream/upstream.ts";
 
 export type { ConnectionStatus, DiscardedEdits, OutboxEntry, SubscriptionSpec, UpstreamRoute };
 
@@ -45,62 +43,22 @@ export interface SubscriptionHost {
    */
   takeSeq(): number | Promise<number>;
 }
-
-export class ActorSubscription implements ChannelCore {
-  readonly replica: Replica;
-  readonly presence: Presence;
-  readonly outbox: Outbox;
-  readonly machine = new StatusMachine((status) => this.statusChanged(status), () => new ActorStopped("The connection is disposed"));
-  readonly emitter = new Emitter<SubscriptionEvents>((name) => name === "mirror" && this.bindDoc(this.boundDoc));
-  /** The actor's events, by name (what `conn.on(name)` hears). */
-  readonly events = new Emitter<Record<string, [unknown]>>();
-  readonly optimistic: OptimisticView;
-  readonly store: ReplicaStore;
-  readonly tabId: string;
-  actorId: string | null = null;
-  connId: string | null = null;
-  canEdit: boolean | null = null;
+export class ActorSubscription extends SubscriptionCore {
   refs = 0;
   /** Resolves once what storage holds is loaded into the replica and the outbox. */
   readonly loaded: Promise<void>;
   /** Resolves once the subscription works in its tab's current role (after a takeover, too). */
   roleSettled: Promise<void>;
-  /** Null until loaded (the role is known then). */
-  private upstream: Upstream | null = null;
   /** The takeover under way, if any (one at a time). */
   private takingOver: Promise<void> | null = null;
-  private boundDoc: Y.Doc | null = null;
   /** Where a leader stores its actions. */
   private readonly actionStore: ActionStore = { takeSeq: () => this.host.takeSeq(), addAction: (record) => this.store.addAction(record) };
 
   constructor(
     private readonly host: SubscriptionHost,
-    readonly spec: SubscriptionSpec,
+    spec: SubscriptionSpec,
   ) {
-    this.store = host.store;
-    this.tabId = host.tabId;
-    this.presence = new Presence(host.tabId);
-    this.outbox = new Outbox({
-      send: () => undefined, // each upstream opens the outbox with its own sender
-      changed: () => {
-        this.notifyOutbox();
-        this.upstream?.refreshStatus();
-      },
-      hearsSettled: () => this.emitter.heard("settled"),
-      settled: (entry) => this.emitter.emit("settled", entry),
-    });
-    this.replica = new Replica(
-      (edit) => this.localEdit(edit),
-      (doc) => this.bindDoc(doc),
-      () => {
-        this.optimistic.invalidate();
-        this.notifyChange();
-      },
-    );
-    this.bindDoc(this.replica.doc);
-    this.optimistic = new OptimisticView(host.predictors, (action, error) =>
-      this.emitter.emit("error", new TandemError("prediction_failed", `The optimistic handler of "${action.name}" threw: ${String(error)}`, "client")),
-    );
+    super(spec, host.tabId, host.store, host.predictors);
     const resume = this.outbox.pause(); // nothing is stored before what storage holds is loaded
     this.loaded = this.load().finally(resume);
     this.roleSettled = this.loaded.then(() => {
@@ -109,43 +67,6 @@ export class ActorSubscription implements ChannelCore {
       if (this.upstream?.role === "follower" && this.host.upstream().role === "leader") return this.promote();
       this.upstream?.attach();
     });
-  }
-
-  get disposed(): boolean {
-    return this.machine.state === "disposed";
-  }
-
-  get status(): ConnectionStatus {
-    return this.machine.status;
-  }
-
-  get awareness() {
-    return this.presence.awareness;
-  }
-
-  get pending(): number {
-    return this.queue().length + this.replica.pendingEdits.length;
-  }
-
-  /** The view: confirmed ⊕ predictions of pending actions; undefined before any state. */
-  get state(): Record<string, unknown> | undefined {
-    if (!this.replica.hasState) return undefined;
-    const queue = this.queue();
-    if (!queue.some((action) => this.optimistic.hasPredictor(action.name))) return this.replica.state;
-    return this.optimistic.view(this.replica.root, queue);
-  }
-
-  /** The outbox as the app lists it (in a follower tab: the leader's, with this tab's own in their places). */
-  get entries(): OutboxEntry[] {
-    return this.queue().map((action) => ("entry" in action ? action.entry : entryOf(action, action.status)));
-  }
-
-  get inMemoryOnly(): boolean {
-    return this.store.inMemory;
-  }
-
-  private queue() {
-    return this.upstream === null ? this.outbox.list : this.upstream.queue(this.outbox.list);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -182,10 +103,6 @@ export class ActorSubscription implements ChannelCore {
     if (!this.machine.isLive) return Promise.reject(this.refusal());
     this.spec.params = params;
     return this.upstream === null ? Promise.resolve() : this.upstream.setParams(params);
-  }
-
-  whenSynced(): Promise<void> {
-    return this.machine.whenSynced();
   }
 
   /**
@@ -289,130 +206,10 @@ export class ActorSubscription implements ChannelCore {
     this.upstream.attach();
     this.presence.showOwn();
   }
-
-  // ---------------------------------------------------------------------------------------
-  // Steps the upstreams share (ChannelCore)
-
-  identify(actorId: string | null, connId: string | null, canEdit: boolean | null): void {
-    this.actorId = actorId;
-    this.connId = connId;
-    this.canEdit = canEdit;
-    this.viewChanged();
-  }
-
-  caughtUp(sendAction: (action: OutboxAction) => void): void {
-    for (const edit of this.replica.pendingEdits) this.upstream?.sendEdit(edit);
-    this.outbox.open(sendAction);
-    this.notifyChange();
-    this.upstream?.refreshStatus();
-  }
-
-  settle(action: OutboxAction, outcome: Outcome): void {
-    this.optimistic.invalidate();
-    this.outbox.settle(action, outcome);
-    this.notifyChange();
-    this.notifyOutbox();
-    this.upstream?.refreshStatus();
-  }
-
-  confirm(update: Uint8Array, settles: { outboxSeq?: number; editKey?: string }): void {
-    this.replica.applyRemote(update);
-    this.saveConfirmed(update, settles);
-  }
-
-  saveConfirmed(update: Uint8Array, settles: { outboxSeq?: number; editKey?: string }): void {
-    this.store.confirmed(update, settles);
-    if (this.store.updatesSinceSnapshot >= COMPACT_AFTER) this.store.compact(Y.encodeStateAsUpdate(this.replica.confirmed));
-  }
-
-  /** The actor refused this connection for good (auth, not found…), or the server refused the client. */
-  fail(error: TandemError): void {
-    if (!this.machine.fail(error)) return;
-    this.outbox.rejectAll(error, false);
-    this.emitter.emit("error", error);
-    this.emitter.emit("failed", error);
-    this.notifyOutbox();
-  }
-
-  rejectEdit(id: number, error: TandemError): void {
-    const discarded = this.replica.reject(id);
-    if (discarded.length > 0) this.discarded(error, discarded);
-  }
-
-  /** A read-only replica: local edits never leave this client; the replica goes back. */
-  refuseLocal(): void {
-    queueMicrotask(() => {
-      if (this.replica.pendingEdits.length === 0) return;
-      this.discarded(new Forbidden("This replica is read-only: local edits were discarded"), this.replica.discardLocal());
-    });
-  }
-
-  emitReplaced(error: TandemError): void {
-    if (!this.emitter.heard("replaced")) return;
-    this.emitter.emit("replaced", Y.encodeStateAsUpdate(this.replica.doc), error);
-  }
-
-  emitEvent(name: string, payload: unknown): void {
-    this.events.emit(name, payload);
-    this.emitter.emit("anyEvent", name, payload);
-  }
-
-  notifyChange(): void {
-    this.emitter.emit("change");
-  }
-
-  notifyOutbox(): void {
-    this.viewChanged();
-    if (this.emitter.heard("outbox")) this.emitter.emit("outbox", this.entries);
-  }
-
-  viewChanged(): void {
-    this.emitter.emit("view");
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // Internals
-
   /** Why a call is refused once the subscription is no longer live. */
   private refusal(): TandemError {
     return this.disposed || this.machine.error === null ? new ActorStopped("The connection is disposed") : this.machine.error;
   }
-
-  private localEdit(edit: PendingEdit): void {
-    if (this.canEdit === false) {
-      this.refuseLocal();
-      return;
-    }
-    // Before the role is known (an edit before load) it is stored, as a lone tab would.
-    if (this.upstream === null) edit.storageKey = this.store.addEdit(edit.update);
-    else this.upstream.keepEdit(edit);
-    if (this.upstream?.live) this.upstream.sendEdit(edit);
-  }
-
-  private discarded(error: TandemError, edits: PendingEdit[]): void {
-    this.upstream?.dropEdits(edits);
-    const info: DiscardedEdits = { error, updates: edits.map((edit) => edit.update) };
-    this.emitter.emit("doc", { doc: this.replica.doc, discarded: info });
-    this.emitter.emit("error", error);
-    this.emitReplaced(error);
-    this.notifyChange();
-  }
-
-  private statusChanged(status: ConnectionStatus): void {
-    this.emitter.emit("status", status);
-    this.viewChanged();
-  }
-
-  /** Every change of `doc` goes to the follower tabs' mirrors, heard only while some listen (Yjs encodes updates for listeners). */
-  private bindDoc(doc: Y.Doc | null): void {
-    this.boundDoc?.off("update", this.mirrorListener);
-    this.boundDoc = doc;
-    if (doc !== null && this.emitter.heard("mirror")) doc.on("update", this.mirrorListener);
-  }
-
-  private readonly mirrorListener = (update: Uint8Array): void => {
-    this.emitter.emit("mirror", update);
-  };
 }
 
 /** The arguments as the action gets them, copied at the call: primitives need no clone. */
