@@ -105,8 +105,8 @@ export class LeaderTabUpstream implements Upstream, LinkChannel {
   // LinkChannel
 
   online(): void {
-    const { replica, spec, disposed } = this.core;
-    if (disposed) return;
+    const { replica, spec, machine } = this.core;
+    if (!machine.isLive) return; // disposed, or refused for good: never subscribes again
     this.caught = false;
     this.core.outbox.close();
     const stateVector = replica.hasState ? Y.encodeStateVector(replica.confirmed) : new Uint8Array();

@@ -114,7 +114,7 @@ export class ServerUpstream implements Upstream, SessionChannel {
   // SessionChannel
 
   online(): void {
-    if (this.core.disposed) return;
+    if (!this.core.machine.isLive) return; // disposed, or refused for good: never subscribes again
     this.clearResubscribe(); // this subscribe replaces any retry that was waiting
     this.caught = false;
     this.core.outbox.close();
