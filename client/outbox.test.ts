@@ -54,6 +54,8 @@ function harness() {
   const outbox = new Outbox({
     send: () => undefined,
     changed: () => void changes++,
+    settling: () => undefined,
+    answered: () => undefined,
     hearsSettled: () => true,
     settled: (entry) => void settled.push(entry),
   });

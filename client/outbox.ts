@@ -42,6 +42,10 @@ export interface OutboxHost {
   send(action: OutboxAction): void;
   /** The list changed (stored, sent, requeued, rebuilt). */
   changed(): void;
+  /** An answer is about to settle an action (what shows its prediction must forget it). */
+  settling(): void;
+  /** An answer settled an action, and the next ones went. */
+  answered(): void;
   /** Whether anyone hears settled entries (they are only built then). */
   hearsSettled(): boolean;
   settled(entry: OutboxEntry): void;
@@ -178,6 +182,7 @@ export class Outbox {
 
   /** A taken action's outcome: its promises, the settled listeners, then the next ones go. */
   settle(action: OutboxAction, outcome: Outcome): void {
+    this.host.settling();
     for (const waiter of action.waiters.splice(0)) {
       if (outcome.ok) waiter.resolve(outcome.result);
       else waiter.reject(outcome.error);
@@ -186,6 +191,7 @@ export class Outbox {
       this.host.settled(outcome.ok ? entryOf(action, "confirmed", { result: outcome.result }) : entryOf(action, "rejected", { error: outcome.error }));
     }
     this.pump();
+    this.host.answered();
   }
 
   /** Empties the outbox, rejecting every promise; `announce`: each is a settled (rejected) entry too. */
@@ -218,6 +224,11 @@ export class Outbox {
         const taken = await seq;
         if (this.actions.includes(action)) await this.save(action, taken, store);
       });
+      return;
+    }
+    if (store === null && this.paused === 0 && this.storesQueued === 0) {
+      action.stored = true; // a follower's: in line at once, the leader stores it
+      this.pump();
       return;
     }
     const generation = this.generation;

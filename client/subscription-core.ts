@@ -10,7 +10,7 @@ import { ActorStopped, Forbidden, TandemError } from "../shared/errors.ts";
 import { type ConnectionStatus, StatusMachine } from "./connection-status.ts";
 import { Emitter } from "./emitter.ts";
 import { OptimisticView, type Predictor } from "./optimistic.ts";
-import { Outbox, type OutboxAction, type Outcome, entryOf } from "./outbox.ts";
+import { Outbox, type OutboxAction, entryOf } from "./outbox.ts";
 import type { OutboxEntry } from "./outbox-entry.ts";
 import { Presence } from "./presence.ts";
 import { type PendingEdit, Replica } from "./replica.ts";
@@ -44,6 +44,12 @@ export abstract class SubscriptionCore implements ChannelCore {
     this.outbox = new Outbox({
       send: () => undefined, // each upstream opens the outbox with its own sender
       changed: () => {
+        this.notifyOutbox();
+        this.upstream?.refreshStatus();
+      },
+      settling: () => this.optimistic.invalidate(),
+      answered: () => {
+        this.notifyChange();
         this.notifyOutbox();
         this.upstream?.refreshStatus();
       },
@@ -119,14 +125,6 @@ export abstract class SubscriptionCore implements ChannelCore {
     for (const edit of this.replica.pendingEdits) this.upstream?.sendEdit(edit);
     this.outbox.open(sendAction);
     this.notifyChange();
-    this.upstream?.refreshStatus();
-  }
-
-  settle(action: OutboxAction, outcome: Outcome): void {
-    this.optimistic.invalidate();
-    this.outbox.settle(action, outcome);
-    this.notifyChange();
-    this.notifyOutbox();
     this.upstream?.refreshStatus();
   }
 

@@ -147,7 +147,7 @@ export class LeaderTabUpstream implements Upstream, LinkChannel {
         return;
       case "reply": {
         const action = core.outbox.take(message.id);
-        if (action !== undefined) core.settle(action, message.ok ? { ok: true, result: message.result } : { ok: false, error: errorFromWire(message.error) });
+        if (action !== undefined) core.outbox.settle(action, message.ok ? { ok: true, result: message.result } : { ok: false, error: errorFromWire(message.error) });
         return;
       }
       case "editDone":
@@ -178,7 +178,7 @@ export class LeaderTabUpstream implements Upstream, LinkChannel {
   }
 
   private readonly sendAction = (action: OutboxAction): void => {
-    this.send({ kind: "action", id: action.id, callId: action.callId, name: action.name, args: action.args });
+    if (this.channel !== 0) this.link.send(this.channel, { kind: "action", id: action.id, callId: action.callId, name: action.name, args: action.args });
   };
 
   private send(message: LinkUp): void {

@@ -220,7 +220,7 @@ export class ServerUpstream implements Upstream, SessionChannel {
     // The state and the result land together; the prediction goes with the pending action.
     replica.applyRemote(message.update);
     try {
-      this.core.settle(action, message.ok ? { ok: true, result: message.result } : { ok: false, error: errorFromWire(message.error) });
+      this.core.outbox.settle(action, message.ok ? { ok: true, result: message.result } : { ok: false, error: errorFromWire(message.error) });
     } finally {
       // Queued once the promise is settled: the caller's next action, made as it resumes,
       // goes into the same storage batch.

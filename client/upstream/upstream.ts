@@ -9,7 +9,7 @@ import type { SubscribeTarget } from "../../shared/protocol/index.ts";
 import type { StatusMachine } from "../connection-status.ts";
 import type { Emitter } from "../emitter.ts";
 import type { OptimisticView, PredictedAction } from "../optimistic.ts";
-import type { Outbox, OutboxAction, Outcome } from "../outbox.ts";
+import type { Outbox, OutboxAction } from "../outbox.ts";
 import type { OutboxEntry } from "../outbox-entry.ts";
 import type { Presence } from "../presence.ts";
 import type { PendingEdit, Replica } from "../replica.ts";
@@ -79,8 +79,6 @@ export interface ChannelCore {
   /** Applies and stores a confirmed update (with what it settles in storage). */
   confirm(update: Uint8Array, settles: { outboxSeq?: number; editKey?: string }): void;
   saveConfirmed(update: Uint8Array, settles: { outboxSeq?: number; editKey?: string }): void;
-  /** A taken action's outcome, and what follows it. */
-  settle(action: OutboxAction, outcome: Outcome): void;
   /** An edit refused: it and every later one are discarded. */
   rejectEdit(id: number, error: TandemError): void;
   /** `doc` was replaced: its content goes to the follower tabs. */
