@@ -37,11 +37,8 @@ export interface SubscriptionHost {
   /** Resolves once the client's id and seq counter are loaded. */
   readonly ready: Promise<void>;
   readonly predictors: Readonly<Record<string, Predictor>>;
-  /**
-   * The next seq of this client (increasing across reloads): a number when one is reserved
-   * already, else a promise of it (a block is being reserved in storage).
-   */
-  takeSeq(): number | Promise<number>;
+  /** The client's seqs (increasing across reloads; client/client-identity.ts). */
+  readonly seqs: ActionStore["seqs"];
 }
 export class ActorSubscription extends SubscriptionCore {
   refs = 0;
@@ -52,13 +49,14 @@ export class ActorSubscription extends SubscriptionCore {
   /** The takeover under way, if any (one at a time). */
   private takingOver: Promise<void> | null = null;
   /** Where a leader stores its actions. */
-  private readonly actionStore: ActionStore = { takeSeq: () => this.host.takeSeq(), addAction: (record) => this.store.addAction(record) };
+  private readonly actionStore: ActionStore;
 
   constructor(
     private readonly host: SubscriptionHost,
     spec: SubscriptionSpec,
   ) {
     super(spec, host.tabId, host.store, host.predictors);
+    this.actionStore = { seqs: host.seqs, records: host.store };
     const resume = this.outbox.pause(); // nothing is stored before what storage holds is loaded
     this.loaded = this.load().finally(resume);
     this.roleSettled = this.loaded.then(() => {

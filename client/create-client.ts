@@ -226,7 +226,7 @@ class ClientCore implements HandleHost {
           newCallId: () => this.newCallId(),
           store,
           ready: this.ready,
-          takeSeq: () => this.identity.takeSeq(),
+          seqs: this.identity,
           predictors,
         },
         { name: spec.name, target, params: spec.params },

@@ -16,14 +16,16 @@ function fakeStore() {
   let seq = 0;
   let slowSeq = false;
   const store: ActionStore = {
-    takeSeq: () => (slowSeq ? Promise.resolve(++seq) : ++seq),
-    addAction: (record) =>
-      new Promise<void>((resolve) =>
-        pending.push(() => {
-          written.push(record);
-          resolve();
-        }),
-      ),
+    seqs: { takeSeq: () => (slowSeq ? Promise.resolve(++seq) : ++seq) },
+    records: {
+      addAction: (record) =>
+        new Promise<void>((resolve) =>
+          pending.push(() => {
+            written.push(record);
+            resolve();
+          }),
+        ),
+    },
   };
   return {
     store,

@@ -30,11 +30,13 @@ export interface OutboxAction extends PredictedAction {
 
 export type Outcome = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: TandemError };
 
-/** Where a leader keeps its actions: seqs and the outbox records in storage. */
+/** Where a leader keeps its actions: the client's seqs, and the outbox records in storage. */
 export interface ActionStore {
-  /** The next seq: a number when one is reserved already, else a promise of it. */
-  takeSeq(): number | Promise<number>;
-  addAction(record: OutboxRecord): Promise<void>;
+  readonly seqs: {
+    /** The next seq: a number when one is reserved already, else a promise of it. */
+    takeSeq(): number | Promise<number>;
+  };
+  readonly records: { addAction(record: OutboxRecord): Promise<void> };
 }
 
 export interface OutboxHost {
@@ -215,7 +217,7 @@ export class Outbox {
     // The common case (storing, nothing paused or queued, a seq at hand) takes its seq and
     // starts its write now; the store's write queue keeps the call order.
     if (store !== null && this.paused === 0 && this.storesQueued === 0) {
-      const seq = store.takeSeq();
+      const seq = store.seqs.takeSeq();
       if (typeof seq === "number") {
         void this.save(action, seq, store);
         return;
@@ -242,7 +244,7 @@ export class Outbox {
         this.pump();
         return;
       }
-      const seq = await keeper.takeSeq();
+      const seq = await keeper.seqs.takeSeq();
       if (current()) await this.save(action, seq, keeper);
     });
   }
@@ -256,7 +258,7 @@ export class Outbox {
 
   private save(action: OutboxAction, seq: number, store: ActionStore): Promise<void> {
     const record: OutboxRecord = { seq, name: action.name, args: action.args, createdAt: Date.now(), callId: action.callId };
-    return store.addAction(record).then(() => {
+    return store.records.addAction(record).then(() => {
       action.seq = seq;
       action.stored = true;
       this.pump();
