@@ -54,7 +54,6 @@ function harness() {
   const settled: OutboxEntry[] = [];
   let changes = 0;
   const outbox = new Outbox({
-    send: () => undefined,
     changed: () => void changes++,
     settling: () => undefined,
     answered: () => undefined,

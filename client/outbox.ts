@@ -40,9 +40,7 @@ export interface ActionStore {
 }
 
 export interface OutboxHost {
-  /** Sends an action upstream (only while the outbox is open). */
-  send(action: OutboxAction): void;
-  /** The list changed (stored, sent, requeued, rebuilt). */
+  /** The list changed (an action stored, sent or requeued). */
   changed(): void;
   /** An answer is about to settle an action (what shows its prediction must forget it). */
   settling(): void;

@@ -16,7 +16,7 @@ import { Presence } from "./presence.ts";
 import { type PendingEdit, Replica } from "./replica.ts";
 import { COMPACT_AFTER, type ReplicaStore } from "./replica-store.ts";
 import type { DiscardedEdits, SubscriptionEvents } from "./subscription-events.ts";
-import type { ChannelCore, SubscriptionSpec, Upstream } from "./upstream/upstream.ts";
+import type { ChannelCore, MirroredAction, SubscriptionSpec, Upstream } from "./upstream/upstream.ts";
 
 export abstract class SubscriptionCore implements ChannelCore {
   readonly replica: Replica;
@@ -42,7 +42,6 @@ export abstract class SubscriptionCore implements ChannelCore {
   ) {
     this.presence = new Presence(tabId);
     this.outbox = new Outbox({
-      send: () => undefined, // each upstream opens the outbox with its own sender
       changed: () => {
         this.notifyOutbox();
         this.upstream?.refreshStatus();
@@ -78,7 +77,7 @@ export abstract class SubscriptionCore implements ChannelCore {
     return this.machine.status;
   }
 
-  get awareness() {
+  get awareness(): Presence["awareness"] {
     return this.presence.awareness;
   }
 
@@ -103,7 +102,8 @@ export abstract class SubscriptionCore implements ChannelCore {
     return this.store.inMemory;
   }
 
-  protected queue() {
+  /** The actions this tab shows as pending, oldest first (the upstream's view of them). */
+  protected queue(): readonly (OutboxAction | MirroredAction)[] {
     return this.upstream === null ? this.outbox.list : this.upstream.queue(this.outbox.list);
   }
 
@@ -183,6 +183,8 @@ export abstract class SubscriptionCore implements ChannelCore {
     this.emitter.emit("view");
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Internals
 
   private localEdit(edit: PendingEdit): void {
     if (this.canEdit === false) {
