@@ -93,8 +93,19 @@ export interface LockManagerLike {
   query?(): Promise<{ held?: { name?: string }[] }>;
 }
 
-export function isTabMessage(data: unknown): data is TabMessage {
+/**
+ * The tab protocol's version, on every message: tabs of another version (another
+ * deployment, still open) ignore each other — a new tab waits until the old leader is gone
+ * rather than misread it. 1 (unmarked): an action's outcome came as "ack"; 2: as "reply".
+ */
+export const TAB_PROTOCOL_VERSION = 2;
+
+/** A tab message as posted on the channel. */
+export type TabWire = TabMessage & { readonly v: typeof TAB_PROTOCOL_VERSION };
+
+export function isTabMessage(data: unknown): data is TabWire {
   if (typeof data !== "object" || data === null) return false;
+  if ((data as { v?: unknown }).v !== TAB_PROTOCOL_VERSION) return false; // another deployment's tab
   const t = (data as { t?: unknown }).t;
   return t === "who" || t === "leader" || t === "up" || t === "down" || t === "bye";
 }
