@@ -12,7 +12,8 @@
  * outcome — confirmed, rejected, or refused before it ran.
  *
  * Every message names the leader's epoch: a follower drops what a stale leader sends, and
- * a leader ignores what was meant for another term.
+ * a leader ignores what was meant for another term. Every message carries the tab protocol
+ * version (`TAB_PROTOCOL_VERSION`): a tab of another deployment is not heard at all.
  */
 import type { WireError } from "../../shared/errors.ts";
 import type { SubscribeTarget } from "../../shared/protocol/index.ts";
