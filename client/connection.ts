@@ -2,30 +2,22 @@
  * The object `handle.connect()` returns: a thin façade over a shared subscription, with its
  * own listeners (removed on dispose) and the actor's actions as methods.
  */
-import { ActorStopped, type TandemError } from "../shared/errors.ts";
-import type { ActorSubscription, ConnectionStatus, DiscardedEdits, OutboxEntry } from "./actor-subscription.ts";
-import type * as Y from "yjs";
+import { ActorStopped } from "../shared/errors.ts";
+import type { ActorSubscription } from "./actor-subscription.ts";
+import type { SubscriptionEvents } from "./subscription-events.ts";
 
 export function makeConnection(subscription: ActorSubscription, release: () => void): object {
   const owned: (() => void)[] = [];
   let disposed = false;
-  const track = <T>(set: Set<(value: T) => void>, listener: (value: T) => void): (() => void) => {
-    set.add(listener);
-    const remove = () => set.delete(listener);
+  const keep = (remove: () => void): (() => void) => {
     owned.push(remove);
     return remove;
   };
-  const eventSet = (name: string) => {
-    let set = subscription.events.get(name);
-    if (!set) subscription.events.set(name, (set = new Set()));
-    return set;
-  };
-  const on = (name: string, listener: (payload: unknown) => void) => track(eventSet(name), listener);
+  const track = <K extends keyof SubscriptionEvents>(name: K) => (listener: (...args: SubscriptionEvents[K]) => void) => keep(subscription.emitter.on(name, listener));
+  const on = (name: string, listener: (payload: unknown) => void) => keep(subscription.events.on(name, listener));
   const own: Record<string, unknown> = {
     on,
-    off: (name: string, listener: (payload: unknown) => void) => {
-      subscription.events.get(name)?.delete(listener);
-    },
+    off: (name: string, listener: (payload: unknown) => void) => subscription.events.off(name, listener),
     once: (name: string, listener: (payload: unknown) => void) => {
       const remove = on(name, (payload) => {
         remove();
@@ -34,12 +26,12 @@ export function makeConnection(subscription: ActorSubscription, release: () => v
       return remove;
     },
     whenSynced: () => subscription.whenSynced(),
-    onStatus: (listener: (status: ConnectionStatus) => void) => track(subscription.statusListeners, listener),
-    onError: (listener: (error: TandemError) => void) => track(subscription.errorListeners, listener),
-    onChange: (listener: () => void) => track(subscription.changeListeners, listener as (value: void) => void),
-    onDoc: (listener: (event: { doc: Y.Doc; discarded: DiscardedEdits }) => void) => track(subscription.docListeners, listener),
-    onOutbox: (listener: (entries: readonly OutboxEntry[]) => void) => track(subscription.outboxListeners, listener),
-    onSettled: (listener: (entry: OutboxEntry) => void) => track(subscription.settledListeners, listener),
+    onStatus: track("status"),
+    onError: track("error"),
+    onChange: track("change"),
+    onDoc: track("doc"),
+    onOutbox: track("outbox"),
+    onSettled: track("settled"),
     whenLoaded: () => subscription.loaded,
     setParams: (params: unknown) => (disposed ? Promise.reject(new ActorStopped("The connection is disposed")) : subscription.setParams(params)),
     resetLocalData: () => subscription.resetLocalData(),
@@ -53,7 +45,7 @@ export function makeConnection(subscription: ActorSubscription, release: () => v
   const getters: Record<string, () => unknown> = {
     doc: () => subscription.replica.doc,
     state: () => subscription.state,
-    outbox: () => subscription.outbox,
+    outbox: () => subscription.entries,
     status: () => subscription.status,
     pending: () => subscription.pending,
     awareness: () => subscription.awareness,

@@ -4,10 +4,8 @@
  * WebSocket (shared by every actor, ref-counted per actor and params).
  * @public
  */
-import { InvalidArguments } from "../shared/errors.ts";
-import { normalizeKey } from "../shared/key.ts";
 import type { SubscribeTarget } from "../shared/protocol/index.ts";
-import { ActorSubscription, type Upstream } from "./actor-subscription.ts";
+import { ActorSubscription, type UpstreamRoute } from "./actor-subscription.ts";
 import type { Predictor } from "./optimistic.ts";
 import { ReplicaStore } from "./replica-store.ts";
 import { hasIndexedDb, indexedDbStorage } from "./storage/indexeddb.ts";
@@ -23,8 +21,12 @@ import type { SocketFactory } from "./transport/websocket.ts";
 import { FollowerHub } from "./tabs/follower-hub.ts";
 import { LeaderLink } from "./tabs/leader-link.ts";
 import { TabCoordinator } from "./tabs/tab-coordinator.ts";
-import type { BroadcastChannelLike, LinkSpec, LockManagerLike } from "./tabs/tab-messages.ts";
+import { type MultiTabOptions, holdStorageLock, multiTabApis } from "./tabs/tab-apis.ts";
+import { ClientIdentity } from "./client-identity.ts";
+import { type HandleHost, type HandleSpec, makeAccessor, specOfLink } from "./handles.ts";
 import type { Client, OptimisticHandlers } from "./types.ts";
+
+export type { MultiTabOptions };
 
 export interface ClientOptions<R = unknown> {
   /**
@@ -58,39 +60,9 @@ export interface ClientOptions<R = unknown> {
   multiTab?: false | MultiTabOptions;
 }
 
-export interface MultiTabOptions {
-  /** Default: `navigator.locks`. */
-  locks?: LockManagerLike;
-  /** Default: `new BroadcastChannel(name)`. */
-  channel?: (name: string) => BroadcastChannelLike;
-}
-
-interface HandleSpec {
-  readonly name: string;
-  readonly key?: readonly string[];
-  readonly id?: string;
-  readonly mode: "get" | "getOrCreate";
-  readonly input?: unknown;
-  readonly params?: unknown;
-}
-
-interface RawOptions {
-  params?: unknown;
-  input?: unknown;
-  createWithInput?: unknown;
-}
-
-function raw(options: unknown): RawOptions {
-  if (options === undefined) return {};
-  if (typeof options !== "object" || options === null) throw new InvalidArguments("Handle options must be an object");
-  return options as RawOptions;
-}
-
-/** Seqs are reserved in storage a block at a time, so a reload never reuses one. */
-const SEQ_BLOCK = 1000;
-
-class ClientCore {
-  clientId = "";
+class ClientCore implements HandleHost {
+  /** The client id and the seq counter. */
+  private readonly identity: ClientIdentity;
   /** This tab's id (call ids, presence per tab). */
   readonly tabId = crypto.randomUUID();
   private calls = 0;
@@ -110,11 +82,6 @@ class ClientCore {
   private readonly http: HttpCaller;
   private readonly subscriptions = new Map<string, ActorSubscription>();
   private readonly stores = new Map<string, ReplicaStore>();
-  private seq = 0;
-  private reserved = 0;
-  private reserving: Promise<void> | null = null;
-  /** `ready` has resolved. */
-  private isReady = false;
 
   constructor(
     private readonly url: string,
@@ -132,10 +99,9 @@ class ClientCore {
       batch: (puts, deletes) => core.storage.batch(puts, deletes),
       clear: (prefix) => core.storage.clear(prefix),
     };
+    this.identity = new ClientIdentity(() => this.storage, options.clientId, () => this.ready);
     this.ready = this.init();
-    void this.ready.then(() => {
-      this.isReady = true;
-    });
+    void this.ready.then(() => this.identity.markReady());
   }
 
   private async init(): Promise<void> {
@@ -159,7 +125,7 @@ class ClientCore {
           tabGone: (tab) => this.hub?.tabGone(tab),
           leaderChanged: () => {
             this.link?.leaderChanged();
-            if (this.clientId === "") void this.loadIdentity(false);
+            if (this.clientId === "") void this.identity.load(false);
           },
           fromLeader: (channel, message) => this.link?.receive(channel, message),
         },
@@ -167,7 +133,7 @@ class ClientCore {
       this.link = new LeaderLink(this.tabs);
       (globalThis as { addEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void }).addEventListener?.("pagehide", this.onPageHide);
       await this.tabs.start();
-      if (this.tabs.role === "follower") await this.loadIdentity(false);
+      if (this.tabs.role === "follower") await this.identity.load(false);
       this.started = true;
       return;
     }
@@ -177,7 +143,7 @@ class ClientCore {
       this.storage = memoryStorage();
       this.storageNote = new StorageFault("open", new Error("another tab of this app holds the local storage; this tab keeps its data in memory"));
     }
-    await this.loadIdentity(true);
+    await this.identity.load(true);
     this.started = true;
   }
 
@@ -187,7 +153,7 @@ class ClientCore {
 
   /** This tab leads: the client id and seqs are its to use, follower tabs are its to serve. */
   private async becameLeader(): Promise<void> {
-    await this.loadIdentity(true);
+    await this.identity.load(true);
     this.hub ??= new FollowerHub({
       acquire: (spec) => this.acquire(specOfLink(spec)),
       send: (tab, channel, message) => this.tabs?.sendDown(tab, channel, message),
@@ -197,56 +163,19 @@ class ClientCore {
   }
 
   /** Where subscriptions send: the server from the leader (or a lone tab), the leader from a follower. */
-  upstream(): Upstream {
+  upstream(): UpstreamRoute {
     if (this.tabs !== null && this.tabs.role === "follower" && this.link !== null) return { role: "follower", link: this.link };
     return { role: "leader", session: this.sessionOf() };
+  }
+
+  get clientId(): string {
+    return this.identity.clientId;
   }
 
   newCallId(): string {
     return `${this.tabId}:${++this.calls}`;
   }
 
-  /** The client id and the seq counter from storage (created by the leader, or a lone tab, if missing). */
-  private async loadIdentity(owner: boolean): Promise<void> {
-    let id: unknown;
-    let seq: unknown;
-    try {
-      [id, seq] = await Promise.all([this.storage.get("c:id"), this.storage.get("c:seq")]);
-    } catch {
-      // storage is unusable: this session runs in memory (subscriptions report the fault)
-    }
-    if (!owner) {
-      this.clientId = this.options.clientId ?? (typeof id === "string" ? id : "");
-      return;
-    }
-    this.clientId = this.options.clientId ?? (typeof id === "string" && id.length > 0 ? id : crypto.randomUUID());
-    this.seq = this.reserved = typeof seq === "number" && Number.isSafeInteger(seq) ? seq : 0;
-    if (id !== this.clientId) await this.storage.batch([["c:id", this.clientId]]).catch(() => undefined);
-  }
-
-  /**
-   * The next seq: at once while the reserved block lasts (the common case, no await), else
-   * once the client is ready and a new block is reserved in storage.
-   */
-  takeSeq(): number | Promise<number> {
-    if (this.isReady && this.reserving === null && this.seq < this.reserved) return ++this.seq;
-    return this.takeSeqLater();
-  }
-
-  private async takeSeqLater(): Promise<number> {
-    await this.ready;
-    while (this.seq >= this.reserved) {
-      this.reserving ??= (async () => {
-        const next = this.reserved + SEQ_BLOCK;
-        await this.storage.batch([["c:seq", next]]).catch(() => undefined);
-        this.reserved = next;
-      })().finally(() => {
-        this.reserving = null;
-      });
-      await this.reserving;
-    }
-    return ++this.seq;
-  }
 
   private sessionOf(): ClientSession {
     this.session ??= new ClientSession(this.url, {
@@ -297,7 +226,7 @@ class ClientCore {
           newCallId: () => this.newCallId(),
           store,
           ready: this.ready,
-          takeSeq: () => this.takeSeq(),
+          seqs: this.identity,
           predictors,
         },
         { name: spec.name, target, params: spec.params },
@@ -343,69 +272,8 @@ class ClientCore {
   }
 }
 
-/** The platform's (or the options') Web Locks and BroadcastChannel; null where either is missing or multi-tab is off. */
-function multiTabApis(option: false | MultiTabOptions | undefined): { locks: LockManagerLike; channel: (name: string) => BroadcastChannelLike } | null {
-  if (option === false) return null;
-  const locks = option?.locks ?? (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
-  const Channel = (globalThis as { BroadcastChannel?: new (name: string) => BroadcastChannelLike }).BroadcastChannel;
-  const channel = option?.channel ?? (Channel === undefined ? undefined : (name: string) => new Channel(name));
-  return locks === undefined || channel === undefined ? null : { locks, channel };
-}
 
-/** A follower's link spec as a handle spec (the same replica and subscription identity). */
-function specOfLink(spec: LinkSpec): HandleSpec {
-  const { target } = spec;
-  if (target.by === "id") return { name: spec.name, id: target.id, mode: "get", params: spec.params };
-  return { name: spec.name, key: target.key, mode: target.mode === "create" ? "getOrCreate" : target.mode, input: target.input, params: spec.params };
-}
 
-/** Holds the Web Lock of a shared storage for the life of the page; false if another tab has it. */
-function holdStorageLock(name: string): Promise<boolean> {
-  const locks = (globalThis.navigator as { locks?: { request: (...args: unknown[]) => Promise<unknown> } } | undefined)?.locks;
-  if (locks === undefined) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    locks
-      .request(`tandem storage ${name}`, { ifAvailable: true }, (lock: unknown) => {
-        resolve(lock !== null);
-        return lock === null ? undefined : new Promise(() => undefined); // never released while the page lives
-      })
-      .catch(() => resolve(true));
-  });
-}
-
-function makeHandle(core: ClientCore, spec: HandleSpec): object {
-  const own: Record<string, unknown> = {
-    resolve: () => core.resolve(spec),
-    connect: () => core.connect(spec),
-  };
-  return new Proxy(own, {
-    get(target, prop) {
-      if (typeof prop !== "string" || prop === "then") return undefined;
-      if (Object.hasOwn(target, prop)) return target[prop];
-      return (...args: unknown[]) => core.call(spec, prop, args);
-    },
-  });
-}
-
-function makeAccessor(core: ClientCore, name: string): object {
-  return {
-    get: (key?: unknown, options?: unknown) => makeHandle(core, { name, key: normalizeKey(key), mode: "get", params: raw(options).params }),
-    getOrCreate: (key?: unknown, options?: unknown) => {
-      const { params, createWithInput } = raw(options);
-      return makeHandle(core, { name, key: normalizeKey(key), mode: "getOrCreate", input: createWithInput, params });
-    },
-    create: async (key: unknown, options?: unknown) => {
-      const { params, input } = raw(options);
-      const parts = normalizeKey(key);
-      await core.create(name, parts, input, params);
-      return makeHandle(core, { name, key: parts, mode: "get", params });
-    },
-    getForId: (id: unknown, options?: unknown) => {
-      if (typeof id !== "string") throw new InvalidArguments("getForId takes the id string from handle.resolve()");
-      return makeHandle(core, { name, id, mode: "get", params: raw(options).params });
-    },
-  };
-}
 
 export function createClient<R>(url: string, options: ClientOptions<R> = {}): Client<R> {
   const core = new ClientCore(url, options as ClientOptions<unknown>);

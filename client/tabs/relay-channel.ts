@@ -1,14 +1,15 @@
 /**
  * The leader tab's side of one follower's link channel: it binds the follower to the
  * leader's own subscription of that actor (shared with the leader's connections) and relays
- * both ways — the doc, the outbox and status, events, presence and acks down; actions, edits
- * and presence up. The follower's actions become the leader's (stored, given seqs, sent in
- * order); their answers go back to the follower by call id.
+ * both ways — the doc, the outbox and status, events and presence down; actions, edits and
+ * presence up. A follower's action becomes the leader's (stored, given a seq, sent in
+ * order) and is answered by one reply to its request.
  */
 import * as Y from "yjs";
-import { type TandemError, toWireError } from "../../shared/errors.ts";
-import { type ActorSubscription, entryToWire } from "../actor-subscription.ts";
-import type { LinkDown, LinkSpec, LinkUp } from "./tab-messages.ts";
+import { Forbidden, TandemError, toWireError } from "../../shared/errors.ts";
+import type { ActorSubscription } from "../actor-subscription.ts";
+import { entryToWire } from "../outbox-entry.ts";
+import type { LeaderView, LinkDown, LinkSpec, LinkUp } from "./tab-messages.ts";
 
 export interface RelayHost {
   /** The leader's subscription for this spec (shared, ref-counted), and how to let it go. */
@@ -16,12 +17,16 @@ export interface RelayHost {
   send(message: LinkDown): void;
 }
 
+/** Origin of edits a follower tab made, applied to the leader's doc (they are local edits here). */
+const FOLLOWER_EDIT = Symbol("tandem.follower-edit");
+
 export class RelayChannel {
   private readonly subscription: ActorSubscription;
   private readonly release: () => void;
   private readonly removers: (() => void)[] = [];
-  /** This follower's pending calls: call id → its action id (for the ack). */
-  private readonly calls = new Map<string, number>();
+  /** This follower's calls being answered (their settled entries go as replies, not as "settled"). */
+  private readonly answering = new Set<string>();
+  private viewTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
 
   constructor(
@@ -46,26 +51,22 @@ export class RelayChannel {
       missing = Y.encodeStateAsUpdate(sub.replica.doc); // an unreadable state vector: send it all
     }
     const send = (message: LinkDown) => this.host.send(message);
-    send({ kind: "ready", update: missing, hasState: sub.replica.hasState, leader: sub.leaderSnapshot(), presence: sub.remotePresence() });
-    this.listen(sub.mirrorListeners, (update) => send({ kind: "update", update }));
-    this.listen(sub.leaderViewListeners, (leader) => send({ kind: "leader", leader }));
-    this.listen(sub.replacedListeners, (snapshot: Uint8Array, error: TandemError) => send({ kind: "replaced", snapshot, error: toWireError(error) }));
-    this.listen(sub.anyEventListeners, (name: string, payload: unknown) => send({ kind: "event", name, payload }));
-    this.listen(sub.remoteAwarenessListeners, (update) => send({ kind: "awareness", update }));
-    this.listen(sub.failedListeners, (error) => send({ kind: "failed", error: toWireError(error) }));
-    this.listen(sub.errorListeners, (error) => {
-      if (error.code !== "storage_error") return; // the rest reaches the follower through its own paths
-      send({ kind: "error", error: toWireError(error) });
-    });
-    this.listen(sub.settledListeners, (entry) => {
-      const id = entry.callId === undefined ? undefined : this.calls.get(entry.callId);
-      if (id === undefined) {
-        send({ kind: "settled", entry: entryToWire(entry) });
-        return;
-      }
-      this.calls.delete(entry.callId!);
-      send(entry.status === "confirmed" ? { kind: "ack", id, ok: true, result: entry.result } : { kind: "ack", id, ok: false, error: toWireError(entry.error) });
-    });
+    send({ kind: "ready", update: missing, hasState: sub.replica.hasState, leader: leaderView(sub), presence: sub.presence.others() });
+    const on = sub.emitter;
+    this.removers.push(
+      on.on("mirror", (update) => send({ kind: "update", update })),
+      on.on("view", () => this.viewChanged()),
+      on.on("replaced", (snapshot, error) => send({ kind: "replaced", snapshot, error: toWireError(error) })),
+      on.on("anyEvent", (name, payload) => send({ kind: "event", name, payload })),
+      on.on("remoteAwareness", (update) => send({ kind: "awareness", update })),
+      on.on("failed", (error) => send({ kind: "failed", error: toWireError(error) })),
+      on.on("error", (error) => {
+        if (error.code === "storage_error") send({ kind: "error", error: toWireError(error) }); // the rest reaches the follower through its own paths
+      }),
+      on.on("settled", (entry) => {
+        if (entry.callId === undefined || !this.answering.has(entry.callId)) send({ kind: "settled", entry: entryToWire(entry) });
+      }),
+    );
   }
 
   receive(message: LinkUp): void {
@@ -73,26 +74,26 @@ export class RelayChannel {
     const sub = this.subscription;
     switch (message.kind) {
       case "action": {
-        this.calls.set(message.callId, message.id);
-        if (sub.hasCall(message.callId)) return; // sent again after a takeover: it is already queued here
         const { id, callId } = message;
-        sub.call(message.name, message.args, callId).catch((error: unknown) => {
-          // settled listeners answer confirmed and rejected actions; this is the rest (disposed, failed)
-          if (this.calls.get(callId) !== id) return;
-          this.calls.delete(callId);
-          this.host.send({ kind: "ack", id, ok: false, error: toWireError(error) });
-        });
+        if (this.answering.has(callId)) return; // already being answered on this channel
+        this.answering.add(callId);
+        // Sent again after a takeover: it is queued here already, and its outcome is the answer.
+        const answer = sub.join(callId) ?? sub.call(message.name, message.args, callId);
+        answer.then(
+          (result) => this.reply(callId, { kind: "reply", id, ok: true, result }),
+          (error: unknown) => this.reply(callId, { kind: "reply", id, ok: false, error: toWireError(error) }),
+        );
         return;
       }
       case "edit": {
         const { id } = message;
-        void sub.applyFollowerEdit(message.update).then((error) => {
+        void this.applyEdit(message.update).then((error) => {
           if (!this.closed) this.host.send(error === undefined ? { kind: "editDone", id } : { kind: "editDone", id, error: toWireError(error) });
         });
         return;
       }
       case "presence":
-        sub.presenceOf(this.tab, message.state);
+        sub.presence.setTab(this.tab, message.state);
         return;
       case "reset":
         void sub.resetLocalData();
@@ -106,13 +107,42 @@ export class RelayChannel {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.viewTimer !== null) clearTimeout(this.viewTimer);
     for (const remove of this.removers.splice(0)) remove();
-    this.subscription.presenceOf(this.tab, undefined);
+    this.subscription.presence.setTab(this.tab, undefined);
     this.release();
   }
 
-  private listen<A extends unknown[]>(set: Set<(...args: A) => void>, listener: (...args: A) => void): void {
-    set.add(listener);
-    this.removers.push(() => set.delete(listener));
+  private reply(callId: string, message: LinkDown): void {
+    this.answering.delete(callId);
+    if (!this.closed) this.host.send(message);
   }
+
+  /** The picture the follower mirrors changed: one message per turn (an outbox of 1,000 acks is one). */
+  private viewChanged(): void {
+    if (this.viewTimer !== null) return;
+    this.viewTimer = setTimeout(() => {
+      this.viewTimer = null;
+      if (!this.closed && !this.subscription.disposed) this.host.send({ kind: "leader", leader: leaderView(this.subscription) });
+    }, 0);
+  }
+
+  /** A follower tab's direct edit: applied to the leader's doc as a local edit; resolves once stored (or why not). */
+  private async applyEdit(update: Uint8Array): Promise<TandemError | undefined> {
+    const sub = this.subscription;
+    await sub.roleSettled;
+    if (sub.canEdit === false) return new Forbidden("This replica is read-only: local edits were discarded");
+    try {
+      Y.applyUpdate(sub.replica.doc, update, FOLLOWER_EDIT);
+    } catch {
+      return new TandemError("malformed_frame", "The edit is not a valid Yjs update", "client");
+    }
+    await sub.store.flushed();
+    return undefined;
+  }
+}
+
+/** The picture a follower mirrors of the leader's subscription. */
+function leaderView(sub: ActorSubscription): LeaderView {
+  return { status: sub.status, actorId: sub.actorId, connId: sub.connId, canEdit: sub.canEdit, outbox: sub.outbox.entries().map(entryToWire) };
 }

@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { FakeLocks } from "../../tests/support/tabs.ts";
 import { waitFor } from "../../tests/seed-helpers.ts";
 import { TabCoordinator, type TabHandlers } from "./tab-coordinator.ts";
-import type { BroadcastChannelLike, LinkDown, LinkUp } from "./tab-messages.ts";
+import { type BroadcastChannelLike, type LinkDown, type LinkUp, TAB_PROTOCOL_VERSION } from "./tab-messages.ts";
 
 let names = 0;
 
@@ -94,6 +94,35 @@ describe("tab coordinator", () => {
       expect(b.coordinator.leaderTab).toBe("a");
       expect(a.seen.up).toEqual([]);
       intruder.close();
+    } finally {
+      t.dispose();
+    }
+  });
+
+  test("a tab of another deployment (another tab protocol version) is ignored, whatever it says", async () => {
+    const t = tabs();
+    try {
+      const a = await t.make("a");
+      const b = await t.make("b");
+      await waitFor(() => b.coordinator.leaderTab === "a", { what: "b follows a" });
+      const other = new BroadcastChannel(`tandem ${t.name}`);
+      const down = { t: "down", epoch: b.coordinator.epoch, to: "b", ch: 1, msg: { kind: "event", name: "x", payload: 1 } };
+      const up = { t: "up", epoch: a.coordinator.epoch, from: "old", ch: 1, msg: { kind: "unsubscribe" } };
+      // well-formed, of the current term, but unmarked (version 1) or of a later version
+      for (const v of [undefined, 1, TAB_PROTOCOL_VERSION + 1]) {
+        other.postMessage({ ...down, v });
+        other.postMessage({ ...up, v });
+        other.postMessage({ t: "leader", epoch: 99, from: "old", v });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(b.seen.down).toEqual([]);
+      expect(a.seen.up).toEqual([]);
+      expect(b.coordinator.leaderTab).toBe("a");
+      // the same messages of this version are heard
+      other.postMessage({ ...down, v: TAB_PROTOCOL_VERSION });
+      other.postMessage({ ...up, v: TAB_PROTOCOL_VERSION });
+      await waitFor(() => b.seen.down.length === 1 && a.seen.up.length === 1, { what: "this version's messages" });
+      other.close();
     } finally {
       t.dispose();
     }

@@ -10,7 +10,7 @@
  * The coordinator only elects and routes; what a leader or a follower does is its
  * handlers' business (the client core).
  */
-import { type BroadcastChannelLike, type LinkDown, type LinkUp, type LockManagerLike, type TabMessage, isTabMessage } from "./tab-messages.ts";
+import { type BroadcastChannelLike, type LinkDown, type LinkUp, type LockManagerLike, TAB_PROTOCOL_VERSION, type TabMessage, isTabMessage } from "./tab-messages.ts";
 
 export type TabRole = "leader" | "follower";
 
@@ -188,7 +188,7 @@ export class TabCoordinator {
 
   private post(message: TabMessage): void {
     try {
-      this.options.channel.postMessage(message);
+      this.options.channel.postMessage({ ...message, v: TAB_PROTOCOL_VERSION });
     } catch {
       // the channel is closed (the page is going away)
     }

@@ -5,21 +5,25 @@
  * connect to — and speak a small protocol shaped like the server's:
  *
  *   follower → leader  (LinkUp)    subscribe, unsubscribe, action, edit, presence, reset
- *   leader → follower  (LinkDown)  ready, update, leader, ack, editDone, replaced, event,
+ *   leader → follower  (LinkDown)  ready, update, leader, reply, editDone, replaced, event,
  *                                  awareness, settled, failed, error
  *
+ * An action is a request: the leader answers it with one reply (its id), whatever the
+ * outcome — confirmed, rejected, or refused before it ran.
+ *
  * Every message names the leader's epoch: a follower drops what a stale leader sends, and
- * a leader ignores what was meant for another term.
+ * a leader ignores what was meant for another term. Every message carries the tab protocol
+ * version (`TAB_PROTOCOL_VERSION`): a tab of another deployment is not heard at all.
  */
 import type { WireError } from "../../shared/errors.ts";
 import type { SubscribeTarget } from "../../shared/protocol/index.ts";
-import type { ConnectionStatus, OutboxEntry } from "../actor-subscription.ts";
+import type { ConnectionStatus } from "../connection-status.ts";
+import type { WireOutboxEntry } from "../outbox-entry.ts";
 
 /** The status a connection reports (the leader's, relayed). */
 export type LinkStatus = ConnectionStatus;
 
-/** An outbox entry as it travels between tabs (its error in wire form). */
-export type WireOutboxEntry = Omit<OutboxEntry, "error"> & { readonly error?: WireError };
+export type { WireOutboxEntry };
 
 /** What a follower mirrors of the leader's subscription. */
 export interface LeaderView {
@@ -51,9 +55,9 @@ export type LinkDown =
   /** A change of the leader's doc (confirmed or its pending edits, any tab's). */
   | { readonly kind: "update"; readonly update: Uint8Array }
   | { readonly kind: "leader"; readonly leader: LeaderView }
-  /** The server's answer to one of this follower's actions. */
-  | { readonly kind: "ack"; readonly id: number; readonly ok: true; readonly result: unknown }
-  | { readonly kind: "ack"; readonly id: number; readonly ok: false; readonly error: WireError }
+  /** The answer to one of this follower's actions (its request id): the outcome, once. */
+  | { readonly kind: "reply"; readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly kind: "reply"; readonly id: number; readonly ok: false; readonly error: WireError }
   /** The leader holds (stored) this follower's edit, or refused it. */
   | { readonly kind: "editDone"; readonly id: number; readonly error?: WireError }
   /** The leader's doc was replaced (a rejected edit, a read-only replica, a reset). */
@@ -61,7 +65,7 @@ export type LinkDown =
   | { readonly kind: "event"; readonly name: string; readonly payload: unknown }
   /** Others' presence (never this browser's own). */
   | { readonly kind: "awareness"; readonly update: Uint8Array }
-  /** Another tab's action (or one restored from storage) was confirmed or rejected. */
+  /** Another tab's action (or one restored from storage) was confirmed or rejected (replies answer this tab's). */
   | { readonly kind: "settled"; readonly entry: WireOutboxEntry }
   /** The actor refused the connection for good. */
   | { readonly kind: "failed"; readonly error: WireError }
@@ -90,8 +94,19 @@ export interface LockManagerLike {
   query?(): Promise<{ held?: { name?: string }[] }>;
 }
 
-export function isTabMessage(data: unknown): data is TabMessage {
+/**
+ * The tab protocol's version, on every message: tabs of another version (another
+ * deployment, still open) ignore each other — a new tab waits until the old leader is gone
+ * rather than misread it. 1 (unmarked): an action's outcome came as "ack"; 2: as "reply".
+ */
+export const TAB_PROTOCOL_VERSION = 2;
+
+/** A tab message as posted on the channel. */
+export type TabWire = TabMessage & { readonly v: typeof TAB_PROTOCOL_VERSION };
+
+export function isTabMessage(data: unknown): data is TabWire {
   if (typeof data !== "object" || data === null) return false;
+  if ((data as { v?: unknown }).v !== TAB_PROTOCOL_VERSION) return false; // another deployment's tab
   const t = (data as { t?: unknown }).t;
   return t === "who" || t === "leader" || t === "up" || t === "down" || t === "bye";
 }
