@@ -47,7 +47,7 @@ function connections(server: TandemServer<R>): Promise<number> {
 }
 
 /** A socket that says hello, then stops reading and subscribes `channels` times to the big document. */
-async function slowReader(server: TandemServer<R>, name: string, channels: number, stateVector = new Uint8Array(), key = "big"): Promise<RawSocket> {
+async function slowReader(server: TandemServer<R>, name: string, channels: number, stateVector: Uint8Array = new Uint8Array(), key = "big"): Promise<RawSocket> {
   const raw = await net.raw(server.url);
   await raw.hello(name);
   raw.ws.pause(); // reads nothing more: the kernel buffers fill, then the server's queue
