@@ -1,31 +1,31 @@
 /**
- * A live actor: owns its Y.Doc and is the only place that changes it. Every piece of work —
- * action, connect, disconnect, schedule, lifecycle hook — runs as a task of its mailbox,
- * against a draft; when the task succeeds its changes become one commit:
+ * A live actor: owns its Y.Doc and is the only place that changes it. It wires the parts an
+ * actor is made of: its mailbox (mailbox.ts), where every piece of work runs one at a time;
+ * the commit pipeline (commit.ts), the one road every change takes — action, direct edit
+ * (direct-edit.ts), schedule, lifecycle hook — from a draft to a durable commit, then to
+ * peers; its schedules (schedules.ts); its exactly-once records (exactly-once.ts); its live
+ * connections; and its lifecycle (create, hydrate, idle sleep, stop, failure).
  *
- *   draft → one Yjs transaction → driver.append (durable) → events and update fan-out → result
- *
- * When the task throws, the draft, the privateState changes, events and schedules are all
- * dropped: nothing reaches the document, storage or any peer. A direct edit is a task too:
- * its hooks run as the task's code and its update is what the commit writes. If the commit
- * fails after the document changed (inside its transaction, or in storage), the instance is
- * poisoned and evicted, its connections closed, and the next call reloads the actor from
- * what is durable.
+ * When a commit fails after the document changed (inside its transaction, or in storage),
+ * the instance is poisoned and evicted, its connections closed, and the next call reloads
+ * the actor from what is durable.
  */
 import * as Y from "yjs";
 import type { AnyActorConfig } from "../../shared/actor.ts";
 import type { AuthRequest } from "../../shared/context.ts";
-import { ActionNotFound, ActorStopped, Forbidden, InternalError, InvalidArguments, StorageCorrupt, toWireError } from "../../shared/errors.ts";
-import { Draft, applyStoredUpdate, stateRoot, toPlain } from "../../shared/state/index.ts";
-import type { ActorMeta, Commit, Driver, Lease, ScheduleEntry, StoredActor } from "../drivers/driver.ts";
+import { ActionNotFound, InvalidArguments, StorageCorrupt } from "../../shared/errors.ts";
+import { applyStoredUpdate, stateRoot, toPlain } from "../../shared/state/index.ts";
+import type { ActorMeta, Driver, Lease, StoredActor } from "../drivers/driver.ts";
 import type { ServerLogger } from "../log.ts";
 import { type CallChain, NO_CHAIN } from "./call-chain.ts";
+import { type ActorStatus, type CommitHost, CommitPipeline, type TaskOutcome, type UpdateListener } from "./commit.ts";
 import { type ConnImpl, systemConn } from "./connection.ts";
+import { editSteps } from "./direct-edit.ts";
+import { hasPending } from "./edit-check.ts";
+import { type ActionSeq, ExactlyOnce, type ExactlyOnceLimits } from "./exactly-once.ts";
 import { Mailbox } from "./mailbox.ts";
-import { type ContextHost, Task, type TaskContext } from "./task.ts";
-import { checkEditUpdates, hasPending } from "./edit-check.ts";
-import { type ActionSeq, ExactlyOnce, type ExactlyOnceLimits, type SeqWrite } from "./exactly-once.ts";
-import { checkPlainData } from "./plain-data.ts";
+import { ActorSchedules } from "./schedules.ts";
+import type { TaskContext } from "./task.ts";
 import { validateArgs } from "./validate.ts";
 
 /** What an instance needs from the runtime that owns it. */
@@ -46,28 +46,10 @@ export interface InstanceHost {
   clientFor(chain: CallChain): unknown;
 }
 
-/** Listeners of committed updates (the network fan-out subscribes here). */
-export type UpdateListener = (update: Uint8Array, origin: ConnImpl) => void;
-
-/** What a task gave: its plain result and the update it committed (null: none). */
-export interface TaskOutcome {
-  readonly value: unknown;
-  readonly update: Uint8Array | null;
-}
-
-/** A task done in memory, and the gate its answer waits at. */
-type Executed = { readonly value: unknown; readonly update: Uint8Array | null; readonly durable: Promise<void> } & (
-  | { readonly failed: false }
-  | { readonly failed: true; readonly error: unknown }
-);
-
 export type { ActionSeq } from "./exactly-once.ts";
+export type { TaskOutcome, UpdateListener } from "./commit.ts";
 
-type Status = "running" | "stopping" | "stopped" | "failed";
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-export class ActorInstance implements ContextHost {
+export class ActorInstance implements CommitHost {
   readonly doc = new Y.Doc();
   readonly root = stateRoot(this.doc);
   readonly conns = new Map<string, ConnImpl>();
@@ -76,20 +58,16 @@ export class ActorInstance implements ContextHost {
   privateState: unknown = undefined;
   vars: unknown = undefined;
 
-  private readonly mailbox = new Mailbox();
-  private readonly schedules = new Map<string, ScheduleEntry>();
+  readonly mailbox = new Mailbox();
+  readonly schedules: ActorSchedules;
   /** Exactly-once records: the last seq and recent results per client (exactly-once.ts). */
-  private readonly exactlyOnce: ExactlyOnce;
-  private privateStateJson = "undefined";
-  private task: Task | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private firing = false;
+  readonly exactlyOnce: ExactlyOnce;
+  private readonly pipeline: CommitPipeline;
   private idleTimer: NodeJS.Timeout | null = null;
-  private commitsSinceSnapshot = 0;
-  /** Resolves once every append asked for so far is durable (see persist). */
-  private durable: Promise<void> = Promise.resolve();
-  private status: Status = "running";
+  private state: ActorStatus = "running";
   private stopping: Promise<void> | null = null;
+  /** The network's per-actor state (its fan-out), made on first use (see `hub`). */
+  private hubSlot: { readonly onUpdate: UpdateListener } | null = null;
 
   private constructor(
     private readonly host: InstanceHost,
@@ -99,6 +77,16 @@ export class ActorInstance implements ContextHost {
   ) {
     this.log = host.log.child({ actor: meta.name, actorId: meta.id });
     this.exactlyOnce = new ExactlyOnce(host.exactlyOnceLimits);
+    this.pipeline = new CommitPipeline(this);
+    const self = this;
+    this.schedules = new ActorSchedules({
+      get isRunning() {
+        return self.isRunning;
+      },
+      log: this.log,
+      actions: config.actions as Record<string, (c: unknown, ...args: unknown[]) => unknown>,
+      run: (conn, fn) => this.run(conn, fn),
+    });
   }
 
   get name(): string {
@@ -110,8 +98,36 @@ export class ActorInstance implements ContextHost {
   get id(): string {
     return this.meta.id;
   }
+  get status(): ActorStatus {
+    return this.state;
+  }
   get isRunning(): boolean {
-    return this.status === "running";
+    return this.state === "running";
+  }
+  get driver(): Driver {
+    return this.host.driver;
+  }
+  get compactAfterCommits(): number {
+    return this.host.compactAfterCommits;
+  }
+  get exactlyOnceLimits(): ExactlyOnceLimits {
+    return this.host.exactlyOnceLimits;
+  }
+  get actionTimeoutMs(): number {
+    return this.config.options?.actionTimeoutMs ?? this.host.defaultActionTimeoutMs;
+  }
+
+  /**
+   * The network's state for this actor (server/network/actor-hub.ts: its update fan-out,
+   * presence, encoded document), made by `make` when the first channel subscribes and owned
+   * here, so it lives and goes with the instance. Its `onUpdate` gets every durable update.
+   */
+  hub<H extends { readonly onUpdate: UpdateListener }>(make: (doc: Y.Doc) => H): H {
+    if (this.hubSlot === null) {
+      this.hubSlot = make(this.doc);
+      this.updateListeners.add(this.hubSlot.onUpdate);
+    }
+    return this.hubSlot as H;
   }
 
   // -------------------------------------------------------------------------------------
@@ -125,23 +141,14 @@ export class ActorInstance implements ContextHost {
     const state = config.createState ? await config.createState(createContext, input) : config.state;
     const privateState = config.createPrivateState ? await config.createPrivateState(createContext, input) : config.privateState;
     instance.privateState = privateState === undefined ? undefined : structuredClone(privateState);
-
-    const task = new Task(new Draft(instance.root), systemConn("inline"), instance, [...chain, meta.id]);
-    instance.task = task;
-    try {
-      if (state !== undefined) task.draft.replaceRoot(state);
-      if (config.onCreate) await config.onCreate(task.context, input);
-      const update = task.draft.commit(instance);
-      const first = instance.buildCommit(task, update ?? Y.encodeStateAsUpdate(instance.doc), null, true)!;
-      await host.driver.create(meta, first, lease);
-      instance.afterCommit(task);
-      instance.publish(task, update);
-    } catch (error) {
-      task.draft.close();
-      throw error;
-    } finally {
-      instance.task = null;
-    }
+    await instance.pipeline.first(
+      meta,
+      async (task) => {
+        if (state !== undefined) task.draft.replaceRoot(state);
+        if (config.onCreate) await config.onCreate(task.context, input);
+      },
+      chain,
+    );
     await instance.start(chain);
     return instance;
   }
@@ -159,10 +166,9 @@ export class ActorInstance implements ContextHost {
       throw new StorageCorrupt(`Actor ${stored.meta.id}: its stored updates have a gap (parts depend on changes that are not stored); refusing to load it`);
     }
     instance.privateState = stored.privateState;
-    instance.privateStateJson = jsonOf(stored.privateState);
+    instance.pipeline.load(stored.privateState, stored.commitsSinceSnapshot);
     instance.exactlyOnce.load(stored.seqs.values());
-    for (const entry of stored.schedules) instance.schedules.set(entry.id, entry);
-    instance.commitsSinceSnapshot = stored.commitsSinceSnapshot;
+    instance.schedules.load(stored.schedules);
     await instance.initVars();
     await instance.start(chain);
     return instance;
@@ -175,7 +181,7 @@ export class ActorInstance implements ContextHost {
 
   private async start(chain: CallChain): Promise<void> {
     if (this.config.onStart) await this.run(systemConn("inline"), (c) => this.config.onStart!(c), undefined, chain);
-    this.armTimer();
+    this.schedules.arm();
     this.touchIdle();
   }
 
@@ -184,24 +190,15 @@ export class ActorInstance implements ContextHost {
 
   /** Runs `fn` as a task of the mailbox; resolves with its (plain) result once durable. */
   async run<T>(conn: ConnImpl, fn: (c: TaskContext) => T | Promise<T>, seq?: ActionSeq, chain: CallChain = NO_CHAIN): Promise<T> {
-    return (await this.runDetailed(conn, fn, seq, chain)).value as T;
+    return (await this.pipeline.run(conn, fn, seq, chain)).value as T;
   }
 
   /**
    * Like `run`, also giving the Yjs update the task committed (null: none). `chain`: the
    * actors the call comes from (call-chain.ts).
    */
-  async runDetailed(conn: ConnImpl, fn: (c: TaskContext) => unknown, seq?: ActionSeq, chain: CallChain = NO_CHAIN): Promise<TaskOutcome> {
-    if (this.status !== "running") throw new ActorStopped();
-    return this.settle(this.mailbox.enqueue(() => this.execute(conn, fn, seq, chain)));
-  }
-
-  /** Waits at a task's gate, then gives its outcome (or its error). */
-  private async settle(executed: Promise<Executed>): Promise<TaskOutcome> {
-    const done = await executed;
-    await done.durable;
-    if (done.failed) throw done.error;
-    return { value: done.value, update: done.update };
+  runDetailed(conn: ConnImpl, fn: (c: TaskContext) => unknown, seq?: ActionSeq, chain: CallChain = NO_CHAIN): Promise<TaskOutcome> {
+    return this.pipeline.run(conn, fn, seq, chain);
   }
 
   /** Calls an action by name, validating its arguments. */
@@ -217,84 +214,10 @@ export class ActorInstance implements ContextHost {
     const action = actions[name]!;
     const schema = (this.config.schemas as Record<string, unknown> | undefined)?.[name];
     // Without a schema the action is called directly: a synchronous action then runs and
-    // commits without waiting for anything (see execute).
+    // commits without waiting for anything (see CommitPipeline.execute).
     const run =
       schema === undefined ? (c: TaskContext) => action(c, ...args) : async (c: TaskContext) => action(c, ...(await validateArgs(schema, args)));
-    return this.runDetailed(conn, run, seq, chain);
-  }
-
-  /**
-   * One task, inside the mailbox. Resolves as soon as the task committed in memory; the
-   * caller waits at `durable` before it may answer (see persist). Actions and edits both
-   * commit here; they differ only in how their changes reach the document (`write`: the
-   * draft's replay for an action, the client's update for an edit).
-   *
-   * Two phases. Until `write` starts, nothing outside the task changed: a failure drops the
-   * draft, restores privateState, and fails the task alone. Once the document may have
-   * changed, a failure (a throw inside the transaction, a commit that cannot be built) leaves
-   * this copy ahead of storage: the instance fails and reloads from what is durable.
-   */
-  private async execute(
-    conn: ConnImpl,
-    fn: (c: TaskContext) => unknown,
-    seq?: ActionSeq,
-    chain: CallChain = NO_CHAIN,
-    write: (task: Task) => Uint8Array | null = (task) => task.draft.commit(this),
-  ): Promise<Executed> {
-    if (this.status !== "running" && this.status !== "stopping") throw new ActorStopped();
-    if (seq !== undefined) {
-      // Answered from the record, once whatever it was recorded in is durable; a seq too far
-      // ahead is refused and records nothing.
-      try {
-        const known = this.exactlyOnce.check(seq);
-        if (known !== null) return { value: known.replay(), update: null, durable: this.durable, failed: false };
-      } catch (error) {
-        return { failed: true, error, durable: this.durable, value: undefined, update: null };
-      }
-    }
-    this.clearIdle();
-    const task = new Task(new Draft(this.root), conn, this, [...chain, this.id]);
-    const privateStateBefore = this.privateStateJson;
-    this.task = task;
-    let result: unknown;
-    let privateStateJson: string;
-    try {
-      const value = fn(task.context);
-      // Only an action that awaits can run long enough to time out (a synchronous one holds
-      // the event loop, so no timer could fire anyway): the timer is for those alone.
-      result = plainResult(toPlain(isThenable(value) ? await this.withTimeout(value) : value));
-      // Everything that can refuse the commit is checked before the document changes.
-      task.draft.check();
-      privateStateJson = jsonOf(this.privateState);
-    } catch (error) {
-      task.draft.close();
-      this.privateState = privateStateBefore === "undefined" ? undefined : JSON.parse(privateStateBefore);
-      this.task = null;
-      // An outbox action that failed still uses up its seq: a resend gets the same error.
-      const durable = seq !== undefined ? this.recordFailure(seq, error) : this.durable;
-      this.touchIdle();
-      return { failed: true, error, durable, value: undefined, update: null };
-    }
-    try {
-      const update = write(task);
-      const record = seq === undefined ? null : this.exactlyOnce.record(seq, { ok: true, value: result });
-      const commit = this.buildCommit(task, update, record, false, privateStateJson);
-      const durable = commit !== null ? this.persist(commit) : this.durable;
-      this.afterCommit(task, privateStateJson);
-      void durable.then(
-        () => this.publish(task, update),
-        () => undefined,
-      );
-      return { value: result, update, durable, failed: false };
-    } catch (error) {
-      task.draft.close();
-      this.fail(error, "a commit failed after the document changed");
-      const failure = new InternalError("The actor could not commit its changes; it reloads from storage", { cause: error });
-      return { failed: true, error: failure, durable: this.durable, value: undefined, update: null };
-    } finally {
-      this.task = null;
-      this.touchIdle();
-    }
+    return this.pipeline.run(conn, run, seq, chain);
   }
 
   /**
@@ -302,10 +225,11 @@ export class ActorInstance implements ContextHost {
    * allowed by `canEdit`, validated by `onEdit` against the state it would produce, then
    * committed like an action — in the same commit as the hooks' privateState, schedules and
    * events, which reach others only once it is durable. A refused edit changes nothing.
+   * Several updates a socket delivered back to back are one edit, in one transaction.
    */
   async edit(conn: ConnImpl, updates: readonly Uint8Array[]): Promise<void> {
-    if (this.status !== "running") throw new ActorStopped();
-    await this.settle(this.mailbox.enqueue(() => this.executeEdit(conn, updates)));
+    const { validate, write } = editSteps(this.doc, this.config, conn, updates);
+    await this.pipeline.run(conn, validate, undefined, NO_CHAIN, write);
   }
 
   /** Whether a connection may edit directly (`canEdit`; absent means no). */
@@ -315,175 +239,18 @@ export class ActorInstance implements ContextHost {
     return this.run(conn, async (c) => (await canEdit(Object.assign(Object.create(c), { update: new Uint8Array() }))) === true);
   }
 
-  /**
-   * An edit — one update, or several a socket delivered back to back, in one transaction —
-   * as a task: its hooks are the task's code, its updates what the commit writes.
-   */
-  private executeEdit(conn: ConnImpl, updates: readonly Uint8Array[]): Promise<Executed> {
-    const validate = async (c: TaskContext) => {
-      checkEditUpdates(this.doc, updates);
-      // The hooks see the edit as one update, merged only if one of them reads it.
-      let update: Uint8Array | null = updates.length === 1 ? updates[0]! : null;
-      const context = Object.create(c, {
-        update: { get: () => (update ??= Y.mergeUpdates(updates as Uint8Array[])), enumerable: true },
-      }) as TaskContext & { update: Uint8Array };
-      if (!this.config.canEdit || !(await this.config.canEdit(context))) {
-        throw new Forbidden("This connection may not edit the state directly");
-      }
-      if (this.config.onEdit) {
-        // Let onEdit see the state the edit would produce, on a copy: nothing changes if it throws.
-        const trial = new Y.Doc();
-        Y.applyUpdate(trial, Y.encodeStateAsUpdate(this.doc));
-        Y.transact(trial, () => {
-          for (const u of updates) Y.applyUpdate(trial, u);
-        });
-        if (hasPending(trial)) throw new InvalidArguments("The edit depends on changes the actor does not have");
-        const view = new Draft(stateRoot(trial));
-        const trialContext = Object.create(context, { state: { value: view.view } }) as typeof context;
-        try {
-          await this.config.onEdit(trialContext);
-        } finally {
-          view.close();
-          trial.destroy();
-        }
-      }
-      return undefined;
-    };
-    const write = (task: Task) => {
-      task.draft.close();
-      const applied = applyEdit(this.doc, updates, conn);
-      // The check refuses what Yjs would park; anything parked all the same means this copy
-      // is no longer clean (execute then reloads the actor).
-      if (hasPending(this.doc)) throw new InternalError("An accepted edit left parts Yjs could not integrate");
-      return applied;
-    };
-    return this.execute(conn, validate, undefined, NO_CHAIN, write);
-  }
-
-  private recordFailure(seq: ActionSeq, error: unknown): Promise<void> {
-    const write = this.exactlyOnce.record(seq, { ok: false, error: toWireError(error) });
-    return this.persist(write.removed.length > 0 ? { seqs: [write.put], seqsRemoved: write.removed } : { seqs: [write.put] });
-  }
-
-  private withTimeout<T>(promise: PromiseLike<T>): Promise<T> {
-    const ms = this.config.options?.actionTimeoutMs ?? this.host.defaultActionTimeoutMs;
-    if (!ms) return Promise.resolve(promise);
-    let timer: NodeJS.Timeout;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new InternalError(`Action timed out after ${ms} ms`)), ms);
-    });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  }
-
-  private buildCommit(task: Task, update: Uint8Array | null, seqRecord: SeqWrite | null, always: boolean, privateStateJson = jsonOf(this.privateState)): Commit | null {
-    const privateStateChanged = privateStateJson !== this.privateStateJson;
-    if (!always && update === null && !privateStateChanged && !task.scheduleChanged && seqRecord === null) return null;
-    const commit: { -readonly [K in keyof Commit]: Commit[K] } = {};
-    if (update !== null) commit.update = update;
-    if (privateStateChanged || always) commit.privateState = this.privateState === undefined ? undefined : JSON.parse(privateStateJson);
-    if (seqRecord !== null) commit.seqs = [seqRecord.put];
-    if (seqRecord !== null && seqRecord.removed.length > 0) commit.seqsRemoved = seqRecord.removed;
-    if (task.scheduleChanged) {
-      commit.schedules = { put: task.schedulesPut, remove: task.schedulesRemoved };
-      commit.alarm = earliest([...this.schedulesAfter(task)]);
-    }
-    return commit;
-  }
-
-  private *schedulesAfter(task: Task): Iterable<ScheduleEntry> {
-    const removed = new Set(task.schedulesRemoved);
-    for (const entry of this.schedules.values()) if (!removed.has(entry.id)) yield entry;
-    yield* task.schedulesPut;
-  }
-
-  /**
-   * Hands a commit to the driver without waiting: the mailbox goes on with the next task
-   * (whose commits the driver can then share an fsync with — group commit), while this
-   * task's result, events and update wait at the returned gate. The gate covers every
-   * append asked for before, so nothing is acknowledged before what it may depend on is
-   * durable; one failed append fails every gate after it (and poisons the instance).
-   */
-  private persist(commit: Commit): Promise<void> {
-    const append = this.host.driver.append(this.id, commit, this.lease).then(
-      () => {
-        this.commitsSinceSnapshot++;
-        // Results recorded for exactly-once also count: their log must not outgrow the bound on what is kept.
-        if (this.commitsSinceSnapshot >= this.host.compactAfterCommits || this.exactlyOnce.loggedBytes > this.host.exactlyOnceLimits.maxBytesPerActor) {
-          this.commitsSinceSnapshot = 0;
-          this.exactlyOnce.loggedBytes = 0;
-          void this.mailbox
-            .enqueue(() => this.compact())
-            .catch((error) => this.log.error({ err: error }, "compaction failed"))
-            .finally(() => this.touchIdle());
-        }
-      },
-      (error: unknown) => {
-        this.fail(error, "storage refused a commit");
-        throw new InternalError("The actor could not persist its changes", { cause: error });
-      },
-    );
-    const gate = Promise.all([this.durable, append]).then(() => undefined);
-    gate.catch(() => undefined); // observed by whoever waits at it
-    this.durable = gate;
-    return gate;
-  }
-
-  /** Right after a task committed in memory: what the next task must see. */
-  private afterCommit(task: Task, privateStateJson = jsonOf(this.privateState)): void {
-    this.privateStateJson = privateStateJson;
-    if (task.scheduleChanged) {
-      for (const id of task.schedulesRemoved) this.schedules.delete(id);
-      for (const entry of task.schedulesPut) this.schedules.set(entry.id, entry);
-      this.armTimer();
-    }
-  }
-
-  /**
-   * Once the task's commit is durable: what others may see (the update, then the events —
-   * an event never reaches a connection before the state it announces — then sleep).
-   */
-  private publish(task: Task, update: Uint8Array | null): void {
-    if (update !== null) {
-      for (const listener of this.updateListeners) {
-        try {
-          listener(update, task.conn);
-        } catch (error) {
-          this.log.error({ err: error }, "an update listener failed");
-        }
-      }
-    }
-    for (const event of task.events) this.deliver(event.targets, event.name, event.payload);
-    if (task.sleepRequested) this.host.sleep(this);
-  }
-
-  private async compact(): Promise<void> {
-    if (this.status !== "running") return;
-    await this.durable; // the snapshot must not hold anything that is not durable yet
-    const schedules = [...this.schedules.values()];
-    await this.host.driver.compact(
-      this.id,
-      {
-        doc: Y.encodeStateAsUpdate(this.doc),
-        privateState: this.privateState === undefined ? undefined : JSON.parse(this.privateStateJson),
-        seqs: this.exactlyOnce.records(),
-        schedules,
-        alarm: earliest(schedules),
-      },
-      this.lease,
-    );
-  }
-
   // -------------------------------------------------------------------------------------
   // Events
 
   emit(targets: readonly ConnImpl[] | "all", name: string, payload: unknown): void {
     if (typeof name !== "string") throw new InvalidArguments("An event name must be a string");
     const plain = toPlain(payload);
-    if (this.task !== null) this.task.events.push({ targets, name, payload: plain });
+    const task = this.pipeline.task;
+    if (task !== null) task.events.push({ targets, name, payload: plain });
     else this.deliver(targets, name, plain);
   }
 
-  private deliver(targets: readonly ConnImpl[] | "all", name: string, payload: unknown): void {
+  deliver(targets: readonly ConnImpl[] | "all", name: string, payload: unknown): void {
     const list = targets === "all" ? [...this.conns.values()] : targets;
     for (const conn of list) {
       if (!this.conns.has(conn.id)) continue;
@@ -531,14 +298,17 @@ export class ActorInstance implements ContextHost {
     if (!this.conns.has(conn.id)) return;
     this.conns.delete(conn.id);
     conn.sink?.close(reason);
-    if (this.status !== "running" && this.status !== "stopping") return;
+    if (this.state !== "running" && this.state !== "stopping") return;
     try {
-      await this.settle(
-        this.mailbox.enqueue(() =>
-          this.execute(conn, async (c) => {
-            if (this.config.onDisconnect) await this.config.onDisconnect(c, conn);
-          }),
-        ),
+      await this.pipeline.run(
+        conn,
+        async (c) => {
+          if (this.config.onDisconnect) await this.config.onDisconnect(c, conn);
+        },
+        undefined,
+        NO_CHAIN,
+        undefined,
+        true,
       );
     } catch (error) {
       this.log.error({ err: error, conn: conn.id }, "onDisconnect failed");
@@ -546,95 +316,52 @@ export class ActorInstance implements ContextHost {
   }
 
   // -------------------------------------------------------------------------------------
-  // Schedules
-
-  private armTimer(): void {
-    if (this.firing) return; // fireDue re-arms when it is done
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    const next = earliest([...this.schedules.values()]);
-    if (next === null || this.status !== "running") return;
-    const delay = Math.min(Math.max(next - Date.now(), 0), MAX_TIMER_MS);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.fireDue();
-    }, delay);
-    this.timer.unref();
-  }
-
-  private async fireDue(): Promise<void> {
-    if (this.firing) return;
-    this.firing = true;
-    try {
-      const now = Date.now();
-      const due = [...this.schedules.values()].filter((entry) => entry.at <= now).sort((a, b) => a.at - b.at);
-      for (const entry of due) {
-        if (this.status !== "running") return;
-        try {
-          await this.run(systemConn("schedule"), (c) => {
-            // Checked when the task runs: each schedule fires once.
-            if (!this.schedules.has(entry.id)) return undefined;
-            c.schedule.cancel(entry.id); // removed in the same commit as the action's effects
-            const actions = this.config.actions as Record<string, (c: unknown, ...args: unknown[]) => unknown>;
-            if (!Object.hasOwn(actions, entry.action)) throw new ActionNotFound(`Scheduled action "${entry.action}" does not exist`);
-            return actions[entry.action]!(c, ...entry.args);
-          });
-        } catch (error) {
-          this.log.error({ err: error, action: entry.action, schedule: entry.id }, "scheduled action failed");
-          // The schedule fired once: remove it even though its action failed.
-          if (this.schedules.has(entry.id) && this.status === "running") {
-            await this.run(systemConn("schedule"), (c) => c.schedule.cancel(entry.id)).catch(() => undefined);
-          }
-        }
-      }
-    } finally {
-      this.firing = false;
-      this.armTimer();
-    }
-  }
-
-  // -------------------------------------------------------------------------------------
   // Sleep and stop
 
-  private touchIdle(): void {
+  touchIdle(): void {
     this.clearIdle();
-    if (this.status !== "running" || this.conns.size > 0 || this.mailbox.size > 1) return;
+    if (this.state !== "running" || this.conns.size > 0 || this.mailbox.size > 1) return;
     const ms = this.config.options?.sleepAfterMs ?? this.host.defaultSleepAfterMs;
     if (!ms || ms <= 0) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (this.conns.size > 0 || this.status !== "running") return;
+      if (this.conns.size > 0 || this.state !== "running") return;
       if (this.mailbox.size === 0) this.host.sleep(this);
       else this.touchIdle(); // busy with its own work (a compaction): try again later
     }, ms);
     this.idleTimer.unref();
   }
 
-  private clearIdle(): void {
+  clearIdle(): void {
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
+  }
+
+  /** A task asked to sleep (`c.sleep()`), once its commit is durable. */
+  sleep(): void {
+    this.host.sleep(this);
   }
 
   /** Runs onStop after the work already queued, closes connections, gives up the lease. */
   stop(reason = "actor stopped"): Promise<void> {
     if (this.stopping) return this.stopping;
-    this.status = "stopping";
+    this.state = "stopping";
     this.stopping = (async () => {
       this.clearIdle();
-      if (this.timer !== null) clearTimeout(this.timer);
+      this.schedules.stop();
       if (this.config.onStop) {
-        await this.settle(this.mailbox.enqueue(() => this.execute(systemConn("inline"), (c) => this.config.onStop!(c)))).catch((error) =>
-          this.log.error({ err: error }, "onStop failed"),
-        );
+        await this.pipeline
+          .run(systemConn("inline"), (c) => this.config.onStop!(c), undefined, NO_CHAIN, undefined, true)
+          .catch((error) => this.log.error({ err: error }, "onStop failed"));
       }
       await this.mailbox.drain();
-      await this.durable.catch(() => undefined);
-      this.status = "stopped";
+      await this.pipeline.settled();
+      this.state = "stopped";
       this.mailbox.close();
       for (const conn of [...this.conns.values()]) conn.sink?.close(reason);
       this.conns.clear();
       await this.host.driver.release(this.lease).catch(() => undefined);
-      this.host.unloaded(this, earliest([...this.schedules.values()]));
+      this.host.unloaded(this, this.schedules.earliest());
     })();
     return this.stopping;
   }
@@ -644,59 +371,14 @@ export class ActorInstance implements ContextHost {
    * it): this copy is no longer trustworthy. Connections are closed (their replicas resync
    * from the reloaded actor) and the next call reloads it from what is durable.
    */
-  private fail(error: unknown, why: string): void {
-    if (this.status === "failed") return;
+  fail(error: unknown, why: string): void {
+    if (this.state === "failed") return;
     this.log.error({ err: error }, `actor failed: ${why}; it will reload from storage`);
-    this.status = "failed";
+    this.state = "failed";
     this.clearIdle();
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.schedules.stop();
     for (const conn of [...this.conns.values()]) conn.sink?.close("actor restarted");
     this.conns.clear();
-    this.host.unloaded(this, earliest([...this.schedules.values()]));
+    this.host.unloaded(this, this.schedules.earliest());
   }
-}
-
-function earliest(entries: readonly ScheduleEntry[]): number | null {
-  let min: number | null = null;
-  for (const entry of entries) if (min === null || entry.at < min) min = entry.at;
-  return min;
-}
-
-/**
- * A result must be data every caller and every driver keeps the same: JSON-like values and
- * Uint8Array. Anything else fails the action (and it commits nothing).
- */
-function plainResult(value: unknown): unknown {
-  checkPlainData(value, "result", 0);
-  return typeof value === "object" && value !== null ? structuredClone(value) : value;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
-}
-
-
-/** Applies an edit's updates in one transaction; gives what was new to the document (null: nothing). */
-function applyEdit(doc: Y.Doc, updates: readonly Uint8Array[], origin: ConnImpl): Uint8Array | null {
-  let applied: Uint8Array | null = null;
-  const capture = (u: Uint8Array, o: unknown) => {
-    if (o === origin) applied = applied === null ? u : Y.mergeUpdates([applied, u]);
-  };
-  doc.on("update", capture);
-  try {
-    Y.transact(
-      doc,
-      () => {
-        for (const u of updates) Y.applyUpdate(doc, u, origin);
-      },
-      origin,
-    );
-  } finally {
-    doc.off("update", capture);
-  }
-  return applied;
-}
-
-function jsonOf(value: unknown): string {
-  return value === undefined ? "undefined" : JSON.stringify(value);
 }
