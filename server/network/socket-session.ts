@@ -6,8 +6,8 @@
  */
 import type { WebSocket } from "ws";
 import type { AuthRequest } from "../../shared/context.ts";
-import { MessageTooLarge, RateLimited, TandemError, UpgradeRequired, toWireError } from "../../shared/errors.ts";
-import { BATCH_PROTOCOL_VERSION, CloseCode, type DownMessage, Kind, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type UpMessage, decodeUp, encodeDown, unexpectedCase } from "../../shared/protocol/index.ts";
+import { RateLimited, TandemError, toWireError } from "../../shared/errors.ts";
+import { CloseCode, type DownMessage, Kind, type UpMessage, decodeUp, encodeDown, unexpectedCase } from "../../shared/protocol/index.ts";
 import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
@@ -15,35 +15,18 @@ import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
 import { watchHeartbeat } from "./heartbeat.ts";
 import { closeFirmly } from "./close-firmly.ts";
 import { runGuarded } from "./guard.ts";
+import { Handshake, type HelloHost } from "./hello.ts";
 import { type Limits, RateLimiter } from "./limits.ts";
 import { LeaderTerms } from "./leader-terms.ts";
 import { OUTPUT_RECHECK_MS, OutputRoom } from "./output-room.ts";
+import { oversizedAnswer } from "./oversized-frame.ts";
 import { type BudgetedSocket, SendBudget } from "./send-budget.ts";
 import { TurnWriter } from "./turn-writer.ts";
 
-const MAX_CLIENT_ID = 128;
-
-/** kind, channel and (for actions and edits) the id, from the first bytes of a frame. */
-function peekHeader(bytes: Uint8Array): { kind: number; channel: number; id?: number } | null {
-  let pos = 0;
-  const uint = (): number | undefined => {
-    let value = 0;
-    for (let shift = 0; shift < 35 && pos < bytes.length; shift += 7) {
-      const byte = bytes[pos++]!;
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) return value;
-    }
-    return undefined;
-  };
-  const kind = uint();
-  const channel = uint();
-  if (kind === undefined || channel === undefined) return null;
-  return { kind, channel, id: uint() };
-}
 /** Decoded frames waiting for the rate limit before the socket is closed as abusive. */
 const MAX_INBOX = 10_000;
 
-export class SocketSession implements ChannelHost, BudgetedSocket {
+export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
   readonly socketId = newConnId("ws");
   clientId = "";
   /** The leader tab's term from the hello (0: no tabs). */
@@ -52,7 +35,6 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   private readonly identities = new Set<string>();
   private readonly channels = new Map<number, ActorChannel>();
   private readonly rate: RateLimiter;
-  private greeted = false;
   private closed = false;
   private readonly inbox: UpMessage[] = [];
   private draining = false;
@@ -64,7 +46,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   private heldForOutput = false;
   /** Bytes queued to the peer when the heartbeat last looked (a socket held for output that drains is alive). */
   private queuedAtLastBeat = 0;
-  private helloTimer: NodeJS.Timeout | null;
+  private readonly handshake: Handshake;
   private readonly writer: TurnWriter;
   private readonly stopHeartbeat: () => void;
 
@@ -82,7 +64,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     this.rate = new RateLimiter(limits.framesPerSecond);
     this.writer = new TurnWriter(socket, (error) => this.fail(error));
     this.output = new OutputRoom(() => this.writer.bufferedAmount);
-    this.helloTimer = setTimeout(() => runGuarded(() => this.helloTimedOut(), (error) => this.fail(error)), limits.helloTimeoutMs);
+    this.handshake = new Handshake(this, limits.helloTimeoutMs);
     // A listener that threw here would throw out of ws's socket reader: the process would die.
     socket.on("message", (data, isBinary) => runGuarded(() => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary), (error) => this.fail(error)));
     socket.on("close", () => void this.shutdown("socket closed"));
@@ -118,7 +100,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     if (this.closed) return;
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
     if (bytes.byteLength > this.limits.maxFrameBytes) {
-      return this.tooLarge(bytes);
+      return this.send(oversizedAnswer(bytes, this.limits.maxFrameBytes));
     }
     if (!isBinary) return this.refuse(0, new TandemError("malformed_frame", "Frames are binary", "client"));
     let message: UpMessage;
@@ -220,12 +202,10 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   }
 
   private dispatch(message: UpMessage): void {
-    if (!this.greeted && message.kind !== Kind.hello) {
-      throw new TandemError("malformed_frame", "The first frame must be hello", "client");
-    }
+    this.handshake.admit(message.kind);
     switch (message.kind) {
       case Kind.hello:
-        return this.hello(message.version, message.clientId, message.epoch ?? 0);
+        return this.handshake.hello(message.version, message.clientId, message.epoch ?? 0);
       case Kind.subscribe: {
         if (message.channel === 0) throw new TandemError("malformed_frame", "Channel 0 is the socket itself", "client");
         if (this.channels.has(message.channel)) throw new TandemError("malformed_frame", `Channel ${message.channel} is already open`, "client");
@@ -277,45 +257,15 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     );
   }
 
-  /** An oversized frame is not decoded; its header says whom to answer (an action's caller waits for an ack). */
-  private tooLarge(bytes: Uint8Array): void {
-    const error = new MessageTooLarge(`Frames are limited to ${this.limits.maxFrameBytes} bytes`).toWire();
-    const header = peekHeader(bytes);
-    if (header?.kind === Kind.action && header.id !== undefined) {
-      this.send({ kind: Kind.ack, channel: header.channel, id: header.id, ok: false, error, update: new Uint8Array() });
-    } else if (header?.kind === Kind.edit && header.id !== undefined) {
-      this.send({ kind: Kind.editResult, channel: header.channel, id: header.id, ok: false, error });
-    } else {
-      this.send({ kind: Kind.error, channel: header?.channel ?? 0, error });
-    }
-  }
-
-  private hello(version: number, clientId: string, epoch: number): void {
-    if (this.greeted) throw new TandemError("malformed_frame", "hello was already received", "client");
-    if (version < MIN_PROTOCOL_VERSION) {
-      this.send({ kind: Kind.error, channel: 0, error: new UpgradeRequired(`Protocol ${version} is too old; this server needs ${MIN_PROTOCOL_VERSION} or newer`).toWire() });
-      this.close(CloseCode.upgradeRequired, "upgrade required");
-      return;
-    }
-    if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID) throw new TandemError("malformed_frame", "A client id has 1 to 128 characters", "client");
-    this.greeted = true;
-    this.clearHelloTimer();
+  /** The hello was accepted (hello.ts). */
+  greeted(clientId: string, epoch: number, batching: boolean): void {
     this.clientId = clientId;
     this.epoch = epoch;
-    this.writer.batching = version >= BATCH_PROTOCOL_VERSION;
-    this.send({ kind: Kind.welcome, channel: 0, version: PROTOCOL_VERSION, minVersion: MIN_PROTOCOL_VERSION, clientId, socketId: this.socketId });
+    this.writer.batching = batching;
   }
 
-  private helloTimedOut(): void {
-    this.helloTimer = null;
-    if (this.greeted || this.closed) return;
-    this.send({ kind: Kind.error, channel: 0, error: new TandemError("malformed_frame", `No hello within ${this.limits.helloTimeoutMs} ms`, "client").toWire() });
-    this.close(CloseCode.protocolError, "no hello");
-  }
-
-  private clearHelloTimer(): void {
-    if (this.helloTimer !== null) clearTimeout(this.helloTimer);
-    this.helloTimer = null;
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   private channel(id: number): ActorChannel {
@@ -360,7 +310,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   }
 
   /** Work of this socket failed where no caller waits (a write at a turn's end, a timer): logged, socket dropped. */
-  private fail(error: unknown): void {
+  fail(error: unknown): void {
     this.log.error({ err: error, socket: this.socketId }, "a socket failed");
     this.terminate("it failed");
   }
@@ -389,7 +339,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     this.stopHeartbeat();
     if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities);
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
-    this.clearHelloTimer();
+    this.handshake.stop();
     this.output.close();
     this.budget.forget(this);
     this.inbox.length = 0;
