@@ -9,13 +9,14 @@
  *
  * - create: every file is written and fsync'ed in a temp directory that is then renamed to
  *   `actors/<hex id>` — atomic, and the rename fails if the actor exists (in this process or
- *   any earlier one).
+ *   any earlier one). The files of a generation are written in generation.ts.
  * - append: appends queue while the previous write+fsync runs; the next write carries all of
  *   them as one frame and one fsync covers them (group commit). Each resolves after that fsync.
  * - compact g → g+1: write `snap.<g+1>.tmp` and fsync; create `log.<g+1>` (header only) and
  *   fsync; rename the snapshot into place (the commit point); fsync the directory; delete the
  *   old generation. A crash before the rename leaves generation g whole, after it g+1 whole
- *   (open-actor.ts picks the generation and removes the other one's files).
+ *   (open-actor.ts picks the generation and removes the other one's files). The alarm index
+ *   entry is kept in step by alarm-entry.ts.
  * - fencing: each operation checks its lease against the newest token when it runs, and
  *   operations run one at a time, so a write that passed the check is on disk before a new
  *   owner's load starts, and every later write of the old owner is refused. The new token
@@ -25,19 +26,20 @@
  * - opening reads without fsyncing the directory (open-actor.ts); that fsync runs meanwhile
  *   and every write waits for it, so nothing is acknowledged on a name that is not durable.
  */
-import { randomBytes } from "node:crypto";
-import { type FileHandle, mkdir, open, rename, rm, unlink } from "node:fs/promises";
+import { type FileHandle, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ActorAlreadyExists, StorageCorrupt } from "../../../shared/errors.ts";
-import type { ActorMeta, Commit, Lease, ScheduleEntry, Snapshot, StoredActor } from "../driver.ts";
+import type { ActorMeta, Commit, Lease, Snapshot, StoredActor } from "../driver.ts";
 import { StaleLease } from "../driver.ts";
 import { foldCommits } from "../fold.ts";
-import { type AlarmIndex, type IndexedAlarm, movesEarlier } from "./alarm-index.ts";
+import { AlarmEntry, earliest } from "./alarm-entry.ts";
+import { type AlarmIndex, movesEarlier } from "./alarm-index.ts";
 import type { Journal, JournaledLog } from "./journal.ts";
-import { encodeBatch, encodeCommit, encodeMeta, encodeSnapshot } from "./codec.ts";
-import { FILE_HEADER_SIZE, encodeFrame, fileHeader } from "./format.ts";
-import { datasync, isErrno, syncDir, writeAll, writeAllNow, writeFileDurable } from "./fs-util.ts";
-import { encodeLeaseFile, readLeaseToken, writeLeaseToken } from "./lease-file.ts";
+import { encodeBatch, encodeCommit, encodeSnapshot } from "./codec.ts";
+import { FILE_HEADER_SIZE, encodeFrame } from "./format.ts";
+import { datasync, syncDir, writeAllNow } from "./fs-util.ts";
+import { writeFirstGeneration, writeNextGeneration } from "./generation.ts";
+import { readLeaseToken, writeLeaseToken } from "./lease-file.ts";
 import { OpQueue } from "./op-queue.ts";
 import { type ActorPlace, type OpenedActor, actorExists, openActor, readMetaFile } from "./open-actor.ts";
 import type { CompactionStep, FileDriverLogger, FileDriverStats, FileDriverTestHooks } from "./types.ts";
@@ -86,8 +88,8 @@ export class ActorFiles implements ActorPlace, JournaledLog {
   private meta: ActorMeta | null = null;
   /** Set when a write or fsync failed: nothing more is written until the actor is loaded again. */
   private failure: unknown = null;
-  /** What the alarm index holds for this actor (undefined: not read yet). */
-  private indexed: IndexedAlarm | undefined = undefined;
+  /** This actor's entry in the alarm index. */
+  private readonly alarm: AlarmEntry;
   /** The fsync of the directory after opening it (see reopen). */
   private namesSync: Promise<void> = Promise.resolve();
 
@@ -97,6 +99,7 @@ export class ActorFiles implements ActorPlace, JournaledLog {
     readonly hex: string,
   ) {
     this.dir = join(host.actorsDir, hex);
+    this.alarm = new AlarmEntry(host.alarms, id, hex, host.log);
     this.queue = new OpQueue(
       (batch) => this.flush(batch),
       () => {
@@ -205,7 +208,7 @@ export class ActorFiles implements ActorPlace, JournaledLog {
     const handle = this.handle;
     this.handle = null;
     this.meta = null;
-    this.indexed = undefined;
+    this.alarm.forget();
     await this.namesSync.catch(noop);
     if (handle === null) return;
     // Its journaled frames must be in the log itself before the journal can forget them.
@@ -255,49 +258,19 @@ export class ActorFiles implements ActorPlace, JournaledLog {
   load(lease: Lease): Promise<StoredActor | null> {
     return this.queue.run(async () => {
       await this.checkLease(lease);
-      const indexed = this.host.alarms.read(this.hex); // read along with the actor's files
+      const indexed = this.alarm.read(); // read along with the actor's files
       indexed.catch(noop);
       const opened = await this.reopen(true);
       if (opened === null) return null;
       const stored = foldCommits(opened.meta, opened.snapshot, opened.commits);
       try {
-        this.indexed = await indexed;
-        await this.syncAlarm(earliest(stored.schedules)); // the fallback that repairs the index
+        this.alarm.keep(await indexed);
+        await this.alarm.sync(earliest(stored.schedules), opened.meta); // the fallback that repairs the index
       } catch (error) {
         this.log.warn({ actorId: this.id, err: error }, "file driver: could not repair the alarm index");
       }
       return stored;
     });
-  }
-
-  // -------------------------------------------------------------------------------------
-  // This actor's alarm index entry (alarm-index.ts: early is harmless, late loses a wake-up)
-
-  private async indexedAlarm(): Promise<IndexedAlarm> {
-    this.indexed ??= await this.host.alarms.read(this.hex);
-    return this.indexed;
-  }
-
-  private async setAlarm(next: number | null, durable: boolean, meta: ActorMeta): Promise<void> {
-    this.indexed = undefined;
-    if (next === null) await this.host.alarms.remove(this.hex);
-    else await this.host.alarms.put(this.hex, { id: this.id, name: meta.name, key: [...meta.key], at: next }, durable);
-    this.indexed = next;
-  }
-
-  /** Brings the index to `next`, durably when it moves earlier. */
-  private async syncAlarm(next: number | null): Promise<void> {
-    const indexed = await this.indexedAlarm();
-    if (next !== indexed) await this.setAlarm(next, movesEarlier(next, indexed), this.meta!);
-  }
-
-  /** The same after acknowledging, when a failure can only leave the entry early: logged. */
-  private async syncAlarmLazily(next: number | null): Promise<void> {
-    try {
-      await this.syncAlarm(next);
-    } catch (error) {
-      this.log.warn({ actorId: this.id, err: error }, "file driver: could not update the alarm index");
-    }
   }
 
   // -------------------------------------------------------------------------------------
@@ -311,26 +284,9 @@ export class ActorFiles implements ActorPlace, JournaledLog {
       await this.checkLease(lease);
       await this.leaseWrite;
       if (await this.exists()) throw exists();
-      const temp = join(this.host.tmpDir, `${this.hex}.${randomBytes(6).toString("hex")}`);
-      await mkdir(temp);
-      try {
-        await Promise.all([
-          writeFileDurable(join(temp, "meta"), encodeFrame(encodeMeta(meta), "meta"), this.stats),
-          writeFileDurable(join(temp, "lease"), encodeLeaseFile(lease.token), this.stats),
-          writeFileDurable(join(temp, "log.0"), logBytes, this.stats),
-        ]);
-        await syncDir(temp, this.stats);
-        // The index entry goes first: an early or orphan entry is harmless, a missing one is not.
-        if (alarm !== null) await this.setAlarm(alarm, true, meta);
-        try {
-          await rename(temp, this.dir);
-        } catch (error) {
-          throw isErrno(error, "EEXIST", "ENOTEMPTY") ? exists() : error;
-        }
-      } catch (error) {
-        await rm(temp, { recursive: true, force: true }).catch(() => undefined);
-        throw error;
-      }
+      const place = { dir: this.dir, tmpDir: this.host.tmpDir, hex: this.hex, stats: this.stats };
+      // The index entry goes first: an early or orphan entry is harmless, a missing one is not.
+      await writeFirstGeneration(place, meta, lease, logBytes, async () => (alarm !== null ? this.alarm.set(alarm, true, meta) : undefined), exists);
       await syncDir(this.host.actorsDir, this.stats);
       this.handle = await open(join(this.dir, "log.0"), "r+");
       this.namesSync = Promise.resolve(); // synced just above
@@ -340,7 +296,7 @@ export class ActorFiles implements ActorPlace, JournaledLog {
       this.failure = null;
       this.stats.frames++;
       this.stats.commits++;
-      if (alarm === null) await this.syncAlarmLazily(null); // an entry left by an earlier failed create
+      if (alarm === null) await this.alarm.syncLazily(null, meta); // an entry left by an earlier failed create
     });
   }
 
@@ -370,16 +326,16 @@ export class ActorFiles implements ActorPlace, JournaledLog {
     for (const pending of live) if (pending.alarm !== undefined) alarm = pending.alarm;
     const frame = encodeFrame(encodeBatch(live.map((pending) => pending.bytes)));
     try {
-      const early = alarm !== undefined && movesEarlier(alarm, await this.indexedAlarm());
+      const early = alarm !== undefined && movesEarlier(alarm, await this.alarm.current());
       // An alarm that moves earlier must be indexed before the commit is acknowledged.
-      await Promise.all([this.writeFrame(frame), early ? this.setAlarm(alarm!, true, this.meta!) : undefined]);
+      await Promise.all([this.writeFrame(frame), early ? this.alarm.set(alarm!, true, this.meta!) : undefined]);
     } catch (error) {
       for (const pending of live) pending.reject(error);
       return;
     }
     this.stats.commits += live.length;
     for (const pending of live) pending.resolve();
-    if (alarm !== undefined) await this.syncAlarmLazily(alarm);
+    if (alarm !== undefined) await this.alarm.syncLazily(alarm, this.meta!);
   }
 
   /**
@@ -413,20 +369,7 @@ export class ActorFiles implements ActorPlace, JournaledLog {
       if (!(await this.ensureOpen())) throw new StorageCorrupt(`Actor ${this.id}: compact of an actor that does not exist`);
       await this.writable();
       const next = this.gen + 1;
-      const snapTemp = join(this.dir, `snap.${next}.tmp`);
-      let newLog: FileHandle | null = null;
-      try {
-        await writeFileDurable(snapTemp, snapshotBytes, this.stats);
-        await this.step("snapshot-written");
-        newLog = await open(join(this.dir, `log.${next}`), "w+");
-        await writeAll(newLog, fileHeader("log"), 0);
-        await datasync(newLog, this.stats);
-        await this.step("log-created");
-        await rename(snapTemp, join(this.dir, `snap.${next}`));
-      } catch (error) {
-        await newLog?.close().catch(() => undefined);
-        throw error;
-      }
+      const newLog = await writeNextGeneration(this.dir, next, snapshotBytes, this.stats, (step) => this.step(step));
       // The commit point is behind us: generation `next` is what any reader now sees.
       const old = { handle: this.handle!, gen: this.gen };
       this.handle = newLog;
@@ -445,17 +388,11 @@ export class ActorFiles implements ActorPlace, JournaledLog {
       await unlink(join(this.dir, `log.${old.gen}`)).catch(() => undefined);
       if (old.gen > 0) await unlink(join(this.dir, `snap.${old.gen}`)).catch(() => undefined);
       this.stats.compactions++;
-      await this.syncAlarmLazily(snapshot.alarm);
+      await this.alarm.syncLazily(snapshot.alarm, this.meta!);
     });
   }
 
   private async step(step: CompactionStep): Promise<void> {
     await this.host.hooks?.compactionStep?.(step, this.id);
   }
-}
-
-function earliest(entries: readonly ScheduleEntry[]): number | null {
-  let min: number | null = null;
-  for (const entry of entries) if (min === null || entry.at < min) min = entry.at;
-  return min;
 }
