@@ -55,34 +55,29 @@ export function editSteps(doc: Y.Doc, config: AnyActorConfig, conn: ConnImpl, up
     }
     return undefined;
   };
+  // The updates in one transaction; what was new to the document is what the commit writes.
   const write = (task: Task) => {
     task.draft.close();
-    const applied = applyEdit(doc, updates, conn);
+    let applied: Uint8Array | null = null;
+    const capture = (u: Uint8Array, o: unknown) => {
+      if (o === conn) applied = applied === null ? u : Y.mergeUpdates([applied, u]);
+    };
+    doc.on("update", capture);
+    try {
+      Y.transact(
+        doc,
+        () => {
+          for (const u of updates) Y.applyUpdate(doc, u, conn);
+        },
+        conn,
+      );
+    } finally {
+      doc.off("update", capture);
+    }
     // The check refuses what Yjs would park; anything parked all the same means this copy
     // is no longer clean (execute then reloads the actor).
     if (hasPending(doc)) throw new InternalError("An accepted edit left parts Yjs could not integrate");
     return applied;
   };
   return { validate, write };
-}
-
-/** Applies an edit's updates in one transaction; gives what was new to the document (null: nothing). */
-function applyEdit(doc: Y.Doc, updates: readonly Uint8Array[], origin: ConnImpl): Uint8Array | null {
-  let applied: Uint8Array | null = null;
-  const capture = (u: Uint8Array, o: unknown) => {
-    if (o === origin) applied = applied === null ? u : Y.mergeUpdates([applied, u]);
-  };
-  doc.on("update", capture);
-  try {
-    Y.transact(
-      doc,
-      () => {
-        for (const u of updates) Y.applyUpdate(doc, u, origin);
-      },
-      origin,
-    );
-  } finally {
-    doc.off("update", capture);
-  }
-  return applied;
 }
