@@ -2,7 +2,7 @@
  * One mailbox task of an actor (an action, a hook, a schedule firing) and the context `c`
  * its code receives. Everything the task does is buffered here — state writes in the draft,
  * events, schedule changes — and takes effect only if the task succeeds and its commit is
- * durable (see actor-instance.ts).
+ * durable (see commit.ts).
  *
  * The context is one object per task whose members live on a shared prototype (a task is
  * created for every action: no closures per task), and `c.schedule` is made on first use.
