@@ -14,7 +14,7 @@ import { MalformedFrame } from "../../shared/protocol/errors.ts";
 import type { ActorInstance } from "../runtime/actor-instance.ts";
 import { identityDigest, seqOwner } from "../runtime/exactly-once.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
-import { ConnImpl, type ConnSink } from "../runtime/connection.ts";
+import { ConnImpl, type ConnSink, newConnId } from "../runtime/connection.ts";
 import type { ServerLogger } from "../log.ts";
 import { type ActorHub, hubOf } from "./actor-hub.ts";
 import { authenticate } from "./auth.ts";
@@ -39,8 +39,11 @@ export interface ChannelHost {
   identified(identity: string): void;
   /** An action of this channel was answered (the socket may read more). */
   actionSettled(): void;
-  /** The channel is gone (closed by the actor or refused): forget it. */
-  forget(channel: number): void;
+  /**
+   * The channel is gone (closed by the actor or refused): forget it — `which` only, not a
+   * newer channel the client opened under the same number since.
+   */
+  forget(channel: number, which: ActorChannel): void;
 }
 
 export class ActorChannel {
@@ -92,10 +95,14 @@ export class ActorChannel {
     };
     // open() answers every failure itself; if even that answer throws, the channel is dropped
     // here rather than leaving a rejection nobody handles (which would end the process).
-    this.ready = this.open(subscribe).catch((error: unknown) => {
+    // Opened from the next microtask: a subscribe refused at once answers after the socket has
+    // taken the channel in, so its forget() finds it there.
+    this.ready = Promise.resolve()
+      .then(() => this.open(subscribe))
+      .catch((error: unknown) => {
       host.log.error({ err: error, channel }, "opening a channel failed");
       this.closed = true;
-      host.forget(channel);
+      host.forget(channel, this);
       return false;
     });
   }
@@ -123,7 +130,8 @@ export class ActorChannel {
         target.by === "id"
           ? await runtime.resolveById(subscribe.name, target.id)
           : await runtime.resolve(subscribe.name, key, target.mode === "get" ? { kind: "get" } : { kind: target.mode, input: target.input });
-      const conn = new ConnImpl(`${this.host.socketId}.${this.channel}`, auth, subscribe.params, this.sink(), this.host.request);
+      // An id of its own: a channel number can be reused while its previous connection closes.
+      const conn = new ConnImpl(newConnId(`${this.host.socketId}.${this.channel}`), auth, subscribe.params, this.sink(), this.host.request);
       await instance.connect(conn, this.host.request);
       const canEdit = await instance.canEdit(conn);
       if (this.closed) {
@@ -151,7 +159,7 @@ export class ActorChannel {
       if (!(error instanceof TandemError)) this.host.log.error({ err: error, actor: subscribe.name }, "subscribe failed");
       this.closed = true;
       this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error: wire, retry: wire.code === "actor_stopped" });
-      this.host.forget(this.channel);
+      this.host.forget(this.channel, this);
       return false;
     }
   }
@@ -171,7 +179,7 @@ export class ActorChannel {
         self.detach();
         const error = new ActorStopped(reason).toWire();
         self.host.send({ kind: Kind.unsubscribed, channel: self.channel, error, retry: true });
-        self.host.forget(self.channel);
+        self.host.forget(self.channel, self);
       },
     };
   }
@@ -303,7 +311,7 @@ export class ActorChannel {
   private async end(error: ReturnType<TandemError["toWire"]>): Promise<void> {
     if (this.closed) return;
     this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error, retry: false });
-    this.host.forget(this.channel);
+    this.host.forget(this.channel, this);
     await this.close("access revoked");
   }
 
@@ -328,7 +336,7 @@ export class ActorChannel {
     const conn = this.conn;
     this.detach();
     this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error: toWireError(error), retry: true });
-    this.host.forget(this.channel);
+    this.host.forget(this.channel, this);
     if (instance !== null && conn !== null) {
       instance.disconnect(conn, "channel failed").catch((cause: unknown) => this.host.log.error({ err: cause }, "disconnect after a channel failure failed"));
     }

@@ -337,8 +337,8 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     return closed;
   }
 
-  forget(channel: number): void {
-    this.channels.delete(channel);
+  forget(channel: number, which: ActorChannel): void {
+    if (this.channels.get(channel) === which) this.channels.delete(channel);
   }
 
   close(code: number, reason: string): void {
