@@ -65,3 +65,44 @@ test("a channel number reused while its first subscribe is still failing: the ne
   expect([...disconnects].sort()).toEqual([...opened].sort());
   expect(await watcher.action(1, 1, "conns", [])).toMatchObject({ ok: true, result: 1 });
 });
+
+const signed = actor({
+  state: { n: 0 },
+  onAuth: ({ params }) => ({ id: String((params as { user?: string }).user) }),
+  actions: { n: (c) => c.state.n },
+});
+const signedRegistry = setup({ use: { signed } });
+
+test("a socket holds only the identities its open channels speak as: re-auth floods and subscribe churn leave nothing behind (leader fencing shows it)", async () => {
+  const server = await net.server(signedRegistry);
+  const leader = await net.raw(server.url);
+  leader.send({ kind: Kind.hello, channel: 0, version: 4, clientId: "browser", epoch: 5 });
+  await leader.next(Kind.welcome);
+  await leader.subscribe(1, "signed", "s", { params: { user: "x0" } });
+  // Re-authenticated as a new identity again and again (a token refresh flood)...
+  const FLOOD = 200;
+  for (let i = 1; i <= FLOOD; i++) leader.send({ kind: Kind.auth, channel: 1, id: i, params: { user: `x${i}` } });
+  await leader.next(Kind.authResult, (m) => m.id === FLOOD);
+  // ...and channels opened as other identities, then closed, under one number.
+  for (let i = 0; i < 20; i++) {
+    await leader.subscribe(2, "signed", "s", { params: { user: `z${i}` } });
+    leader.send({ kind: Kind.unsubscribe, channel: 2 });
+  }
+  expect(leader.all(Kind.authResult).every((m) => m.ok)).toBe(true);
+  // An older tab of the same browser may speak as any identity the leader no longer holds...
+  for (const user of ["x0", `x${FLOOD - 1}`, "z0", "z19"]) {
+    const older = await net.raw(server.url);
+    older.send({ kind: Kind.hello, channel: 0, version: 4, clientId: "browser", epoch: 3 });
+    await older.next(Kind.welcome);
+    await older.subscribe(1, "signed", "s", { params: { user } });
+    expect(older.isOpen).toBe(true);
+    await older.close();
+  }
+  // ...but not as the one it holds now.
+  const stale = await net.raw(server.url);
+  stale.send({ kind: Kind.hello, channel: 0, version: 4, clientId: "browser", epoch: 3 });
+  await stale.next(Kind.welcome);
+  stale.send({ kind: Kind.subscribe, channel: 1, name: "signed", target: { by: "key", mode: "getOrCreate", key: ["s"] }, params: { user: `x${FLOOD}` }, stateVector: new Uint8Array() });
+  expect((await stale.closed).code).toBe(4409);
+  expect(leader.isOpen).toBe(true);
+});

@@ -37,6 +37,8 @@ export interface ChannelHost {
   send(message: DownMessage): void;
   /** A channel passed onAuth as this identity (a digest): leader-tab fencing is per identity. */
   identified(identity: string): void;
+  /** A channel that was `identified` as `identity` no longer is (closed, or re-authenticated). */
+  released(identity: string): void;
   /** An action of this channel was answered (the socket may read more). */
   actionSettled(): void;
   /**
@@ -53,6 +55,8 @@ export class ActorChannel {
   private pendingActions = 0;
   /** Whose exactly-once records this channel's actions use: the client id bound to its identity. */
   private seqOwner = "";
+  /** The identity digest this channel told its socket it speaks as (released when it closes). */
+  private identity: string | null = null;
   private closed = false;
   private readonly member;
   private readonly subscriber;
@@ -102,6 +106,7 @@ export class ActorChannel {
       .catch((error: unknown) => {
       host.log.error({ err: error, channel }, "opening a channel failed");
       this.closed = true;
+      this.release();
       host.forget(channel, this);
       return false;
     });
@@ -124,7 +129,7 @@ export class ActorChannel {
       const intents: Intent[] = target.by === "key" && target.mode !== "get" ? ["connect", "create"] : ["connect"];
       const auth = await authenticate(config, { name: subscribe.name, key, params: subscribe.params, intents, request: this.host.request });
       const identity = identityDigest(auth, config.identity);
-      this.host.identified(identity); // a stale leader tab's socket closes here, before the actor loads
+      this.identify(identity); // a stale leader tab's socket closes here, before the actor loads
       if (this.closed) return false;
       const instance =
         target.by === "id"
@@ -158,6 +163,7 @@ export class ActorChannel {
       const wire = toWireError(error);
       if (!(error instanceof TandemError)) this.host.log.error({ err: error, actor: subscribe.name }, "subscribe failed");
       this.closed = true;
+      this.release();
       this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error: wire, retry: wire.code === "actor_stopped" });
       this.host.forget(this.channel, this);
       return false;
@@ -296,7 +302,7 @@ export class ActorChannel {
     const identity = identityDigest(auth, instance.config.identity);
     this.seqOwner = seqOwner(this.host.clientId, identity);
     this.member.identity = presenceIdentity;
-    this.host.identified(identity);
+    this.identify(identity);
     this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: true });
   }
 
@@ -353,8 +359,23 @@ export class ActorChannel {
     if (instance !== null && conn !== null) await instance.disconnect(conn, reason);
   }
 
+  /** Speaks as `identity` from now on (the one before, if any, is released). */
+  private identify(identity: string): void {
+    const previous = this.identity;
+    this.identity = identity;
+    this.host.identified(identity);
+    if (previous !== null) this.host.released(previous);
+  }
+
+  private release(): void {
+    if (this.identity === null) return;
+    this.host.released(this.identity);
+    this.identity = null;
+  }
+
   private detach(): void {
     this.closed = true;
+    this.release();
     if (this.hub !== null) {
       this.hub.fanout.flush();
       this.hub.fanout.subscribers.delete(this.subscriber);

@@ -47,8 +47,12 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   clientId = "";
   /** The leader tab's term from the hello (0: no tabs). */
   private epoch = 0;
-  /** Identity digests this socket's channels passed onAuth as (leader-terms.ts). */
-  private readonly identities = new Set<string>();
+  /**
+   * Identity digests this socket's open channels passed onAuth as (leader-terms.ts), with how
+   * many channels hold each: at most one per channel, however often a channel re-authenticates
+   * or a number is unsubscribed and reused.
+   */
+  private readonly identities = new Map<string, number>();
   private readonly channels = new Map<number, ActorChannel>();
   private readonly rate: RateLimiter;
   private greeted = false;
@@ -89,8 +93,17 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
 
   identified(identity: string): void {
     if (this.closed) return;
-    this.identities.add(identity);
+    this.identities.set(identity, (this.identities.get(identity) ?? 0) + 1);
     if (!this.terms.identified(this.clientId, this.epoch, this, identity)) this.supersede();
+  }
+
+  /** A channel no longer speaks as `identity` (it closed or re-authenticated as another). */
+  released(identity: string): void {
+    const held = this.identities.get(identity);
+    if (held === undefined) return;
+    if (held > 1) return void this.identities.set(identity, held - 1);
+    this.identities.delete(identity);
+    if (!this.closed) this.terms.leave(this, this.clientId, [identity]);
   }
 
   /** A newer leader tab of this client greeted: this (stale) one must stop sending. */
@@ -352,7 +365,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     if (this.closed) return;
     this.closed = true;
     this.stopHeartbeat();
-    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities);
+    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities.keys());
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.clearHelloTimer();
     this.budget.forget(this);
