@@ -6,6 +6,7 @@ import { expect, test } from "vitest";
 import { actor, setup } from "tandem";
 import { Kind } from "../shared/protocol/index.ts";
 import { sleep, waitFor } from "./seed-helpers.ts";
+import { decodeAwarenessUpdate, encodeAwarenessUpdate } from "./support/awareness-wire.ts";
 import { useNetwork } from "./support/raw-socket.ts";
 
 const disconnects: string[] = [];
@@ -105,4 +106,49 @@ test("a socket holds only the identities its open channels speak as: re-auth flo
   stale.send({ kind: Kind.subscribe, channel: 1, name: "signed", target: { by: "key", mode: "getOrCreate", key: ["s"] }, params: { user: `x${FLOOD}` }, stateVector: new Uint8Array() });
   expect((await stale.closed).code).toBe(4409);
   expect(leader.isOpen).toBe(true);
+});
+
+const authSeen: unknown[] = [];
+const guarded = actor({
+  state: { n: 0 },
+  onAuth: ({ params }) => {
+    authSeen.push(params);
+    return { id: "u" };
+  },
+  actions: { echo: (_c, value: unknown) => value },
+});
+const guardedRegistry = setup({ use: { guarded } });
+
+test('"__proto__" keys are refused on every path a value takes into the server, HTTP headers too: 400 invalid_arguments, onAuth never runs', async () => {
+  const server = await net.server(guardedRegistry);
+  const post = async (headers: Record<string, string>, body: unknown) => {
+    const response = await fetch(`${server.url}/actors/guarded/actions/echo`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as { error?: { code: string } } };
+  };
+  const shapes = ['{"__proto__":{"admin":true}}', '{"user":"a","deep":[{"x":{"__proto__":{"admin":true}}}]}', '[{"__proto__":1}]'];
+  for (const shape of shapes) {
+    authSeen.length = 0;
+    const asParams = await post({ "x-tandem-params": shape }, { key: ["k"], mode: "getOrCreate", args: [1] });
+    expect(asParams.status, shape).toBe(400);
+    expect(asParams.body.error?.code).toBe("invalid_arguments");
+    expect(authSeen).toEqual([]);
+    const asKey = await post({ "x-tandem-key": shape }, { mode: "getOrCreate", args: [1] });
+    expect(asKey.status, shape).toBe(400);
+  }
+  // The same params without the key pass.
+  expect((await post({ "x-tandem-params": '{"user":"a","deep":[{"x":{"admin":true}}]}' }, { key: ["k"], mode: "getOrCreate", args: [1] })).status).toBe(200);
+  // Awareness states: refused, nothing relayed; the same state without the key is relayed.
+  const sender = await net.raw(server.url);
+  await sender.hello();
+  await sender.subscribe(1, "guarded", "k");
+  const member = await net.raw(server.url);
+  await member.hello();
+  await member.subscribe(1, "guarded", "k");
+  for (const [i, shape] of shapes.slice(0, 2).entries()) {
+    sender.send({ kind: Kind.awareness, channel: 1, update: encodeAwarenessUpdate([{ clientId: 77, clock: i + 1, json: shape }]) });
+    expect((await sender.nextError(1)).error.code, shape).toBe("invalid_arguments");
+  }
+  sender.send({ kind: Kind.awareness, channel: 1, update: encodeAwarenessUpdate([{ clientId: 77, clock: 9, json: '{"admin":true}' }]) });
+  const relayed = await member.next(Kind.awareness, (m) => m.channel === 1);
+  expect(decodeAwarenessUpdate(relayed.update)?.map((e) => e.clientId)).toEqual([77]);
 });

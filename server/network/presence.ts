@@ -30,6 +30,7 @@ import * as encoding from "lib0/encoding";
 import { InvalidArguments, MessageTooLarge, RateLimited } from "../../shared/errors.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
 import { MAX_VALUE_DEPTH, readLength, readString, readUint } from "../../shared/protocol/value.ts";
+import { holdsProtoKey } from "../../shared/protocol/proto-keys.ts";
 import { frameWithBody } from "./frames.ts";
 import { jsonNestsDeeperThan } from "./json-depth.ts";
 import type { Limits } from "./limits.ts";
@@ -145,6 +146,7 @@ export class Presence {
         throw new InvalidArguments("Awareness state is not JSON");
       }
       if (state !== null && (typeof state !== "object" || Array.isArray(state))) throw new InvalidArguments("Awareness state must be an object or null");
+      if (holdsProtoKey(state)) throw new InvalidArguments(`"__proto__" is not allowed as a key in awareness states`);
       const earlier = changes.get(clientId)?.clock ?? current?.ownClock;
       if (earlier !== undefined && clock <= earlier) continue;
       // Removing a state the server does not hold tells nobody anything.
