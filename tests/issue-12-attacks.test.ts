@@ -2,8 +2,12 @@
  * Issue 12, attacks a hostile client can make with well-formed frames that the first round
  * of hardening missed. Each test is a class: every way to reach the same flaw.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect, test } from "vitest";
 import { actor, setup } from "tandem";
+import { fileDriver } from "tandem/server";
 import { Kind } from "../shared/protocol/index.ts";
 import { sleep, waitFor } from "./seed-helpers.ts";
 import { decodeAwarenessUpdate, encodeAwarenessUpdate } from "./support/awareness-wire.ts";
@@ -151,4 +155,47 @@ test('"__proto__" keys are refused on every path a value takes into the server, 
   sender.send({ kind: Kind.awareness, channel: 1, update: encodeAwarenessUpdate([{ clientId: 77, clock: 9, json: '{"admin":true}' }]) });
   const relayed = await member.next(Kind.awareness, (m) => m.channel === 1);
   expect(decodeAwarenessUpdate(relayed.update)?.map((e) => e.clientId)).toEqual([77]);
+});
+
+const vault = actor({
+  state: { n: 0 },
+  privateState: { kept: {} as Record<string, unknown> },
+  actions: {
+    keep: (c, key: string, value: unknown) => {
+      c.privateState.kept[String(key)] = value;
+      return true;
+    },
+    keepDate: (c) => {
+      c.privateState.kept.date = new Date(0) as unknown;
+      return true;
+    },
+    kept: (c) => c.privateState.kept,
+  },
+});
+const vaultRegistry = setup({ use: { vault } });
+
+test("privateState holds what JSON gives back as it was: values a frame can carry (NaN, Infinity, byte arrays) or code can write (a Date) are refused, never changed by a restart", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "tandem-attacks-"));
+  try {
+    const server = await net.server(vaultRegistry, { driver: fileDriver({ dir }) });
+    const socket = await net.raw(server.url);
+    await socket.hello();
+    await socket.subscribe(1, "vault", "v");
+    expect((await socket.action(1, 1, "keep", ["fine", { a: [1, "x", null] }])).ok).toBe(true);
+    const refused: [string, unknown][] = [["nan", NaN], ["inf", -Infinity], ["bytes", new Uint8Array([1, 2])], ["deep", { a: [{ b: new Uint8Array([3]) }] }]];
+    let id = 2;
+    for (const [key, value] of refused) {
+      const ack = await socket.action(1, id++, "keep", [key, value]);
+      expect(ack.ok, key).toBe(false);
+    }
+    expect((await socket.action(1, id++, "keepDate", [])).ok).toBe(false);
+    const before = await socket.action(1, id++, "kept", []);
+    expect(before).toMatchObject({ ok: true, result: { fine: { a: [1, "x", null] } } });
+    await socket.close();
+    await net.closeServer(server);
+    const again = await net.server(vaultRegistry, { driver: fileDriver({ dir }) });
+    expect(await again.client.vault.get("v").kept()).toEqual({ fine: { a: [1, "x", null] } });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

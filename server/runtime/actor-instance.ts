@@ -266,6 +266,9 @@ export class ActorInstance implements ContextHost {
       // Everything that can refuse the commit is checked before the document changes.
       task.draft.check();
       privateStateJson = jsonOf(this.privateState);
+      // What JSON would not give back as it was (NaN, byte arrays, Dates…) is refused now
+      // rather than changed silently by the next load.
+      if (privateStateJson !== privateStateBefore) checkPlainData(this.privateState, "privateState", 0, false);
     } catch (error) {
       task.draft.close();
       this.privateState = privateStateBefore === "undefined" ? undefined : JSON.parse(privateStateBefore);
