@@ -6,6 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
+import * as Y from "yjs";
 import { actor, setup } from "tandem";
 import { fileDriver } from "tandem/server";
 import { Kind } from "../shared/protocol/index.ts";
@@ -198,4 +199,94 @@ test("privateState holds what JSON gives back as it was: values a frame can carr
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+const board = actor({
+  state: { values: {} as Record<string, unknown> },
+  onAuth: ({ params }) => ({ id: String((params as { user?: string }).user) }),
+  canEdit: () => true,
+  actions: {
+    put: (c, key: string, value: unknown) => {
+      c.state.values[key] = value;
+      return true;
+    },
+    values: (c) => c.state.values,
+  },
+});
+const boardRegistry = setup({ use: { board } });
+
+/** A raw editor: its socket and a replica it edits and keeps in step with what the server sends. */
+async function editor(url: string, user: string) {
+  const socket = await net.raw(url);
+  await socket.hello(`browser-${user}`);
+  const { step2 } = await socket.subscribe(1, "board", "b", { params: { user } });
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, step2.data);
+  let seen = 0;
+  let nextId = 1;
+  return {
+    socket,
+    doc,
+    /** Applies what the server sent since the last call (updates and acks). */
+    catchUp() {
+      for (const message of socket.received.slice(seen)) {
+        if (message.kind === Kind.sync && message.channel === 1) Y.applyUpdate(doc, message.data);
+        if (message.kind === Kind.ack && message.ok && message.update.length > 0) Y.applyUpdate(doc, message.update);
+      }
+      seen = socket.received.length;
+    },
+    /** An edit of the replica (made now, whatever arrives later), sent. */
+    async edit(change: (values: Y.Map<unknown>) => void) {
+      const before = Y.encodeStateVector(doc);
+      doc.transact(() => change(doc.getMap("state").get("values") as Y.Map<unknown>));
+      return socket.edit(1, nextId++, Y.encodeStateAsUpdate(doc, before));
+    },
+  };
+}
+
+test("an edit may not write as a Yjs client another identity writes as (or as the actor itself): the victim's next edit is never acknowledged and dropped", async () => {
+  const server = await net.server(boardRegistry);
+  const victim = await editor(server.url, "victim");
+  const attacker = await editor(server.url, "attacker");
+  expect((await victim.socket.action(1, 900, "put", ["seed", 1])).ok).toBe(true);
+  await sleep(50);
+  victim.catchUp();
+  attacker.catchUp();
+  expect((await victim.edit((values) => values.set("v1", "a"))).ok).toBe(true);
+  await sleep(50);
+  attacker.catchUp();
+  // The attacker writes as the victim's client id, at its next clock...
+  const forged = new Y.Doc();
+  Y.applyUpdate(forged, Y.encodeStateAsUpdate(attacker.doc));
+  forged.clientID = victim.doc.clientID;
+  const before = Y.encodeStateVector(forged);
+  forged.transact(() => (forged.getMap("state").get("values") as Y.Map<unknown>).set("evil", "x"));
+  const asVictim = await attacker.socket.edit(1, 100, Y.encodeStateAsUpdate(forged, before));
+  expect(asVictim).toMatchObject({ ok: false, error: { code: "invalid_arguments" } });
+  // ...or as the actor (its client id is in every action's update).
+  const ack = await victim.socket.action(1, 901, "put", ["seed", 2]);
+  const actorClient = Y.decodeUpdate(ack.ok ? ack.update : new Uint8Array()).structs[0]!.id.client;
+  const asActor = new Y.Doc();
+  await sleep(50);
+  attacker.catchUp();
+  Y.applyUpdate(asActor, Y.encodeStateAsUpdate(attacker.doc));
+  asActor.clientID = actorClient;
+  const beforeActor = Y.encodeStateVector(asActor);
+  asActor.transact(() => (asActor.getMap("state").get("values") as Y.Map<unknown>).set("evil", "y"));
+  expect(await attacker.socket.edit(1, 101, Y.encodeStateAsUpdate(asActor, beforeActor))).toMatchObject({ ok: false, error: { code: "invalid_arguments" } });
+  // The victim's next edit lands, and its replica and the server agree.
+  victim.catchUp();
+  expect((await victim.edit((values) => values.set("v2", "b"))).ok).toBe(true);
+  await sleep(50);
+  victim.catchUp();
+  const values = (await victim.socket.action(1, 902, "values", [])) as { ok: true; result: unknown };
+  expect(values.result).toEqual({ seed: 2, v1: "a", v2: "b" });
+  expect((victim.doc.getMap("state").get("values") as Y.Map<unknown>).toJSON()).toEqual(values.result);
+  // The same identity on another socket (a reconnect, another tab) keeps writing as its client id.
+  const again = await net.raw(server.url);
+  await again.hello("browser-victim-2");
+  await again.subscribe(1, "board", "b", { params: { user: "victim" } });
+  const beforeAgain = Y.encodeStateVector(victim.doc);
+  victim.doc.transact(() => (victim.doc.getMap("state").get("values") as Y.Map<unknown>).set("v3", "c"));
+  expect((await again.edit(1, 1, Y.encodeStateAsUpdate(victim.doc, beforeAgain))).ok).toBe(true);
 });

@@ -16,6 +16,10 @@
  *   JSON values) in XML fragments — never subdocuments, embeds, XML hooks or elements
  *   outside XML — nested at most MAX_STATE_DEPTH deep (JSON values included).
  *
+ * - it writes new structs only as Yjs clients the editor may write as (`mayWrite`; see
+ *   yjs-writers.ts): a struct another connection's replica will also write under the same
+ *   id would be skipped by Yjs on one side and the replicas would never agree again.
+ *
  * It reads each update once and asks the document for single clocks and items: no state
  * vector is built per edit.
  */
@@ -88,13 +92,18 @@ function allowed(content: Y.Item["content"], place: Place): string | null {
   }
 }
 
+/** Whether the editor may write new structs as Yjs client `client` (default: any). */
+export type MayWrite = (client: number) => boolean;
+
 /**
  * Checks the updates of one edit (edit frames a socket delivered back to back, applied in one
  * transaction, in order): each must be integrated whole, given what the actor has plus what
- * the updates before it bring.
+ * the updates before it bring. Returns the Yjs clients the edit writes new structs as.
  */
-export function checkEditUpdates(doc: Y.Doc, updates: readonly Uint8Array[]): void {
-  new EditCheck(doc).run(updates);
+export function checkEditUpdates(doc: Y.Doc, updates: readonly Uint8Array[], mayWrite: MayWrite = () => true): number[] {
+  const check = new EditCheck(doc, mayWrite);
+  check.run(updates);
+  return check.writers();
 }
 
 /** One update's check (see checkEditUpdates). */
@@ -112,7 +121,15 @@ class EditCheck {
   /** Where each brought item lands, once known. */
   private readonly places = new Map<Y.Item, Place>();
 
-  constructor(private readonly doc: Y.Doc) {}
+  constructor(
+    private readonly doc: Y.Doc,
+    private readonly mayWrite: MayWrite,
+  ) {}
+
+  /** The clients the edit brings new structs of. */
+  writers(): number[] {
+    return [...this.brought.keys()];
+  }
 
   private clock(client: number): number {
     return this.clocks.get(client) ?? Y.getState(this.doc.store, client);
@@ -157,6 +174,7 @@ class EditCheck {
         const have = this.clock(client);
         if (struct.id.clock > have) refuse(`The edit depends on changes of client ${client} the actor does not have (from clock ${struct.id.clock})`);
         if (struct.id.clock + struct.length <= have) continue; // known already: Yjs skips it
+        if (!this.brought.has(client) && !this.mayWrite(client)) refuse(`The edit writes as Yjs client ${client}, which another connection writes as`);
         if (struct instanceof Y.Item) {
           const blocked = this.missing(struct);
           if (blocked !== null) {
