@@ -6,9 +6,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
+import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
 import { actor, setup } from "tandem";
 import { fileDriver } from "tandem/server";
+import { DEFAULT_LIMITS } from "../server/network/limits.ts";
 import { Kind } from "../shared/protocol/index.ts";
 import { sleep, waitFor } from "./seed-helpers.ts";
 import { decodeAwarenessUpdate, encodeAwarenessUpdate } from "./support/awareness-wire.ts";
@@ -289,4 +291,38 @@ test("an edit may not write as a Yjs client another identity writes as (or as th
   const beforeAgain = Y.encodeStateVector(victim.doc);
   victim.doc.transact(() => (victim.doc.getMap("state").get("values") as Y.Map<unknown>).set("v3", "c"));
   expect((await again.edit(1, 1, Y.encodeStateAsUpdate(victim.doc, beforeAgain))).ok).toBe(true);
+});
+
+/** An update writing one GC struct for each of `count` Yjs clients from `base` on. */
+function manyClientsUpdate(base: number, count: number): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, count);
+  for (let i = 0; i < count; i++) {
+    encoding.writeVarUint(encoder, 1); // one struct
+    encoding.writeVarUint(encoder, base + i); // client
+    encoding.writeVarUint(encoder, 0); // clock
+    encoding.writeUint8(encoder, 0); // GC
+    encoding.writeVarUint(encoder, 1); // length
+  }
+  encoding.writeVarUint(encoder, 0); // no deletions
+  return encoding.toUint8Array(encoder);
+}
+
+test("an edit frame writes for at most maxEditClients Yjs clients: more is invalid_arguments and changes nothing (each costs the server ~500× more per byte than text)", async () => {
+  const server = await net.server(boardRegistry);
+  const socket = await net.raw(server.url);
+  await socket.hello();
+  await socket.subscribe(1, "board", "b", { params: { user: "u" } });
+  const { maxEditClients } = DEFAULT_LIMITS;
+  for (const count of [maxEditClients + 1, 100_000]) {
+    expect(await socket.edit(1, count, manyClientsUpdate(1_000_000, count)), String(count)).toMatchObject({ ok: false, error: { code: "invalid_arguments" } });
+  }
+  const late = await net.raw(server.url);
+  await late.hello();
+  const { step2 } = await late.subscribe(1, "board", "b", { params: { user: "u" } });
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, step2.data);
+  expect([...Y.decodeStateVector(Y.encodeStateVector(doc)).keys()].filter((client) => client >= 1_000_000 && client < 1_100_000)).toEqual([]);
+  // At the limit, accepted.
+  expect((await socket.edit(1, 1, manyClientsUpdate(2_000_000, maxEditClients))).ok).toBe(true);
 });

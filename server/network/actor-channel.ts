@@ -6,7 +6,7 @@
  */
 import * as Y from "yjs";
 import type { Intent } from "../../shared/context.ts";
-import { ActorStopped, TandemError, toWireError } from "../../shared/errors.ts";
+import { ActorStopped, InvalidArguments, TandemError, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
 import type { Action, Auth, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
@@ -19,6 +19,7 @@ import type { ServerLogger } from "../log.ts";
 import { type ActorHub, hubOf } from "./actor-hub.ts";
 import { authenticate } from "./auth.ts";
 import { type EditTarget, EditBatcher } from "./edit-batch.ts";
+import { editClientCount } from "./edit-clients.ts";
 import { frameWithBody } from "./frames.ts";
 import type { Limits } from "./limits.ts";
 import { identityOf } from "./presence.ts";
@@ -239,6 +240,12 @@ export class ActorChannel {
 
   /** Direct edits go through the batcher: frames read back to back are applied as one. */
   edit(message: Edit): Promise<void> {
+    const limit = this.host.limits.maxEditClients;
+    if (editClientCount(message.update) > limit) {
+      const error = new InvalidArguments(`An edit may write for at most ${limit} Yjs clients`).toWire();
+      this.host.send({ kind: Kind.editResult, channel: this.channel, id: message.id, ok: false, error });
+      return Promise.resolve();
+    }
     return this.edits.add(message);
   }
 

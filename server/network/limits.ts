@@ -41,6 +41,12 @@ export interface Limits extends ExactlyOnceLimits {
    * 4429 (rate limited) right after the upgrade.
    */
   maxSocketsPerAddress: number;
+  /**
+   * Yjs clients one edit frame may write for (its update's client groups): refused past it
+   * with invalid_arguments. A replica writes as one; many cost the server ~500× more per byte
+   * than text (edit-clients.ts).
+   */
+  maxEditClients: number;
   /** Bytes of one awareness state's JSON. */
   maxPresenceStateBytes: number;
   /** Awareness client ids one channel may hold (a browser sends one, shared by its tabs). */
@@ -63,6 +69,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxBufferedBytesTotal: 128 * 1024 * 1024,
   helloTimeoutMs: 10_000,
   maxSocketsPerAddress: 1024,
+  maxEditClients: 256,
   maxPresenceStateBytes: 64 * 1024,
   maxPresenceIdsPerChannel: 16,
   maxPresenceStatesPerActor: 10_000,
