@@ -326,3 +326,36 @@ test("an edit frame writes for at most maxEditClients Yjs clients: more is inval
   // At the limit, accepted.
   expect((await socket.edit(1, 1, manyClientsUpdate(2_000_000, maxEditClients))).ok).toBe(true);
 });
+
+test("channels per address count over all its sockets (maxChannelsPerAddress): one more subscribe is rate_limited; unsubscribes, refused subscribes and closed sockets give theirs back", async () => {
+  const server = await net.server(boardRegistry, { limits: { maxChannelsPerAddress: 5, maxChannelsPerSocket: 4 } });
+  const first = await net.raw(server.url);
+  await first.hello();
+  for (let channel = 1; channel <= 4; channel++) await first.subscribe(channel, "board", `b${channel}`, { params: { user: "u" } });
+  const second = await net.raw(server.url);
+  await second.hello();
+  await second.subscribe(1, "board", "b", { params: { user: "u" } });
+  const refuse = async (socket: typeof second, channel: number) => {
+    socket.send({ kind: Kind.subscribe, channel, name: "board", target: { by: "key", mode: "getOrCreate", key: ["b"] }, params: { user: "u" }, stateVector: new Uint8Array() });
+    const answer = await socket.next(Kind.unsubscribed, (m) => m.channel === channel);
+    expect(answer.error.code).toBe("rate_limited");
+  };
+  await refuse(second, 2);
+  // An unsubscribe gives its channel back.
+  first.send({ kind: Kind.unsubscribe, channel: 4 });
+  await waitFor(async () => (await second.subscribe(2, "board", "b", { params: { user: "u" } }).then(() => true).catch(() => false)), { timeoutMs: 2000 });
+  await refuse(second, 3);
+  // A subscribe the actor refuses gives its channel back (no such actor kind here).
+  first.send({ kind: Kind.unsubscribe, channel: 3 });
+  await sleep(20);
+  first.send({ kind: Kind.subscribe, channel: 3, name: "nope", target: { by: "key", mode: "getOrCreate", key: ["b"] }, params: {}, stateVector: new Uint8Array() });
+  expect((await first.next(Kind.unsubscribed, (m) => m.channel === 3)).error.code).toBe("actor_not_found");
+  await second.subscribe(3, "board", "b", { params: { user: "u" } });
+  // A closed socket gives all of its channels back.
+  await first.close();
+  await waitFor(async () => (await second.subscribe(4, "board", "b", { params: { user: "u" } }).then(() => true).catch(() => false)), { timeoutMs: 2000 });
+  const third = await net.raw(server.url);
+  await third.hello();
+  await third.subscribe(1, "board", "b", { params: { user: "u" } }); // second's 4 + this one: 5
+  await refuse(third, 2);
+});

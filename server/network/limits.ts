@@ -42,6 +42,11 @@ export interface Limits extends ExactlyOnceLimits {
    */
   maxSocketsPerAddress: number;
   /**
+   * Actor channels open at once from one remote address, over all its sockets (counted as
+   * maxSocketsPerAddress is). One more subscribe is refused with rate_limited (no retry).
+   */
+  maxChannelsPerAddress: number;
+  /**
    * Yjs clients one edit frame may write for (its update's client groups): refused past it
    * with invalid_arguments. A replica writes as one; many cost the server ~500× more per byte
    * than text (edit-clients.ts).
@@ -69,6 +74,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxBufferedBytesTotal: 128 * 1024 * 1024,
   helloTimeoutMs: 10_000,
   maxSocketsPerAddress: 1024,
+  maxChannelsPerAddress: 16_384,
   maxEditClients: 256,
   maxPresenceStateBytes: 64 * 1024,
   maxPresenceIdsPerChannel: 16,

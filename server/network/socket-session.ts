@@ -12,6 +12,7 @@ import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
 import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
+import { type ChannelQuota, UNLIMITED_CHANNELS } from "./channels-per-address.ts";
 import { watchHeartbeat } from "./heartbeat.ts";
 import { closeFirmly } from "./close-firmly.ts";
 import { runGuarded } from "./guard.ts";
@@ -75,6 +76,8 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     private readonly terms: LeaderTerms = new LeaderTerms(),
     /** Bytes queued to all sockets of the server (one per server). */
     private readonly budget: SendBudget = new SendBudget(limits.maxBufferedBytesTotal),
+    /** Channels its address may still open (channels-per-address.ts). */
+    private readonly channelQuota: ChannelQuota = UNLIMITED_CHANNELS,
   ) {
     this.rate = new RateLimiter(limits.framesPerSecond);
     this.writer = new TurnWriter(socket, (error) => this.fail(error));
@@ -212,12 +215,18 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
           this.send({ kind: Kind.unsubscribed, channel: message.channel, error, retry: false });
           return;
         }
+        if (!this.channelQuota.admit()) {
+          const error = new RateLimited(`An address may open at most ${this.limits.maxChannelsPerAddress} channels`).toWire();
+          this.send({ kind: Kind.unsubscribed, channel: message.channel, error, retry: false });
+          return;
+        }
         this.channels.set(message.channel, new ActorChannel(this, message.channel, message));
         return;
       }
       case Kind.unsubscribe: {
         const channel = this.channel(message.channel);
         this.channels.delete(message.channel);
+        this.channelQuota.release();
         this.settle(message.channel, channel.close("unsubscribed"));
         return;
       }
@@ -351,7 +360,9 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   }
 
   forget(channel: number, which: ActorChannel): void {
-    if (this.channels.get(channel) === which) this.channels.delete(channel);
+    if (this.channels.get(channel) !== which) return;
+    this.channels.delete(channel);
+    this.channelQuota.release();
   }
 
   close(code: number, reason: string): void {
@@ -376,6 +387,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     }
     const channels = [...this.channels.values()];
     this.channels.clear();
+    for (let i = 0; i < channels.length; i++) this.channelQuota.release();
     const closed = await Promise.allSettled(channels.map((channel) => channel.close(reason)));
     for (const result of closed) if (result.status === "rejected") this.log.error({ err: result.reason, socket: this.socketId }, "closing a channel failed");
   }
