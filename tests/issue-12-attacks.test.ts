@@ -359,3 +359,75 @@ test("channels per address count over all its sockets (maxChannelsPerAddress): o
   await third.subscribe(1, "board", "b", { params: { user: "u" } }); // second's 4 + this one: 5
   await refuse(third, 2);
 });
+
+/** A v1 update of one struct of `client` at `clock`: its info byte and body written by `body`. */
+function oneStruct(client: number, clock: number, body: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, 1);
+  encoding.writeVarUint(encoder, 1);
+  encoding.writeVarUint(encoder, client);
+  encoding.writeVarUint(encoder, clock);
+  body(encoder);
+  encoding.writeVarUint(encoder, 0); // no deletions
+  return encoding.toUint8Array(encoder);
+}
+
+/** An item under the state root's key "k" with content `ref` written by `content`. */
+function keyedItem(client: number, ref: number, content: (encoder: encoding.Encoder) => void): Uint8Array {
+  return oneStruct(client, 0, (encoder) => {
+    encoding.writeUint8(encoder, ref | 0x20); // has parentSub
+    encoding.writeVarUint(encoder, 1); // parent by root name
+    encoding.writeVarString(encoder, "state");
+    encoding.writeVarString(encoder, "k");
+    content(encoder);
+  });
+}
+
+/** An update that only deletes [clock, clock + len) of `client`. */
+function deleteRange(client: number, clock: number, len: number): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, 0);
+  encoding.writeVarUint(encoder, 1);
+  encoding.writeVarUint(encoder, client);
+  encoding.writeVarUint(encoder, 1);
+  encoding.writeVarUint(encoder, clock);
+  encoding.writeVarUint(encoder, len);
+  return encoding.toUint8Array(encoder);
+}
+
+test("empty structs and empty delete ranges (which Yjs never writes) are refused: none restarts the actor or leaves a document replicas cannot read", async () => {
+  const server = await net.server(boardRegistry);
+  const watcher = await net.raw(server.url);
+  await watcher.hello();
+  const { step2: first } = await watcher.subscribe(1, "board", "b", { params: { user: "w" } });
+  const ack = await watcher.action(1, 1, "put", ["a", 1]);
+  const actorClient = Y.decodeUpdate(ack.ok ? ack.update : new Uint8Array()).structs[0]!.id.client;
+  const current = new Y.Doc();
+  Y.applyUpdate(current, first.data);
+  Y.applyUpdate(current, ack.ok ? ack.update : new Uint8Array());
+  const actorClock = Y.getState(current.store, actorClient);
+  expect(actorClock).toBeGreaterThan(0);
+  const cases: [string, Uint8Array][] = [
+    ["an empty GC struct", oneStruct(77, 0, (e) => (encoding.writeUint8(e, 0), encoding.writeVarUint(e, 0)))],
+    ["an empty deleted item", keyedItem(78, 1, (e) => encoding.writeVarUint(e, 0))],
+    ["an empty string item", keyedItem(79, 4, (e) => encoding.writeVarString(e, ""))],
+    ["an empty JSON item", keyedItem(80, 2, (e) => encoding.writeVarUint(e, 0))],
+    ["an empty value item", keyedItem(81, 8, (e) => encoding.writeVarUint(e, 0))],
+    ["an empty delete of an unknown client", deleteRange(5000, 0, 0)],
+    ["an empty delete at the actor's clock", deleteRange(actorClient, actorClock, 0)],
+  ];
+  const editor = await net.raw(server.url);
+  await editor.hello();
+  await editor.subscribe(1, "board", "b", { params: { user: "e" } });
+  for (const [i, [what, update]] of cases.entries()) {
+    expect(await editor.edit(1, i + 1, update), what).toMatchObject({ ok: false, error: { code: "invalid_arguments" } });
+  }
+  // The actor kept running (nobody was dropped), and a new replica reads the whole document.
+  expect(watcher.all(Kind.unsubscribed)).toEqual([]);
+  const late = await net.raw(server.url);
+  await late.hello();
+  const { step2 } = await late.subscribe(1, "board", "b", { params: { user: "l" } });
+  const replica = new Y.Doc();
+  Y.applyUpdate(replica, step2.data);
+  expect((replica.getMap("state").get("values") as Y.Map<unknown>).toJSON()).toEqual({ a: 1 });
+});

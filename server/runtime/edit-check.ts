@@ -3,7 +3,8 @@
  * document. An edit is refused (`invalid_arguments`) unless Yjs would integrate all of it,
  * and what it writes is state the state model can read:
  *
- * - it decodes; it has no Skip structs, and no client twice (Yjs keeps only one run of
+ * - it decodes; it has no Skip structs, no empty structs or delete ranges (Yjs never
+ *   writes them and breaks on them), and no client twice (Yjs keeps only one run of
  *   structs per client and parks the rest);
  * - every struct can be integrated: its client's clock continues what the actor has (or
  *   what the edit brings before it), and every item it refers to (origin, right origin,
@@ -153,6 +154,8 @@ class EditCheck {
       for (const [client, deletes] of decoded.ds.clients) {
         const have = this.clock(client);
         for (const item of deletes) {
+          // An empty range makes Yjs throw in the middle of applying the update.
+          if (item.len === 0) refuse("The edit deletes an empty range");
           if (item.clock + item.len > have) refuse(`The edit deletes changes of client ${client} the actor does not have`);
         }
       }
@@ -331,6 +334,9 @@ function runsOf(structs: readonly Struct[]): Map<number, Struct[]> {
   let previous: Struct | null = null;
   for (const struct of structs) {
     if (struct instanceof Y.Skip) refuse("The edit has a gap (a Skip struct)");
+    // Yjs never writes an empty struct, and one breaks it: applied, then every replica's read
+    // of the document throws (a GC), or the apply itself throws (deleted content).
+    if (struct.length === 0) refuse("The edit has an empty struct");
     const { client, clock } = struct.id;
     if (previous !== null && previous.id.client === client) {
       if (clock !== previous.id.clock + previous.length) refuse(`The edit has client ${client} twice`);
