@@ -431,3 +431,28 @@ test("empty structs and empty delete ranges (which Yjs never writes) are refused
   Y.applyUpdate(replica, step2.data);
   expect((replica.getMap("state").get("values") as Y.Map<unknown>).toJSON()).toEqual({ a: 1 });
 });
+
+test("the identity the server stamps on presence states counts toward maxPresenceStateBytes and maxPresenceBytesPerActor: a big identity cannot make a few bytes of state relay megabytes", async () => {
+  const server = await net.server(boardRegistry, { limits: { maxPresenceStateBytes: 16 * 1024, maxPresenceBytesPerActor: 64 * 1024 } });
+  const member = await net.raw(server.url);
+  await member.hello();
+  await member.subscribe(1, "board", "b", { params: { user: "m" } });
+  // An identity larger than a state may be: every state of it is refused.
+  const huge = await net.raw(server.url);
+  await huge.hello();
+  await huge.subscribe(1, "board", "b", { params: { user: "h".repeat(20 * 1024) } });
+  huge.send({ kind: Kind.awareness, channel: 1, update: encodeAwarenessUpdate([{ clientId: 70, clock: 1, json: "{}" }]) });
+  expect((await huge.nextError(1)).error.code).toBe("message_too_large");
+  // An identity that fits, on many ids: the actor's bytes count each stamped copy.
+  const big = await net.raw(server.url);
+  await big.hello();
+  await big.subscribe(1, "board", "b", { params: { user: "b".repeat(12 * 1024) } });
+  big.send({ kind: Kind.awareness, channel: 1, update: encodeAwarenessUpdate([1, 2, 3, 4].map((i) => ({ clientId: 80 + i, clock: 1, json: "{}" }))) });
+  const relayed = await member.next(Kind.awareness, (m) => m.channel === 1);
+  expect(decodeAwarenessUpdate(relayed.update)?.map((e) => e.clientId)).toEqual([81, 82, 83, 84]);
+  big.send({ kind: Kind.awareness, channel: 1, update: encodeAwarenessUpdate([5, 6].map((i) => ({ clientId: 80 + i, clock: 1, json: "{}" }))) });
+  expect((await big.nextError(1)).error.code).toBe("rate_limited");
+  // A small identity is not held back.
+  member.send({ kind: Kind.awareness, channel: 1, update: encodeAwarenessUpdate([{ clientId: 90, clock: 1, json: "{}" }]) });
+  await big.next(Kind.awareness, (m) => m.channel === 1 && (decodeAwarenessUpdate(m.update) ?? []).some((e) => e.clientId === 90));
+});
