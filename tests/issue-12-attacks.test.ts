@@ -456,3 +456,27 @@ test("the identity the server stamps on presence states counts toward maxPresenc
   member.send({ kind: Kind.awareness, channel: 1, update: encodeAwarenessUpdate([{ clientId: 90, clock: 1, json: "{}" }]) });
   await big.next(Kind.awareness, (m) => m.channel === 1 && (decodeAwarenessUpdate(m.update) ?? []).some((e) => e.clientId === 90));
 });
+
+test("params a channel holds for its life are limited (maxParamsBytes) on subscribe and re-auth: message_too_large, nothing changes", async () => {
+  const server = await net.server(boardRegistry);
+  const { maxParamsBytes } = DEFAULT_LIMITS;
+  const socket = await net.raw(server.url);
+  await socket.hello();
+  const tooBig = [
+    { user: "u", token: "t".repeat(maxParamsBytes + 1) },
+    { user: "u", parts: Array.from({ length: 100 }, () => "p".repeat(Math.ceil(maxParamsBytes / 100))) },
+  ];
+  for (const [i, params] of tooBig.entries()) {
+    const refused = await socket.subscribe(i + 1, "board", "b", { params }).catch((error: { wire?: { code: string } }) => error.wire?.code);
+    expect(refused).toBe("message_too_large");
+  }
+  await socket.subscribe(10, "board", "b", { params: { user: "u", token: "t".repeat(maxParamsBytes / 2) } });
+  for (const [i, params] of tooBig.entries()) {
+    socket.send({ kind: Kind.auth, channel: 10, id: i + 1, params });
+    const answer = await socket.next(Kind.authResult, (m) => m.id === i + 1);
+    expect(answer).toMatchObject({ ok: false, error: { code: "message_too_large" } });
+  }
+  // The channel is still open, as the user it was.
+  expect((await socket.action(10, 1, "put", ["k", 1])).ok).toBe(true);
+  expect(socket.all(Kind.unsubscribed, 10)).toEqual([]);
+});

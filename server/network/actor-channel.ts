@@ -6,7 +6,7 @@
  */
 import * as Y from "yjs";
 import type { Intent } from "../../shared/context.ts";
-import { ActorStopped, InvalidArguments, TandemError, toWireError } from "../../shared/errors.ts";
+import { ActorStopped, InvalidArguments, MessageTooLarge, TandemError, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
 import type { Action, Auth, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
@@ -20,6 +20,7 @@ import { type ActorHub, hubOf } from "./actor-hub.ts";
 import { authenticate } from "./auth.ts";
 import { type EditTarget, EditBatcher } from "./edit-batch.ts";
 import { editClientCount } from "./edit-clients.ts";
+import { paramsSize } from "./params-size.ts";
 import { frameWithBody } from "./frames.ts";
 import type { Limits } from "./limits.ts";
 import { identityOf } from "./presence.ts";
@@ -123,6 +124,7 @@ export class ActorChannel {
           throw new MalformedFrame("the subscribe's state vector does not decode");
         }
       }
+      this.checkParams(subscribe.params);
       const config = runtime.config(subscribe.name);
       const target = subscribe.target;
       // By id: onAuth sees the actor's real key (an unknown id is actor_not_found, onAuth never runs).
@@ -289,6 +291,13 @@ export class ActorChannel {
       this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: new ActorStopped("The channel is not subscribed").toWire() });
       return;
     }
+    try {
+      this.checkParams(message.params);
+    } catch (error) {
+      // Refused before onAuth: the channel keeps the params it had.
+      this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: toWireError(error) });
+      return;
+    }
     const instance = this.instance!;
     const conn = this.conn!;
     let auth: unknown;
@@ -364,6 +373,12 @@ export class ActorChannel {
     const conn = this.conn;
     this.detach();
     if (instance !== null && conn !== null) await instance.disconnect(conn, reason);
+  }
+
+  /** Params a channel would hold for its life may not exceed `maxParamsBytes` (params-size.ts). */
+  private checkParams(params: unknown): void {
+    const limit = this.host.limits.maxParamsBytes;
+    if (paramsSize(params) > limit) throw new MessageTooLarge(`Connection params are limited to ${limit} bytes`);
   }
 
   /** Speaks as `identity` from now on (the one before, if any, is released). */

@@ -52,6 +52,12 @@ export interface Limits extends ExactlyOnceLimits {
    * than text (edit-clients.ts).
    */
   maxEditClients: number;
+  /**
+   * Size of the params a channel holds (subscribe and re-auth; estimated: characters of
+   * strings and keys, 8 per number). Over it: message_too_large, nothing changes. Params live
+   * as long as their channel, so without it each channel could pin a frame's worth.
+   */
+  maxParamsBytes: number;
   /** Bytes of one awareness state's JSON. */
   maxPresenceStateBytes: number;
   /** Awareness client ids one channel may hold (a browser sends one, shared by its tabs). */
@@ -76,6 +82,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxSocketsPerAddress: 1024,
   maxChannelsPerAddress: 16_384,
   maxEditClients: 256,
+  maxParamsBytes: 64 * 1024,
   maxPresenceStateBytes: 64 * 1024,
   maxPresenceIdsPerChannel: 16,
   maxPresenceStatesPerActor: 10_000,
