@@ -480,3 +480,63 @@ test("params a channel holds for its life are limited (maxParamsBytes) on subscr
   expect((await socket.action(10, 1, "put", ["k", 1])).ok).toBe(true);
   expect(socket.all(Kind.unsubscribed, 10)).toEqual([]);
 });
+
+/** onAuth of user "slow" waits for the test to open the gate. */
+let gate: { promise: Promise<void>; open(): void } = makeGate();
+function makeGate() {
+  let open = () => {};
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+const gated = actor({
+  state: { n: 0 },
+  onAuth: async ({ params }) => {
+    const user = String((params as { user?: string }).user);
+    if (user === "slow") await gate.promise;
+    return { id: user };
+  },
+  actions: { n: (c) => c.state.n, conns: (c) => c.conns.size },
+});
+const gatedRegistry = setup({ use: { gated } });
+
+test("a revoke made while onAuth is still deciding (a subscribe, a re-auth) applies to what it decides: access granted just before the revoke does not outlive it", async () => {
+  const server = await net.server(gatedRegistry);
+  const observer = await net.raw(server.url);
+  await observer.hello();
+  await observer.subscribe(1, "gated", "g", { params: { user: "o" } });
+  const socket = await net.raw(server.url);
+  await socket.hello();
+  const target = { by: "key" as const, mode: "getOrCreate" as const, key: ["g"] };
+  // A subscribe whose onAuth is deciding when the revoke comes.
+  gate = makeGate();
+  socket.send({ kind: Kind.subscribe, channel: 1, name: "gated", target, params: { user: "slow" }, stateVector: new Uint8Array() });
+  await sleep(30);
+  expect(server.revoke({ where: (auth) => (auth as { id: string }).id === "slow" })).toBe(0);
+  gate.open();
+  expect((await socket.next(Kind.unsubscribed, (m) => m.channel === 1)).error.code).toBe("unauthorized");
+  // A re-auth whose onAuth is deciding when the revoke comes.
+  await socket.subscribe(2, "gated", "g", { params: { user: "fast" } });
+  gate = makeGate();
+  socket.send({ kind: Kind.auth, channel: 2, id: 1, params: { user: "slow" } });
+  await sleep(30);
+  server.revoke({ where: (auth) => (auth as { id: string }).id === "slow" });
+  gate.open();
+  expect((await socket.next(Kind.unsubscribed, (m) => m.channel === 2)).error.code).toBe("unauthorized");
+  // Only the observer is left on the actor; a revoke that matches nobody closes nothing.
+  let id = 1;
+  const conns = async () => {
+    const ack = await observer.action(1, id++, "conns", []);
+    return ack.ok ? ack.result : null;
+  };
+  await waitFor(async () => (await conns()) === 1, { timeoutMs: 1000 }).catch(() => {});
+  expect(await conns()).toBe(1);
+  await socket.subscribe(3, "gated", "g", { params: { user: "fast" } });
+  gate = makeGate();
+  socket.send({ kind: Kind.auth, channel: 3, id: 2, params: { user: "slow" } });
+  await sleep(30);
+  server.revoke({ where: (auth) => (auth as { id: string }).id === "nobody" });
+  gate.open();
+  expect(await socket.next(Kind.authResult, (m) => m.id === 2)).toMatchObject({ ok: true });
+  await sleep(30);
+  expect(socket.all(Kind.unsubscribed, 3)).toEqual([]);
+});

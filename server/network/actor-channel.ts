@@ -57,6 +57,14 @@ export class ActorChannel {
   private pendingActions = 0;
   /** Whose exactly-once records this channel's actions use: the client id bound to its identity. */
   private seqOwner = "";
+  /**
+   * Revokes (server.revoke) that ran while onAuth was deciding for this channel — its
+   * opening or a re-auth — kept until every decision in flight has its outcome in place,
+   * then applied to that outcome: access onAuth granted just before a revoke does not
+   * outlive it.
+   */
+  private revokesMeanwhile: { readonly match: (channel: ActorChannel) => boolean; readonly error: TandemError }[] = [];
+  private deciding = 0;
   /** The identity digest this channel told its socket it speaks as (released when it closes). */
   private identity: string | null = null;
   private closed = false;
@@ -116,6 +124,7 @@ export class ActorChannel {
 
   private async open(subscribe: Subscribe): Promise<boolean> {
     const { runtime } = this.host;
+    const decision = this.startDeciding();
     try {
       if (subscribe.stateVector.length > 0) {
         try {
@@ -161,8 +170,9 @@ export class ActorChannel {
       } else this.host.sendFrame(this.hub.fullState.frame(this.channel));
       const presence = this.hub.presence.snapshot();
       if (presence !== null) this.host.sendFrame(frameWithBody(Kind.awareness, this.channel, presence));
-      return true;
+      return !this.revokedMeanwhile(decision);
     } catch (error) {
+      this.revokedMeanwhile(decision);
       const wire = toWireError(error);
       if (!(error instanceof TandemError)) this.host.log.error({ err: error, actor: subscribe.name }, "subscribe failed");
       this.closed = true;
@@ -302,17 +312,19 @@ export class ActorChannel {
     const conn = this.conn!;
     let auth: unknown;
     let presenceIdentity: unknown;
+    const decision = this.startDeciding();
     try {
       auth = await authenticate(instance.config, { name: instance.name, key: instance.key, params: message.params, intents: ["connect"], request: this.host.request });
       presenceIdentity = identityOf(auth, instance.config.identity); // user code: may throw too
     } catch (error) {
+      this.revokedMeanwhile(decision);
       if (this.closed) return;
       const wire = toWireError(this.host.runtime.callerError(error, { actor: instance.name, reauth: message.id }));
       this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: wire });
       void this.end(wire);
       return;
     }
-    if (this.closed) return;
+    if (this.closed) return void this.revokedMeanwhile(decision);
     conn.auth = auth;
     conn.params = message.params;
     const identity = identityDigest(auth, instance.config.identity);
@@ -320,6 +332,35 @@ export class ActorChannel {
     this.member.identity = presenceIdentity;
     this.identify(identity);
     this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: true });
+    this.revokedMeanwhile(decision);
+  }
+
+  /** server.revoke ran: if onAuth is deciding for this channel, its outcome is checked against it too. */
+  revokeWhileDeciding(match: (channel: ActorChannel) => boolean, error: TandemError): void {
+    if (this.deciding > 0 && !this.closed) this.revokesMeanwhile.push({ match, error });
+  }
+
+  /** onAuth starts deciding: the revokes from here on apply to its outcome (see revokedMeanwhile). */
+  private startDeciding(): number {
+    this.deciding++;
+    return this.revokesMeanwhile.length;
+  }
+
+  /**
+   * The decision started at `from` has its outcome in place (or failed): a revoke made
+   * meanwhile that matches the channel now closes it. True if one did.
+   */
+  private revokedMeanwhile(from: number): boolean {
+    const revokes = this.revokesMeanwhile.slice(from);
+    if (--this.deciding === 0) this.revokesMeanwhile = [];
+    if (this.closed || this.instance === null) return false;
+    for (const { match, error } of revokes) {
+      if (match(this)) {
+        void this.end(error.toWire());
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The server revoked this channel (server.revoke): closed with `error`; false if it was not open. */

@@ -355,7 +355,10 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   /** Closes this socket's channels that `match` selects with `error` (server.revoke); how many. */
   revoke(match: (channel: ActorChannel) => boolean, error: TandemError): number {
     let closed = 0;
-    for (const channel of [...this.channels.values()]) if (match(channel) && channel.revoke(error)) closed++;
+    for (const channel of [...this.channels.values()]) {
+      channel.revokeWhileDeciding(match, error); // onAuth deciding now: its outcome is checked too
+      if (match(channel) && channel.revoke(error)) closed++;
+    }
     return closed;
   }
 
