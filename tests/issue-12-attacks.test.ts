@@ -492,10 +492,11 @@ const gated = actor({
   state: { n: 0 },
   onAuth: async ({ params }) => {
     const user = String((params as { user?: string }).user);
-    if (user === "slow") await gate.promise;
+    if (user === "slow" || user === "slow-refused") await gate.promise;
+    if (user === "slow-refused") throw new Error("refused");
     return { id: user };
   },
-  actions: { n: (c) => c.state.n, conns: (c) => c.conns.size },
+  actions: { n: (c) => c.state.n, conns: (c) => c.conns.size, who: (c) => (c.conn.auth as { id: string }).id },
 });
 const gatedRegistry = setup({ use: { gated } });
 
@@ -539,4 +540,24 @@ test("a revoke made while onAuth is still deciding (a subscribe, a re-auth) appl
   expect(await socket.next(Kind.authResult, (m) => m.id === 2)).toMatchObject({ ok: true });
   await sleep(30);
   expect(socket.all(Kind.unsubscribed, 3)).toEqual([]);
+});
+
+test("the newest re-auth decides: an older one whose onAuth answers later (accepted or refused) changes nothing", async () => {
+  const server = await net.server(gatedRegistry);
+  const socket = await net.raw(server.url);
+  await socket.hello();
+  await socket.subscribe(1, "gated", "g", { params: { user: "first" } });
+  let id = 0;
+  for (const older of ["slow", "slow-refused"]) {
+    gate = makeGate();
+    const olderId = ++id;
+    socket.send({ kind: Kind.auth, channel: 1, id: olderId, params: { user: older } });
+    const newerId = ++id;
+    socket.send({ kind: Kind.auth, channel: 1, id: newerId, params: { user: `newest-${older}` } });
+    expect(await socket.next(Kind.authResult, (m) => m.id === newerId)).toMatchObject({ ok: true });
+    gate.open();
+    await socket.next(Kind.authResult, (m) => m.id === olderId);
+    expect(await socket.action(1, 100 + id, "who", []), older).toMatchObject({ ok: true, result: `newest-${older}` });
+  }
+  expect(socket.all(Kind.unsubscribed, 1)).toEqual([]);
 });

@@ -65,6 +65,8 @@ export class ActorChannel {
    */
   private revokesMeanwhile: { readonly match: (channel: ActorChannel) => boolean; readonly error: TandemError }[] = [];
   private deciding = 0;
+  /** Re-auths received (the newest one's outcome is the one applied). */
+  private reauths = 0;
   /** The identity digest this channel told its socket it speaks as (released when it closes). */
   private identity: string | null = null;
   private closed = false;
@@ -312,6 +314,8 @@ export class ActorChannel {
     const conn = this.conn!;
     let auth: unknown;
     let presenceIdentity: unknown;
+    // The newest re-auth decides: an older one whose onAuth answers later changes nothing.
+    const turn = ++this.reauths;
     const decision = this.startDeciding();
     try {
       auth = await authenticate(instance.config, { name: instance.name, key: instance.key, params: message.params, intents: ["connect"], request: this.host.request });
@@ -321,10 +325,15 @@ export class ActorChannel {
       if (this.closed) return;
       const wire = toWireError(this.host.runtime.callerError(error, { actor: instance.name, reauth: message.id }));
       this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: wire });
-      void this.end(wire);
+      if (turn === this.reauths) void this.end(wire);
       return;
     }
     if (this.closed) return void this.revokedMeanwhile(decision);
+    if (turn !== this.reauths) {
+      this.revokedMeanwhile(decision);
+      this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: true });
+      return;
+    }
     conn.auth = auth;
     conn.params = message.params;
     const identity = identityDigest(auth, instance.config.identity);
