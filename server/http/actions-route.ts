@@ -9,6 +9,7 @@ import type { AuthRequest, Intent } from "../../shared/context.ts";
 import { Forbidden, InvalidArguments, isInternal, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
 import { MAX_VALUE_DEPTH } from "../../shared/protocol/value.ts";
+import { holdsProtoKey } from "../../shared/protocol/proto-keys.ts";
 import { nestsDeeperThan } from "../../shared/protocol/value-depth.ts";
 import { authenticate } from "../network/auth.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
@@ -38,6 +39,7 @@ function header(request: FastifyRequest, name: string): unknown {
     throw new InvalidArguments(`The ${name} header must be JSON`);
   }
   if (nestsDeeperThan(value)) throw new InvalidArguments(`The ${name} header nests deeper than ${MAX_VALUE_DEPTH}`);
+  if (holdsProtoKey(value)) throw new InvalidArguments(`"__proto__" is not allowed as a key (the ${name} header)`);
   return value;
 }
 

@@ -12,6 +12,7 @@ import { LeaderTerms } from "../network/leader-terms.ts";
 import type { Limits } from "../network/limits.ts";
 import { SendBudget } from "../network/send-budget.ts";
 import { SocketSession } from "../network/socket-session.ts";
+import { ChannelsPerAddress } from "../network/channels-per-address.ts";
 import { SocketsPerAddress } from "../network/sockets-per-address.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { registerActionRoutes, sendError } from "./actions-route.ts";
@@ -37,6 +38,7 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
   const terms = new LeaderTerms(); // the browsers' leader tabs, fenced by epoch
   const budget = options.sendBudget ?? new SendBudget(limits.maxBufferedBytesTotal);
   const perAddress = new SocketsPerAddress(limits.maxSocketsPerAddress);
+  const channelsPerAddress = new ChannelsPerAddress(limits.maxChannelsPerAddress);
   return async (app: FastifyInstance, pluginOptions) => {
     const prefix = pluginOptions.prefix ?? "";
     if (!app.hasDecorator("websocketServer")) {
@@ -79,7 +81,7 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
           closeFirmly(socket, CloseCode.rateLimited, `too many sockets from this address; retry-after=${TOO_MANY_SOCKETS_RETRY_MS}`);
           return;
         }
-        const session = new SocketSession(socket, toAuthRequest(request), runtime, limits, runtime.log, terms, budget);
+        const session = new SocketSession(socket, toAuthRequest(request), runtime, limits, runtime.log, terms, budget, channelsPerAddress.of(address));
         sessions.add(session);
         socket.on("close", () => {
           sessions.delete(session);

@@ -41,6 +41,23 @@ export interface Limits extends ExactlyOnceLimits {
    * 4429 (rate limited) right after the upgrade.
    */
   maxSocketsPerAddress: number;
+  /**
+   * Actor channels open at once from one remote address, over all its sockets (counted as
+   * maxSocketsPerAddress is). One more subscribe is refused with rate_limited (no retry).
+   */
+  maxChannelsPerAddress: number;
+  /**
+   * Yjs clients one edit frame may write for (its update's client groups): refused past it
+   * with invalid_arguments. A replica writes as one; many cost the server ~500× more per byte
+   * than text (edit-clients.ts).
+   */
+  maxEditClients: number;
+  /**
+   * Size of the params a channel holds (subscribe and re-auth; estimated: characters of
+   * strings and keys, 8 per number). Over it: message_too_large, nothing changes. Params live
+   * as long as their channel, so without it each channel could pin a frame's worth.
+   */
+  maxParamsBytes: number;
   /** Bytes of one awareness state's JSON. */
   maxPresenceStateBytes: number;
   /** Awareness client ids one channel may hold (a browser sends one, shared by its tabs). */
@@ -63,6 +80,9 @@ export const DEFAULT_LIMITS: Limits = {
   maxBufferedBytesTotal: 128 * 1024 * 1024,
   helloTimeoutMs: 10_000,
   maxSocketsPerAddress: 1024,
+  maxChannelsPerAddress: 16_384,
+  maxEditClients: 256,
+  maxParamsBytes: 64 * 1024,
   maxPresenceStateBytes: 64 * 1024,
   maxPresenceIdsPerChannel: 16,
   maxPresenceStatesPerActor: 10_000,

@@ -12,6 +12,7 @@ import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
 import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
+import { type ChannelQuota, UNLIMITED_CHANNELS } from "./channels-per-address.ts";
 import { watchHeartbeat } from "./heartbeat.ts";
 import { closeFirmly } from "./close-firmly.ts";
 import { runGuarded } from "./guard.ts";
@@ -48,8 +49,12 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   clientId = "";
   /** The leader tab's term from the hello (0: no tabs). */
   private epoch = 0;
-  /** Identity digests this socket's channels passed onAuth as (leader-terms.ts). */
-  private readonly identities = new Set<string>();
+  /**
+   * Identity digests this socket's open channels passed onAuth as (leader-terms.ts), with how
+   * many channels hold each: at most one per channel, however often a channel re-authenticates
+   * or a number is unsubscribed and reused.
+   */
+  private readonly identities = new Map<string, number>();
   private readonly channels = new Map<number, ActorChannel>();
   private readonly rate: RateLimiter;
   private greeted = false;
@@ -78,6 +83,8 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     private readonly terms: LeaderTerms = new LeaderTerms(),
     /** Bytes queued to all sockets of the server (one per server). */
     private readonly budget: SendBudget = new SendBudget(limits.maxBufferedBytesTotal),
+    /** Channels its address may still open (channels-per-address.ts). */
+    private readonly channelQuota: ChannelQuota = UNLIMITED_CHANNELS,
   ) {
     this.rate = new RateLimiter(limits.framesPerSecond);
     this.writer = new TurnWriter(socket, (error) => this.fail(error));
@@ -97,8 +104,17 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
 
   identified(identity: string): void {
     if (this.closed) return;
-    this.identities.add(identity);
+    this.identities.set(identity, (this.identities.get(identity) ?? 0) + 1);
     if (!this.terms.identified(this.clientId, this.epoch, this, identity)) this.supersede();
+  }
+
+  /** A channel no longer speaks as `identity` (it closed or re-authenticated as another). */
+  released(identity: string): void {
+    const held = this.identities.get(identity);
+    if (held === undefined) return;
+    if (held > 1) return void this.identities.set(identity, held - 1);
+    this.identities.delete(identity);
+    if (!this.closed) this.terms.leave(this, this.clientId, [identity]);
   }
 
   /** A newer leader tab of this client greeted: this (stale) one must stop sending. */
@@ -234,12 +250,18 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
           this.send({ kind: Kind.unsubscribed, channel: message.channel, error, retry: false });
           return;
         }
+        if (!this.channelQuota.admit()) {
+          const error = new RateLimited(`An address may open at most ${this.limits.maxChannelsPerAddress} channels`).toWire();
+          this.send({ kind: Kind.unsubscribed, channel: message.channel, error, retry: false });
+          return;
+        }
         this.channels.set(message.channel, new ActorChannel(this, message.channel, message));
         return;
       }
       case Kind.unsubscribe: {
         const channel = this.channel(message.channel);
         this.channels.delete(message.channel);
+        this.channelQuota.release();
         this.settle(message.channel, channel.close("unsubscribed"));
         return;
       }
@@ -368,12 +390,17 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   /** Closes this socket's channels that `match` selects with `error` (server.revoke); how many. */
   revoke(match: (channel: ActorChannel) => boolean, error: TandemError): number {
     let closed = 0;
-    for (const channel of [...this.channels.values()]) if (match(channel) && channel.revoke(error)) closed++;
+    for (const channel of [...this.channels.values()]) {
+      channel.revokeWhileDeciding(match, error); // onAuth deciding now: its outcome is checked too
+      if (match(channel) && channel.revoke(error)) closed++;
+    }
     return closed;
   }
 
-  forget(channel: number): void {
+  forget(channel: number, which: ActorChannel): void {
+    if (this.channels.get(channel) !== which) return;
     this.channels.delete(channel);
+    this.channelQuota.release();
   }
 
   close(code: number, reason: string): void {
@@ -387,7 +414,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     if (this.closed) return;
     this.closed = true;
     this.stopHeartbeat();
-    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities);
+    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities.keys());
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.clearHelloTimer();
     this.output.close();
@@ -399,6 +426,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     }
     const channels = [...this.channels.values()];
     this.channels.clear();
+    for (let i = 0; i < channels.length; i++) this.channelQuota.release();
     const closed = await Promise.allSettled(channels.map((channel) => channel.close(reason)));
     for (const result of closed) if (result.status === "rejected") this.log.error({ err: result.reason, socket: this.socketId }, "closing a channel failed");
   }

@@ -24,7 +24,8 @@ import { type ConnImpl, systemConn } from "./connection.ts";
 import { Mailbox } from "./mailbox.ts";
 import { type ContextHost, Task, type TaskContext } from "./task.ts";
 import { checkEditUpdates, hasPending } from "./edit-check.ts";
-import { type ActionSeq, ExactlyOnce, type ExactlyOnceLimits, type SeqWrite } from "./exactly-once.ts";
+import { type ActionSeq, ExactlyOnce, type ExactlyOnceLimits, type SeqWrite, identityDigest } from "./exactly-once.ts";
+import { YjsWriters } from "./yjs-writers.ts";
 import { checkPlainData } from "./plain-data.ts";
 import { validateArgs } from "./validate.ts";
 
@@ -80,6 +81,8 @@ export class ActorInstance implements ContextHost {
   private readonly schedules = new Map<string, ScheduleEntry>();
   /** Exactly-once records: the last seq and recent results per client (exactly-once.ts). */
   private readonly exactlyOnce: ExactlyOnce;
+  /** Which identity writes as which Yjs client in direct edits (yjs-writers.ts). */
+  private readonly yjsWriters = new YjsWriters();
   private privateStateJson = "undefined";
   private task: Task | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -266,6 +269,9 @@ export class ActorInstance implements ContextHost {
       // Everything that can refuse the commit is checked before the document changes.
       task.draft.check();
       privateStateJson = jsonOf(this.privateState);
+      // What JSON would not give back as it was (NaN, byte arrays, Dates…) is refused now
+      // rather than changed silently by the next load.
+      if (privateStateJson !== privateStateBefore) checkPlainData(this.privateState, "privateState", 0, false);
     } catch (error) {
       task.draft.close();
       this.privateState = privateStateBefore === "undefined" ? undefined : JSON.parse(privateStateBefore);
@@ -320,8 +326,11 @@ export class ActorInstance implements ContextHost {
    * as a task: its hooks are the task's code, its updates what the commit writes.
    */
   private executeEdit(conn: ConnImpl, updates: readonly Uint8Array[]): Promise<Executed> {
+    // Which Yjs clients the edit writes as, and whether this identity may (yjs-writers.ts).
+    const identity = identityDigest(conn.auth, this.config.identity);
+    let writes: number[] = [];
     const validate = async (c: TaskContext) => {
-      checkEditUpdates(this.doc, updates);
+      writes = checkEditUpdates(this.doc, updates, (client) => this.yjsWriters.mayWrite(client, identity, this.doc.clientID));
       // The hooks see the edit as one update, merged only if one of them reads it.
       let update: Uint8Array | null = updates.length === 1 ? updates[0]! : null;
       const context = Object.create(c, {
@@ -355,6 +364,7 @@ export class ActorInstance implements ContextHost {
       // The check refuses what Yjs would park; anything parked all the same means this copy
       // is no longer clean (execute then reloads the actor).
       if (hasPending(this.doc)) throw new InternalError("An accepted edit left parts Yjs could not integrate");
+      this.yjsWriters.claim(writes, identity);
       return applied;
     };
     return this.execute(conn, validate, undefined, NO_CHAIN, write);
