@@ -53,6 +53,8 @@ export interface ServerOptions {
 export interface NetworkStats {
   readonly sockets: number;
   readonly queuedBytes: number;
+  /** Bytes of action frames read and not yet answered, over all sockets (their arguments are in memory). */
+  readonly pendingActionBytes: number;
 }
 
 export interface ListenOptions {
@@ -153,6 +155,11 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
       },
       get queuedBytes() {
         return sendBudget.queuedBytes;
+      },
+      get pendingActionBytes() {
+        let total = 0;
+        for (const session of sessions) total += session.pendingActionBytes;
+        return total;
       },
     },
     get port() {

@@ -561,3 +561,40 @@ test("the newest re-auth decides: an older one whose onAuth answers later (accep
   }
   expect(socket.all(Kind.unsubscribed, 1)).toEqual([]);
 });
+
+test("actions read and not yet answered are bounded by bytes too (maxPendingActionBytesPerSocket): a slow action cannot make the server hold hundreds of large argument lists; all are answered, in order, once it goes on", async () => {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const slow = actor({
+    state: { n: 0, sizes: 0 },
+    actions: {
+      wait: async () => {
+        await gate;
+        return true;
+      },
+      take: (c, blob: string) => {
+        c.state.n++;
+        c.state.sizes += blob.length;
+        return c.state.n;
+      },
+    },
+  });
+  const LIMIT = 1024 * 1024;
+  const server = await net.server(setup({ use: { slow } }), { limits: { maxPendingActionBytesPerSocket: LIMIT } });
+  const raw = await net.raw(server.url);
+  await raw.hello();
+  await raw.subscribe(1, "slow", "s");
+  raw.send({ kind: Kind.action, channel: 1, id: 1, seq: 0, name: "wait", args: [] });
+  const blob = "x".repeat(100 * 1024);
+  const COUNT = 60; // ~6 MB of arguments behind one action that waits
+  for (let i = 0; i < COUNT; i++) raw.send({ kind: Kind.action, channel: 1, id: 2 + i, seq: 0, name: "take", args: [blob] });
+  await sleep(500);
+  // Read and held: at most the limit plus one frame (before: all ~6 MB).
+  expect(server.network.pendingActionBytes).toBeGreaterThan(0);
+  expect(server.network.pendingActionBytes).toBeLessThanOrEqual(LIMIT + blob.length + 1024);
+  release();
+  const acks = [];
+  for (let i = 0; i < COUNT; i++) acks.push(await raw.next(Kind.ack, (m) => m.channel === 1 && m.id === 2 + i, 10_000));
+  expect(acks.map((ack) => (ack.ok ? ack.result : ack.error.code))).toEqual(Array.from({ length: COUNT }, (_, i) => i + 1));
+  await waitFor(() => server.network.pendingActionBytes === 0, { what: "nothing pending" });
+});

@@ -14,6 +14,12 @@ export interface Limits extends ExactlyOnceLimits {
   maxChannelsPerSocket: number;
   /** Actions sent on one channel and not yet answered. */
   maxPendingActionsPerChannel: number;
+  /**
+   * Bytes of action frames read from one socket and not yet answered (their arguments are held
+   * in memory until the action runs). Over it the socket is read no further until answers go
+   * out; a single action always may go.
+   */
+  maxPendingActionBytesPerSocket: number;
   /** Frames per second per socket (a token bucket: this rate, bursts of twice it). Over it the socket is read more slowly. */
   framesPerSecond: number;
   /**
@@ -73,6 +79,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxFrameBytes: 1024 * 1024,
   maxChannelsPerSocket: 256,
   maxPendingActionsPerChannel: 1024,
+  maxPendingActionBytesPerSocket: 16 * 1024 * 1024,
   framesPerSecond: 10_000,
   maxBufferedBytes: 32 * 1024 * 1024,
   heartbeatMs: 10_000,

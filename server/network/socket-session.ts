@@ -60,6 +60,10 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   private greeted = false;
   private closed = false;
   private readonly inbox: UpMessage[] = [];
+  /** Size on the wire of each action frame waiting or running (what its arguments hold in memory). */
+  private readonly actionBytes = new WeakMap<UpMessage, number>();
+  /** Bytes of this socket's action frames read and not yet answered. */
+  pendingActionBytes = 0;
   private draining = false;
   private paused = false;
   private holdTimer: NodeJS.Timeout | null = null;
@@ -148,6 +152,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
       this.close(CloseCode.rateLimited, "rate limited; retry-after=5000");
       return;
     }
+    if (message.kind === Kind.action) this.actionBytes.set(message, bytes.byteLength);
     this.inbox.push(message);
     this.drain();
   }
@@ -168,6 +173,9 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
         if (message.kind === Kind.action) {
           const channel = this.channels.get(message.channel);
           if (channel !== undefined && channel.pendingCount >= this.limits.maxPendingActionsPerChannel) return this.hold();
+          // By bytes too (a slow action must not pin hundreds of large argument lists); one action always may go.
+          const bytes = this.actionBytes.get(message) ?? 0;
+          if (this.pendingActionBytes > 0 && this.pendingActionBytes + bytes > this.limits.maxPendingActionBytesPerSocket) return this.hold();
         }
         const wait = this.rate.take();
         if (wait > 0) return this.hold(wait);
@@ -230,6 +238,16 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     return !drained;
   }
 
+  /** Counts an action's frame bytes until it is answered, then lets held frames go. */
+  private actionRunning(work: Promise<unknown>, bytes: number): void {
+    this.pendingActionBytes += bytes;
+    const done = (): void => {
+      this.pendingActionBytes -= bytes;
+      if (this.inbox.length > 0) runGuarded(() => this.drain(), (error) => this.fail(error));
+    };
+    work.then(done, done);
+  }
+
   /** A channel answered an action: a held frame may go now. */
   actionSettled(): void {
     if (this.inbox.length > 0) queueMicrotask(() => runGuarded(() => this.drain(), (error) => this.fail(error)));
@@ -269,9 +287,12 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
         if (message.step !== "step1") throw new TandemError("malformed_frame", "Clients send document changes as edit frames", "client");
         this.settle(message.channel, this.channel(message.channel).step1(message.data));
         return;
-      case Kind.action:
-        this.settle(message.channel, this.channel(message.channel).action(message));
+      case Kind.action: {
+        const work = this.channel(message.channel).action(message);
+        this.settle(message.channel, work);
+        this.actionRunning(work, this.actionBytes.get(message) ?? 0);
         return;
+      }
       case Kind.edit:
         this.settle(message.channel, this.channel(message.channel).edit(message));
         return;
