@@ -6,9 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import * as Y from "yjs";
-import { ActorAlreadyExists } from "../../shared/errors.ts";
+import { ActorAlreadyExists, StaleLease } from "../../shared/errors.ts";
 import type { ActorMeta, Commit, Driver, Lease, ScheduleEntry, SeqRecord, Snapshot, StoredActor } from "./driver.ts";
-import { StaleLease } from "./driver.ts";
 
 export interface DriverHarness {
   readonly driver: Driver;

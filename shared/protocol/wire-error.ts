@@ -2,7 +2,7 @@
 import type * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import type { ErrorGroup, WireError } from "../errors.ts";
-import { MalformedFrame } from "./errors.ts";
+import { malformedFrame } from "./errors.ts";
 import { readString, readValue, writeValue } from "./value.ts";
 
 const GROUPS: readonly ErrorGroup[] = ["user", "auth", "actor", "client", "internal"];
@@ -18,7 +18,7 @@ export function readWireError(decoder: decoding.Decoder): WireError {
   const code = readString(decoder);
   const message = readString(decoder);
   const group = readString(decoder) as ErrorGroup;
-  if (!GROUPS.includes(group)) throw new MalformedFrame(`unknown error group "${group}"`);
+  if (!GROUPS.includes(group)) throw malformedFrame(`unknown error group "${group}"`);
   const metadata = readValue(decoder);
   return metadata === undefined ? { code, message, group } : { code, message, group, metadata };
 }
