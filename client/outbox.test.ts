@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from "vitest";
 import { ActorStopped, InvalidArguments } from "../shared/errors.ts";
-import { type ActionStore, MAX_IN_FLIGHT, Outbox, type OutboxAction } from "./outbox.ts";
+import { MAX_IN_FLIGHT } from "../shared/protocol/windows.ts";
+import { type ActionStore, Outbox, type OutboxAction } from "./outbox.ts";
 import type { OutboxEntry } from "./outbox-entry.ts";
 import type { OutboxRecord } from "./replica-store.ts";
 

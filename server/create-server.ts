@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from "fastify";
 import type { InlineClient } from "../shared/client-types.ts";
 import { InvalidArguments } from "../shared/errors.ts";
-import { CloseCode } from "../shared/protocol/index.ts";
+import { CloseCode, withRetryAfter } from "../shared/protocol/index.ts";
 import type { ActorDefinitions, Registry } from "../shared/setup.ts";
 import type { Driver } from "./drivers/driver.ts";
 import { memoryDriver } from "./drivers/memory.ts";
@@ -180,7 +180,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
       closing ??= (async () => {
         await ready.catch(() => undefined);
         await runtime.close();
-        for (const session of sessions) session.close(CloseCode.goingAway, `server closing; retry-after=${options.closeRetryAfterMs ?? 1000}`);
+        for (const session of sessions) session.close(CloseCode.goingAway, withRetryAfter("server closing", options.closeRetryAfterMs ?? 1000));
         await app.close();
       })();
       return closing;

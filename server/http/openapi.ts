@@ -4,6 +4,7 @@
  * describe itself as JSON Schema (the Standard JSON Schema interface: zod 4, arktype…).
  */
 import type { AnyActorConfig } from "../../shared/actor.ts";
+import { HttpHeader } from "../../shared/protocol/http-headers.ts";
 import type { AnyRegistry } from "../../shared/setup.ts";
 
 type JsonSchema = Record<string, unknown>;
@@ -62,7 +63,7 @@ const errorResponses = Object.fromEntries(
 );
 
 const paramsHeader = {
-  name: "x-tandem-params",
+  name: HttpHeader.params,
   in: "header",
   required: false,
   description: "Connection params for onAuth, as JSON (alternative to the body's params).",

@@ -7,7 +7,7 @@
 import type { WebSocket } from "ws";
 import type { AuthRequest } from "../../shared/context.ts";
 import { MalformedFrame, MessageTooLarge, RateLimited, Superseded, TandemError, UnknownChannel, UpgradeRequired, toWireError } from "../../shared/errors.ts";
-import { BATCH_PROTOCOL_VERSION, CloseCode, type DownMessage, Kind, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type UpMessage, decodeUp, encodeDown, unexpectedCase } from "../../shared/protocol/index.ts";
+import { BATCH_PROTOCOL_VERSION, CloseCode, type DownMessage, Kind, MAX_CLIENT_ID_LENGTH, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type UpMessage, decodeUp, encodeDown, unexpectedCase, withRetryAfter } from "../../shared/protocol/index.ts";
 import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
@@ -20,8 +20,6 @@ import { LeaderTerms } from "./leader-terms.ts";
 import { OUTPUT_RECHECK_MS, OutputRoom } from "./output-room.ts";
 import { type BudgetedSocket, SendBudget } from "./send-budget.ts";
 import { TurnWriter } from "./turn-writer.ts";
-
-const MAX_CLIENT_ID = 128;
 
 /** kind, channel and (for actions and edits) the id, from the first bytes of a frame. */
 function peekHeader(bytes: Uint8Array): { kind: number; channel: number; id?: number } | null {
@@ -129,7 +127,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     }
     if (this.inbox.length >= MAX_INBOX) {
       this.send({ kind: Kind.error, channel: 0, error: new RateLimited("Too many frames waiting: slow down").toWire() });
-      this.close(CloseCode.rateLimited, "rate limited; retry-after=5000");
+      this.close(CloseCode.rateLimited, withRetryAfter("rate limited", 5000));
       return;
     }
     this.inbox.push(message);
@@ -297,7 +295,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
       this.close(CloseCode.upgradeRequired, "upgrade required");
       return;
     }
-    if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID) throw new MalformedFrame("A client id has 1 to 128 characters");
+    if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) throw new MalformedFrame(`A client id has 1 to ${MAX_CLIENT_ID_LENGTH} characters`);
     this.greeted = true;
     this.clearHelloTimer();
     this.clientId = clientId;

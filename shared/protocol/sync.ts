@@ -34,3 +34,10 @@ export function decodeSync(decoder: decoding.Decoder, channel: number): Sync {
   if (step === null) throw malformedFrame(`unknown sync message ${tag}`);
   return { kind: Kind.sync, channel, step, data: readBytes(decoder) };
 }
+
+/** The body of a sync frame (tag and data), for frames built once and sent to many. */
+export function syncBody(step: SyncStep, data: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encodeSync(encoder, { kind: Kind.sync, channel: 0, step, data });
+  return encoding.toUint8Array(encoder);
+}
