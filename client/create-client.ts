@@ -51,7 +51,7 @@ export interface ClientOptions<R = unknown> {
    */
   heartbeat?: HeartbeatOptions;
   /**
-   * Tabs of one origin over the same storage share one connection (DESIGN §4): a leader tab
+   * Tabs of one origin over the same storage share one connection (README.md "Local-first"): a leader tab
    * holds the only WebSocket and the outbox, the others relay through it over a
    * BroadcastChannel, and another takes over when it closes. On by default where Web Locks
    * and BroadcastChannel exist and the storage is shared (IndexedDB); `false` gives each tab

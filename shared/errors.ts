@@ -1,5 +1,5 @@
 /**
- * Errors, in three tiers (STYLE.md):
+ * Errors, in three tiers:
  * - `WireError`: errors as data `{ code, message, metadata }`, what crosses process boundaries;
  * - named `Error` classes in-process, each with a stable `code`;
  * - `toWireError(unknown)`: the one place that decides what a caller may see.
@@ -9,7 +9,7 @@
  * @public
  */
 
-/** Stable error codes (DESIGN §7). A `UserError` carries the user's own code instead. */
+/** Stable error codes (README.md "Guarantees", errors). A `UserError` carries the user's own code instead. */
 export const ErrorCodes = {
   actorNotFound: "actor_not_found",
   actorAlreadyExists: "actor_already_exists",

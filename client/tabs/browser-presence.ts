@@ -1,6 +1,6 @@
 /**
  * Presence of one browser for one actor: however many tabs the user has open, the server
- * sees one awareness state (DESIGN §4 "Presence"). The leader tab keeps it: each tab's local
+ * sees one awareness state (README.md "Local-first", many tabs). The leader tab keeps it: each tab's local
  * state (its own, and the followers' relayed over the BroadcastChannel) is remembered, and
  * the one that changed last is what the server shows — the tab the user is working in.
  * When that tab leaves, the most recent of the others takes its place. It goes out under

@@ -1,5 +1,5 @@
 /**
- * Exactly-once bookkeeping of one actor (DESIGN §4): per client, the last seq applied and the
+ * Exactly-once bookkeeping of one actor (shared/protocol/PROTOCOL.md "Exactly-once", "Windows"): per client, the last seq applied and the
  * results of its recent seqs, so that a resent action (lost ack, reconnect, tab crash) gets
  * its recorded result instead of running twice — within bounds, since a record is written
  * for every action anyone sends.

@@ -2,7 +2,7 @@
  * A draft: one action's (or one prediction's) view of the state, writable, with every write
  * held in overlay nodes until `commit` replays them into the document as one Yjs transaction.
  * A draft that is discarded leaves nothing behind — no item, no clock tick, no tombstone —
- * which is what makes actions atomic over Yjs (DESIGN §11).
+ * which is what makes actions atomic over Yjs (README.md "Guarantees").
  */
 import * as Y from "yjs";
 import { InvalidState } from "../errors.ts";

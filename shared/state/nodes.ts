@@ -1,5 +1,5 @@
 /**
- * The overlay nodes of a draft (DESIGN §11). A node stands for one object, array or text of
+ * The overlay nodes of a draft (draft.ts). A node stands for one object, array or text of
  * the state. A node with a `base` mirrors a Y type of the document and records, on top of
  * it, the writes made in the draft; a node without one is new in this draft. Reads go
  * through the recorded writes to the base; nothing touches the document until the draft
