@@ -129,7 +129,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   });
   const client = createInlineClient<Registry<Actors>>(runtime);
   runtime.client = client;
-  runtime.clientOver = (view) => createInlineClient(view);
+  runtime.clientWith = (chain) => createInlineClient(runtime, chain);
   const sessions = new Set<SocketSession>();
   const sendBudget = new SendBudget(limits.maxBufferedBytesTotal);
   const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions, sendBudget });
