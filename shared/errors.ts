@@ -45,6 +45,9 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 /** Who an error is for: `user` errors are thrown by actor code on purpose. */
 export type ErrorGroup = "user" | "auth" | "actor" | "client" | "internal";
 
+/** Every error group, for checking one read from the wire or from storage. */
+export const ERROR_GROUPS: readonly ErrorGroup[] = ["user", "auth", "actor", "client", "internal"];
+
 /** An error as data: what travels over the wire and what `errorFromWire` rebuilds. */
 export interface WireError {
   code: string;
