@@ -6,7 +6,7 @@
 import websocket from "@fastify/websocket";
 import type { FastifyError, FastifyInstance, FastifyPluginAsync } from "fastify";
 import { ErrorCodes, InvalidArguments, MessageTooLarge, RateLimited } from "../../shared/errors.ts";
-import { CloseCode, Kind, encodeDown } from "../../shared/protocol/index.ts";
+import { CloseCode, Kind, encodeDown, withRetryAfter } from "../../shared/protocol/index.ts";
 import { closeFirmly } from "../network/close-firmly.ts";
 import { LeaderTerms } from "../network/leader-terms.ts";
 import type { Limits } from "../network/limits.ts";
@@ -78,7 +78,7 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
           runtime.log.warn({ address, limit: limits.maxSocketsPerAddress }, "refusing a socket: too many from its address");
           const error = new RateLimited(`At most ${limits.maxSocketsPerAddress} sockets from one address`).toWire();
           socket.send(encodeDown({ kind: Kind.error, channel: 0, error }));
-          closeFirmly(socket, CloseCode.rateLimited, `too many sockets from this address; retry-after=${TOO_MANY_SOCKETS_RETRY_MS}`);
+          closeFirmly(socket, CloseCode.rateLimited, withRetryAfter("too many sockets from this address", TOO_MANY_SOCKETS_RETRY_MS));
           return;
         }
         const session = new SocketSession(socket, toAuthRequest(request), runtime, limits, runtime.log, terms, budget, channelsPerAddress.of(address));

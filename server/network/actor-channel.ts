@@ -10,7 +10,7 @@ import { ActorStopped, InvalidArguments, MessageTooLarge, TandemError, toWireErr
 import { normalizeKey } from "../../shared/key.ts";
 import type { Action, Auth, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
-import { MalformedFrame } from "../../shared/protocol/errors.ts";
+import { MalformedFrame, malformedFrame } from "../../shared/protocol/errors.ts";
 import type { ActorInstance } from "../runtime/actor-instance.ts";
 import { identityDigest, seqOwner } from "../runtime/exactly-once.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
@@ -134,7 +134,7 @@ export class ActorChannel {
         try {
           Y.decodeStateVector(subscribe.stateVector);
         } catch {
-          throw new MalformedFrame("the subscribe's state vector does not decode");
+          throw malformedFrame("the subscribe's state vector does not decode");
         }
       }
       this.checkParams(subscribe.params);
@@ -218,7 +218,7 @@ export class ActorChannel {
     try {
       diff = Y.encodeStateAsUpdate(this.instance!.doc, stateVector);
     } catch {
-      this.host.send({ kind: Kind.error, channel: this.channel, error: { code: "malformed_frame", message: "Malformed state vector", group: "client" } });
+      this.host.send({ kind: Kind.error, channel: this.channel, error: new MalformedFrame("Malformed state vector").toWire() });
       return;
     }
     this.host.send({ kind: Kind.sync, channel: this.channel, step: "step2", data: diff });

@@ -24,14 +24,14 @@
  * 200 editors join at once, each gets a few updates instead of 200. If a relay fails there,
  * the members whose changes it carried are failed (their channels close), not the process.
  *
- * Awareness update format (y-protocols): varuint count, then per state: varuint clientID,
- * varuint clock, varstring JSON (the string "null" removes the state).
+ * The awareness update format and its codec: shared/protocol/awareness-update.ts.
  */
 import * as decoding from "lib0/decoding";
-import * as encoding from "lib0/encoding";
 import { InvalidArguments, MessageTooLarge, RateLimited } from "../../shared/errors.ts";
+import { awarenessBody } from "../../shared/protocol/awareness.ts";
+import { encodeAwarenessUpdate, readAwarenessCount, readAwarenessEntry } from "../../shared/protocol/awareness-update.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
-import { MAX_VALUE_DEPTH, readLength, readString, readUint } from "../../shared/protocol/value.ts";
+import { MAX_VALUE_DEPTH } from "../../shared/protocol/value.ts";
 import { holdsProtoKey } from "../../shared/protocol/proto-keys.ts";
 import { frameWithBody } from "./frames.ts";
 import { jsonNestsDeeperThan } from "./json-depth.ts";
@@ -131,10 +131,8 @@ export class Presence {
   private check(member: PresenceMember, update: Uint8Array, limits: PresenceLimits): Map<number, Change> {
     const decoder = decoding.createDecoder(update);
     const changes = new Map<number, Change>();
-    for (let count = readLength(decoder); count > 0; count--) {
-      const clientId = readUint(decoder);
-      const clock = readUint(decoder);
-      const json = readString(decoder);
+    for (let count = readAwarenessCount(decoder); count > 0; count--) {
+      const { clientID: clientId, clock, json } = readAwarenessEntry(decoder);
       // What is relayed is the state stamped with the member's identity: both count.
       const bytes = Buffer.byteLength(json) + this.identityBytes(member);
       if (bytes > limits.maxPresenceStateBytes) throw new MessageTooLarge(`An awareness state (with the identity the server adds) is limited to ${limits.maxPresenceStateBytes} bytes`);
@@ -326,16 +324,7 @@ function sendOrFail(member: PresenceMember, frame: Uint8Array): void {
 
 /** An awareness frame body (varUint8Array of the y-protocols update) with these states. */
 function encodeStates(states: readonly (readonly [number, { readonly clock: number; readonly state: Record<string, unknown> | null }])[]): Uint8Array {
-  const update = encoding.createEncoder();
-  encoding.writeVarUint(update, states.length);
-  for (const [clientId, { clock, state }] of states) {
-    encoding.writeVarUint(update, clientId);
-    encoding.writeVarUint(update, clock);
-    encoding.writeVarString(update, JSON.stringify(state));
-  }
-  const body = encoding.createEncoder();
-  encoding.writeVarUint8Array(body, encoding.toUint8Array(update));
-  return encoding.toUint8Array(body);
+  return awarenessBody(encodeAwarenessUpdate(states.map(([clientID, { clock, state }]) => ({ clientID, clock, json: JSON.stringify(state) }))));
 }
 
 /** The identity shown to others: the config's `identity(auth)`, or well-known auth fields. */

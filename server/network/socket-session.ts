@@ -6,8 +6,8 @@
  */
 import type { WebSocket } from "ws";
 import type { AuthRequest } from "../../shared/context.ts";
-import { MessageTooLarge, RateLimited, TandemError, UpgradeRequired, toWireError } from "../../shared/errors.ts";
-import { BATCH_PROTOCOL_VERSION, CloseCode, type DownMessage, Kind, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type UpMessage, decodeUp, encodeDown, unexpectedCase } from "../../shared/protocol/index.ts";
+import { MalformedFrame, MessageTooLarge, RateLimited, Superseded, TandemError, UnknownChannel, UpgradeRequired, toWireError } from "../../shared/errors.ts";
+import { BATCH_PROTOCOL_VERSION, CloseCode, type DownMessage, Kind, MAX_CLIENT_ID_LENGTH, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type UpMessage, decodeUp, encodeDown, unexpectedCase, withRetryAfter } from "../../shared/protocol/index.ts";
 import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
@@ -21,8 +21,6 @@ import { LeaderTerms } from "./leader-terms.ts";
 import { OUTPUT_RECHECK_MS, OutputRoom } from "./output-room.ts";
 import { type BudgetedSocket, SendBudget } from "./send-budget.ts";
 import { TurnWriter } from "./turn-writer.ts";
-
-const MAX_CLIENT_ID = 128;
 
 /** kind, channel and (for actions and edits) the id, from the first bytes of a frame. */
 function peekHeader(bytes: Uint8Array): { kind: number; channel: number; id?: number } | null {
@@ -123,7 +121,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
 
   /** A newer leader tab of this client greeted: this (stale) one must stop sending. */
   supersede(): void {
-    this.send({ kind: Kind.error, channel: 0, error: new TandemError("superseded", "A newer leader tab of this browser holds the connection", "client").toWire() });
+    this.send({ kind: Kind.error, channel: 0, error: new Superseded("A newer leader tab of this browser holds the connection").toWire() });
     this.close(CloseCode.superseded, "superseded");
   }
 
@@ -140,7 +138,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     if (bytes.byteLength > this.limits.maxFrameBytes) {
       return this.tooLarge(bytes);
     }
-    if (!isBinary) return this.refuse(0, new TandemError("malformed_frame", "Frames are binary", "client"));
+    if (!isBinary) return this.refuse(0, new MalformedFrame("Frames are binary"));
     let message: UpMessage;
     try {
       message = decodeUp(bytes);
@@ -149,7 +147,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
     }
     if (this.inbox.length >= MAX_INBOX) {
       this.send({ kind: Kind.error, channel: 0, error: new RateLimited("Too many frames waiting: slow down").toWire() });
-      this.close(CloseCode.rateLimited, "rate limited; retry-after=5000");
+      this.close(CloseCode.rateLimited, withRetryAfter("rate limited", 5000));
       return;
     }
     if (message.kind === Kind.action) this.actionBytes.set(message, bytes.byteLength);
@@ -255,14 +253,14 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
 
   private dispatch(message: UpMessage): void {
     if (!this.greeted && message.kind !== Kind.hello) {
-      throw new TandemError("malformed_frame", "The first frame must be hello", "client");
+      throw new MalformedFrame("The first frame must be hello");
     }
     switch (message.kind) {
       case Kind.hello:
         return this.hello(message.version, message.clientId, message.epoch ?? 0);
       case Kind.subscribe: {
-        if (message.channel === 0) throw new TandemError("malformed_frame", "Channel 0 is the socket itself", "client");
-        if (this.channels.has(message.channel)) throw new TandemError("malformed_frame", `Channel ${message.channel} is already open`, "client");
+        if (message.channel === 0) throw new MalformedFrame("Channel 0 is the socket itself");
+        if (this.channels.has(message.channel)) throw new MalformedFrame(`Channel ${message.channel} is already open`);
         if (this.channels.size >= this.limits.maxChannelsPerSocket) {
           const error = new RateLimited(`A socket may open at most ${this.limits.maxChannelsPerSocket} channels`).toWire();
           this.send({ kind: Kind.unsubscribed, channel: message.channel, error, retry: false });
@@ -284,7 +282,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
         return;
       }
       case Kind.sync:
-        if (message.step !== "step1") throw new TandemError("malformed_frame", "Clients send document changes as edit frames", "client");
+        if (message.step !== "step1") throw new MalformedFrame("Clients send document changes as edit frames");
         this.settle(message.channel, this.channel(message.channel).step1(message.data));
         return;
       case Kind.action: {
@@ -334,13 +332,13 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   }
 
   private hello(version: number, clientId: string, epoch: number): void {
-    if (this.greeted) throw new TandemError("malformed_frame", "hello was already received", "client");
+    if (this.greeted) throw new MalformedFrame("hello was already received");
     if (version < MIN_PROTOCOL_VERSION) {
       this.send({ kind: Kind.error, channel: 0, error: new UpgradeRequired(`Protocol ${version} is too old; this server needs ${MIN_PROTOCOL_VERSION} or newer`).toWire() });
       this.close(CloseCode.upgradeRequired, "upgrade required");
       return;
     }
-    if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID) throw new TandemError("malformed_frame", "A client id has 1 to 128 characters", "client");
+    if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) throw new MalformedFrame(`A client id has 1 to ${MAX_CLIENT_ID_LENGTH} characters`);
     this.greeted = true;
     this.clearHelloTimer();
     this.clientId = clientId;
@@ -352,7 +350,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
   private helloTimedOut(): void {
     this.helloTimer = null;
     if (this.greeted || this.closed) return;
-    this.send({ kind: Kind.error, channel: 0, error: new TandemError("malformed_frame", `No hello within ${this.limits.helloTimeoutMs} ms`, "client").toWire() });
+    this.send({ kind: Kind.error, channel: 0, error: new MalformedFrame(`No hello within ${this.limits.helloTimeoutMs} ms`).toWire() });
     this.close(CloseCode.protocolError, "no hello");
   }
 
@@ -363,7 +361,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket {
 
   private channel(id: number): ActorChannel {
     const channel = this.channels.get(id);
-    if (channel === undefined) throw new TandemError("unknown_channel", `Channel ${id} is not open`, "client");
+    if (channel === undefined) throw new UnknownChannel(`Channel ${id} is not open`);
     return channel;
   }
 

@@ -28,9 +28,8 @@
 import { randomBytes } from "node:crypto";
 import { type FileHandle, mkdir, open, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { ActorAlreadyExists, StorageCorrupt } from "../../../shared/errors.ts";
+import { ActorAlreadyExists, StaleLease, StorageCorrupt } from "../../../shared/errors.ts";
 import type { ActorMeta, Commit, Lease, ScheduleEntry, Snapshot, StoredActor } from "../driver.ts";
-import { StaleLease } from "../driver.ts";
 import { foldCommits } from "../fold.ts";
 import { type AlarmIndex, type IndexedAlarm, movesEarlier } from "./alarm-index.ts";
 import type { Journal, JournaledLog } from "./journal.ts";
