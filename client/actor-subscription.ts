@@ -10,7 +10,7 @@
  * is applied and the outbox is flushed, then `synced`; `offline` while the link is down.
  */
 import * as Y from "yjs";
-import { ActorStopped, TandemError } from "../shared/errors.ts";
+import { ActorStopped, InvalidArguments, StorageError, TandemError } from "../shared/errors.ts";
 import type { ConnectionStatus } from "./connection-status.ts";
 import type { Predictor } from "./optimistic.ts";
 import type { ActionStore } from "./outbox.ts";
@@ -77,7 +77,7 @@ export class ActorSubscription extends SubscriptionCore {
       copied = copyArgs(args);
     } catch (error) {
       const why = error instanceof Error ? `: ${error.message}` : "";
-      return Promise.reject(new TandemError("invalid_arguments", `Action arguments must be plain data${why}`, "client", { cause: error }));
+      return Promise.reject(new InvalidArguments(`Action arguments must be plain data${why}`, { cause: error }));
     }
     const answer = this.outbox.add(name, copied, callId ?? this.host.newCallId()); // its prediction shows at once
     this.notifyChange();
@@ -132,7 +132,7 @@ export class ActorSubscription extends SubscriptionCore {
   /** Storage failed: the replica carries on in memory; the app hears about it. */
   storageFault(fault: StorageFault): void {
     const metadata = { operation: fault.operation, quota: fault.isQuota };
-    this.emitter.emit("error", new TandemError("storage_error", fault.message, "client", { metadata, cause: fault.cause }));
+    this.emitter.emit("error", new StorageError(fault.message, { metadata, cause: fault.cause }));
   }
 
   // ---------------------------------------------------------------------------------------

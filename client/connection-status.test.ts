@@ -3,7 +3,7 @@
  * whenSynced.
  */
 import { describe, expect, test } from "vitest";
-import { ActorStopped, TandemError } from "../shared/errors.ts";
+import { ActorStopped, Forbidden, InternalError } from "../shared/errors.ts";
 import { type ConnectionStatus, StatusMachine, type SubscriptionState, TRANSITIONS } from "./connection-status.ts";
 
 function machine() {
@@ -34,13 +34,13 @@ describe("status machine", () => {
     const { status, heard } = machine();
     status.to("offline");
     const waiting = status.whenSynced();
-    const error = new TandemError("forbidden", "no", "client");
+    const error = new Forbidden("no");
     expect(status.fail(error)).toBe(true);
     await expect(waiting).rejects.toBe(error);
     expect(heard).toEqual(["offline"]); // offline → failed shows no change
     expect(status.status).toBe("offline");
     expect(status.to("synced")).toBe(false); // a late frame changes nothing
-    expect(status.fail(new TandemError("internal", "again", "client"))).toBe(false);
+    expect(status.fail(new InternalError("again"))).toBe(false);
     expect(status.error).toBe(error);
     await expect(status.whenSynced()).rejects.toBe(error);
   });

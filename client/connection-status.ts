@@ -1,5 +1,5 @@
 /**
- * The status of a subscription as one explicit state machine (DESIGN §2 "status").
+ * The status of a subscription as one explicit state machine (`conn.status`, README.md "Over the network").
  *
  *   connecting  no upstream has answered yet (a follower tab waiting for its leader)
  *   syncing     subscribed, catching up or with actions/edits not yet answered

@@ -1,7 +1,9 @@
 /**
  * The object `handle.connect()` returns: a thin façade over a shared subscription, with its
- * own listeners (removed on dispose) and the actor's actions as methods.
+ * own listeners (removed on dispose) and the actor's actions as methods (the Proxy is the
+ * shared one, shared/client-facade.ts).
  */
+import { makeConnectionFacade, onceVia } from "../shared/client-facade.ts";
 import { ActorStopped } from "../shared/errors.ts";
 import type { ActorSubscription } from "./actor-subscription.ts";
 import type { SubscriptionEvents } from "./subscription-events.ts";
@@ -18,13 +20,7 @@ export function makeConnection(subscription: ActorSubscription, release: () => v
   const own: Record<string, unknown> = {
     on,
     off: (name: string, listener: (payload: unknown) => void) => subscription.events.off(name, listener),
-    once: (name: string, listener: (payload: unknown) => void) => {
-      const remove = on(name, (payload) => {
-        remove();
-        listener(payload);
-      });
-      return remove;
-    },
+    once: onceVia(on),
     whenSynced: () => subscription.whenSynced(),
     onStatus: track("status"),
     onError: track("error"),
@@ -52,27 +48,9 @@ export function makeConnection(subscription: ActorSubscription, release: () => v
     actorId: () => subscription.actorId,
     canEdit: () => subscription.canEdit,
   };
-  // One function per action name, made on first use (`conn.inc(1)` in a loop allocates none).
-  const actions = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  const actionOf = (name: string) => {
-    let action = actions.get(name);
-    if (action === undefined) {
-      action = (...args: unknown[]) => {
-        if (disposed) return Promise.reject(new ActorStopped("The connection is disposed"));
-        return subscription.call(name, args);
-      };
-      actions.set(name, action);
-    }
-    return action;
-  };
-  return new Proxy(own, {
-    get(target, prop) {
-      if (typeof prop !== "string" || prop === "then") return undefined;
-      const getter = getters[prop];
-      if (getter) return getter();
-      if (Object.hasOwn(target, prop)) return target[prop];
-      return actionOf(prop);
-    },
-  });
+  const actionOf =
+    (name: string) =>
+    (...args: unknown[]): Promise<unknown> =>
+      disposed ? Promise.reject(new ActorStopped("The connection is disposed")) : subscription.call(name, args);
+  return makeConnectionFacade(own, actionOf, getters);
 }
-

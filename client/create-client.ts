@@ -5,6 +5,7 @@
  * @public
  */
 import type { SubscribeTarget } from "../shared/protocol/index.ts";
+import { makeClientFacade } from "../shared/client-facade.ts";
 import { ActorSubscription, type UpstreamRoute } from "./actor-subscription.ts";
 import type { Predictor } from "./optimistic.ts";
 import { ReplicaStore } from "./replica-store.ts";
@@ -23,7 +24,7 @@ import { LeaderLink } from "./tabs/leader-link.ts";
 import { TabCoordinator } from "./tabs/tab-coordinator.ts";
 import { type MultiTabOptions, holdStorageLock, multiTabApis } from "./tabs/tab-apis.ts";
 import { ClientIdentity } from "./client-identity.ts";
-import { type HandleHost, type HandleSpec, makeAccessor, specOfLink } from "./handles.ts";
+import { type HandleHost, type HandleSpec, networkTransport, specOfLink } from "./handles.ts";
 import type { Client, OptimisticHandlers } from "./types.ts";
 
 export type { MultiTabOptions };
@@ -51,7 +52,7 @@ export interface ClientOptions<R = unknown> {
    */
   heartbeat?: HeartbeatOptions;
   /**
-   * Tabs of one origin over the same storage share one connection (DESIGN §4): a leader tab
+   * Tabs of one origin over the same storage share one connection (README.md "Local-first"): a leader tab
    * holds the only WebSocket and the outbox, the others relay through it over a
    * BroadcastChannel, and another takes over when it closes. On by default where Web Locks
    * and BroadcastChannel exist and the storage is shared (IndexedDB); `false` gives each tab
@@ -272,22 +273,12 @@ class ClientCore implements HandleHost {
   }
 }
 
-
-
-
 export function createClient<R>(url: string, options: ClientOptions<R> = {}): Client<R> {
   const core = new ClientCore(url, options as ClientOptions<unknown>);
-  const accessors = new Map<string, object>();
-  return new Proxy({} as Client<R>, {
-    get(_target, prop) {
-      if (typeof prop !== "string" || prop === "then") return undefined;
-      if (prop === "dispose") return () => core.dispose();
-      if (prop === "clientId") return core.clientId;
-      if (prop === "ready") return core.ready;
-      if (prop === "resetLocalData") return () => core.resetLocalData();
-      let accessor = accessors.get(prop);
-      if (accessor === undefined) accessors.set(prop, (accessor = makeAccessor(core, prop)));
-      return accessor;
-    },
+  return makeClientFacade<Client<R>, HandleSpec>(networkTransport(core), {
+    dispose: () => () => core.dispose(),
+    clientId: () => core.clientId,
+    ready: () => core.ready,
+    resetLocalData: () => () => core.resetLocalData(),
   });
 }

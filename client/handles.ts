@@ -1,8 +1,10 @@
 /**
- * Actor accessors and handles (`client.board.getOrCreate(key)`): what spec each makes, and
- * the Proxies that turn `handle.someAction(...)` into a stateless call and `connect()` into
- * a live connection through the client.
+ * The network client's transport under the shared client façade (shared/client-facade.ts):
+ * what spec each accessor method makes (keys normalized, ids checked at once), and which
+ * client call a handle's resolve, call, create and connect go to.
  */
+import type { ClientTransport } from "../shared/client-facade.ts";
+import { handleOptions } from "../shared/client-facade.ts";
 import { InvalidArguments } from "../shared/errors.ts";
 import { normalizeKey } from "../shared/key.ts";
 import type { LinkSpec } from "./tabs/tab-messages.ts";
@@ -24,49 +26,31 @@ export interface HandleHost {
   create(name: string, key: readonly string[], input: unknown, params: unknown): Promise<void>;
 }
 
-interface RawOptions {
-  params?: unknown;
-  input?: unknown;
-  createWithInput?: unknown;
-}
-
-function raw(options: unknown): RawOptions {
-  if (options === undefined) return {};
-  if (typeof options !== "object" || options === null) throw new InvalidArguments("Handle options must be an object");
-  return options as RawOptions;
-}
-
-function makeHandle(core: HandleHost, spec: HandleSpec): object {
-  const own: Record<string, unknown> = {
-    resolve: () => core.resolve(spec),
-    connect: () => core.connect(spec),
-  };
-  return new Proxy(own, {
-    get(target, prop) {
-      if (typeof prop !== "string" || prop === "then") return undefined;
-      if (Object.hasOwn(target, prop)) return target[prop];
-      return (...args: unknown[]) => core.call(spec, prop, args);
-    },
-  });
-}
-
-export function makeAccessor(core: HandleHost, name: string): object {
+export function networkTransport(core: HandleHost): ClientTransport<HandleSpec> {
   return {
-    get: (key?: unknown, options?: unknown) => makeHandle(core, { name, key: normalizeKey(key), mode: "get", params: raw(options).params }),
-    getOrCreate: (key?: unknown, options?: unknown) => {
-      const { params, createWithInput } = raw(options);
-      return makeHandle(core, { name, key: normalizeKey(key), mode: "getOrCreate", input: createWithInput, params });
+    target(name, lookup, options) {
+      switch (lookup.kind) {
+        case "get":
+          return { name, key: normalizeKey(lookup.key), mode: "get", params: handleOptions(options).params };
+        case "getOrCreate": {
+          const key = normalizeKey(lookup.key);
+          const { params, createWithInput } = handleOptions(options);
+          return { name, key, mode: "getOrCreate", input: createWithInput, params };
+        }
+        case "getForId":
+          if (typeof lookup.id !== "string") throw new InvalidArguments("getForId takes the id string from handle.resolve()");
+          return { name, id: lookup.id, mode: "get", params: handleOptions(options).params };
+      }
     },
-    create: async (key: unknown, options?: unknown) => {
-      const { params, input } = raw(options);
+    async create(name, key, options) {
+      const { params, input } = handleOptions(options);
       const parts = normalizeKey(key);
       await core.create(name, parts, input, params);
-      return makeHandle(core, { name, key: parts, mode: "get", params });
+      return { name, key: parts, mode: "get", params };
     },
-    getForId: (id: unknown, options?: unknown) => {
-      if (typeof id !== "string") throw new InvalidArguments("getForId takes the id string from handle.resolve()");
-      return makeHandle(core, { name, id, mode: "get", params: raw(options).params });
-    },
+    resolve: core.resolve.bind(core),
+    call: core.call.bind(core),
+    connect: core.connect.bind(core),
   };
 }
 

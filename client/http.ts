@@ -3,6 +3,7 @@
  * params travel in the `x-tandem-params` header, the key in the body, never in the URL.
  */
 import { InternalError, type WireError, errorFromWire } from "../shared/errors.ts";
+import { HttpHeader } from "../shared/protocol/http-headers.ts";
 
 export interface HttpTarget {
   readonly name: string;
@@ -43,7 +44,7 @@ export class HttpCaller {
 
   private async post(path: string, target: HttpTarget, extra: Record<string, unknown>): Promise<unknown> {
     const headers: Record<string, string> = { "content-type": "application/json" };
-    if (target.params !== undefined) headers["x-tandem-params"] = JSON.stringify(target.params);
+    if (target.params !== undefined) headers[HttpHeader.params] = JSON.stringify(target.params);
     const payload: Record<string, unknown> = { ...extra, mode: target.mode };
     if (target.id !== undefined) payload.id = target.id;
     else payload.key = target.key ?? [];

@@ -1,5 +1,5 @@
 /**
- * The optimistic layer (DESIGN §4, §11). What the UI reads obeys, at every moment:
+ * The optimistic layer (README.md "Local-first: offline, optimistic, exactly once"). What the UI reads obeys, at every moment:
  *
  *   view = confirmed ⊕ replay(predictions of pending actions, in order)
  *

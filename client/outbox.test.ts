@@ -4,8 +4,9 @@
  * restore after a reload, the rebuild of a takeover, and a follower's held actions.
  */
 import { describe, expect, test } from "vitest";
-import { TandemError } from "../shared/errors.ts";
-import { type ActionStore, MAX_IN_FLIGHT, Outbox, type OutboxAction } from "./outbox.ts";
+import { ActorStopped, InvalidArguments } from "../shared/errors.ts";
+import { MAX_IN_FLIGHT } from "../shared/protocol/windows.ts";
+import { type ActionStore, Outbox, type OutboxAction } from "./outbox.ts";
 import type { OutboxEntry } from "./outbox-entry.ts";
 import type { OutboxRecord } from "./replica-store.ts";
 
@@ -147,7 +148,7 @@ describe("outbox", () => {
     expect(outbox.join("t:404")).toBeUndefined();
     await fake.finish();
     outbox.settle(outbox.take(sent[0]!.id)!, { ok: true, result: 42 });
-    const error = new TandemError("invalid_arguments", "no", "client");
+    const error = new InvalidArguments("no");
     outbox.settle(outbox.take(sent[1]!.id)!, { ok: false, error });
     await expect(ok).resolves.toBe(42);
     await expect(joined).resolves.toBe(42);
@@ -219,7 +220,7 @@ describe("outbox", () => {
     outbox.keepIn(null);
     const a = outbox.add("a", [], "t:1");
     const b = outbox.add("b", [], "t:2");
-    const error = new TandemError("actor_stopped", "reset", "client");
+    const error = new ActorStopped("reset");
     outbox.rejectAll(error, true);
     await expect(a).rejects.toBe(error);
     await expect(b).rejects.toBe(error);

@@ -9,12 +9,10 @@
  * stores them; a follower tab holds them in memory (the leader stores what it forwards).
  */
 import type { TandemError } from "../shared/errors.ts";
+import { MAX_IN_FLIGHT } from "../shared/protocol/windows.ts";
 import type { PredictedAction } from "./optimistic.ts";
 import type { OutboxEntry } from "./outbox-entry.ts";
 import type { OutboxRecord } from "./replica-store.ts";
-
-/** Actions sent and not yet answered, per channel (below the server's exactly-once result window). */
-export const MAX_IN_FLIGHT = 120;
 
 export interface OutboxAction extends PredictedAction {
   readonly id: number;

@@ -6,8 +6,9 @@
  */
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from "y-protocols/awareness";
 import * as Y from "yjs";
+import { withoutClients } from "../shared/protocol/awareness-update.ts";
 import { REMOTE } from "./replica.ts";
-import { BrowserPresence, withoutClients } from "./tabs/browser-presence.ts";
+import { BrowserPresence } from "./tabs/browser-presence.ts";
 
 type State = Record<string, unknown>;
 type Change = { added: number[]; updated: number[]; removed: number[] };

@@ -1,5 +1,5 @@
 /**
- * A client's replica of one actor's document (DESIGN §11):
+ * A client's replica of one actor's document (README.md "Local-first"):
  * - `doc`: confirmed + this client's unconfirmed direct edits — what editors bind to;
  * - `confirmed`: only what the server has acknowledged.
  *

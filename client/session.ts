@@ -5,8 +5,8 @@
  * reconnect, and reconnects with backoff and full jitter while channels remain.
  */
 import { errorFromWire, type TandemError } from "../shared/errors.ts";
-import { CloseCode, type DownMessage, HEARTBEAT_PROTOCOL_VERSION, Kind, PROTOCOL_VERSION, type UpMessage, decodeDownMessages, encodeUp } from "../shared/protocol/index.ts";
-import { Backoff, type BackoffOptions, retryAfterFromReason } from "./transport/backoff.ts";
+import { CloseCode, type DownMessage, HEARTBEAT_PROTOCOL_VERSION, Kind, PROTOCOL_VERSION, type UpMessage, decodeDownMessages, encodeUp, retryAfterFromReason } from "../shared/protocol/index.ts";
+import { Backoff, type BackoffOptions } from "./transport/backoff.ts";
 import { Heartbeat, type HeartbeatOptions } from "./transport/heartbeat.ts";
 import { OPEN, type SocketFactory, type SocketLike, defaultSocketFactory, socketUrl } from "./transport/websocket.ts";
 

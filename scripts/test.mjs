@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: type check, unit and integration tests (vitest), then the browser tests when
-// present. Ends with one plain line `N passed, N failed, N skipped` for CI.
+// `npm test`: type check, import-cycle check, unit and integration tests (vitest), then the
+// browser tests when present. Ends with one plain line `N passed, N failed, N skipped` for CI.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -25,7 +25,15 @@ else {
   exitCode = 1;
 }
 
-// 2. vitest: unit and integration tests, with a JSON report to count from.
+// 2. No import cycles in client/, server/, shared/, demo/ (type imports included).
+const cycles = run("import cycles", "node", [join("scripts", "check-cycles.mjs")]);
+if (cycles === 0) totals.passed++;
+else {
+  totals.failed++;
+  exitCode = 1;
+}
+
+// 3. vitest: unit and integration tests, with a JSON report to count from.
 const vitestReport = join("test-results", "vitest.json");
 rmSync(vitestReport, { force: true });
 const extra = process.argv.slice(2);
@@ -41,7 +49,7 @@ if (existsSync(vitestReport)) {
 }
 if (vitest !== 0) exitCode = 1;
 
-// 3. Browser tests (Playwright + Debian Chromium), when the e2e suite exists.
+// 4. Browser tests (Playwright + Debian Chromium), when the e2e suite exists.
 if (existsSync("playwright.config.ts")) {
   const e2eReport = join("test-results", "playwright.json");
   rmSync(e2eReport, { force: true });

@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from "fastify";
 import type { InlineClient } from "../shared/client-types.ts";
 import { InvalidArguments } from "../shared/errors.ts";
-import { CloseCode } from "../shared/protocol/index.ts";
+import { CloseCode, withRetryAfter } from "../shared/protocol/index.ts";
 import type { ActorDefinitions, Registry } from "../shared/setup.ts";
 import type { Driver } from "./drivers/driver.ts";
 import { memoryDriver } from "./drivers/memory.ts";
@@ -53,6 +53,8 @@ export interface ServerOptions {
 export interface NetworkStats {
   readonly sockets: number;
   readonly queuedBytes: number;
+  /** Bytes of action frames read and not yet answered, over all sockets (their arguments are in memory). */
+  readonly pendingActionBytes: number;
 }
 
 export interface ListenOptions {
@@ -129,7 +131,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   });
   const client = createInlineClient<Registry<Actors>>(runtime);
   runtime.client = client;
-  runtime.clientOver = (view) => createInlineClient(view);
+  runtime.clientWith = (chain) => createInlineClient(runtime, chain);
   const sessions = new Set<SocketSession>();
   const sendBudget = new SendBudget(limits.maxBufferedBytesTotal);
   const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions, sendBudget });
@@ -153,6 +155,11 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
       },
       get queuedBytes() {
         return sendBudget.queuedBytes;
+      },
+      get pendingActionBytes() {
+        let total = 0;
+        for (const session of sessions) total += session.pendingActionBytes;
+        return total;
       },
     },
     get port() {
@@ -180,7 +187,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
       closing ??= (async () => {
         await ready.catch(() => undefined);
         await runtime.close();
-        for (const session of sessions) session.close(CloseCode.goingAway, `server closing; retry-after=${options.closeRetryAfterMs ?? 1000}`);
+        for (const session of sessions) session.close(CloseCode.goingAway, withRetryAfter("server closing", options.closeRetryAfterMs ?? 1000));
         await app.close();
       })();
       return closing;

@@ -14,7 +14,7 @@ export type { ExactlyOnceLimits } from "./runtime/exactly-once.ts";
 export { memoryDriver } from "./drivers/memory.ts";
 export type { MemoryDriver } from "./drivers/memory.ts";
 export { fileDriver, type FileDriver, type FileDriverOptions } from "./drivers/file.ts";
-export { StaleLease } from "./drivers/driver.ts";
+export { StaleLease } from "../shared/errors.ts";
 export type {
   ActorMeta,
   Alarm,

@@ -6,6 +6,7 @@
  */
 import type { ActorContext, ActionContext, AuthOptions, Conn, ConnectOptions, CreateContext, EditContext } from "./context.ts";
 import { InvalidArguments } from "./errors.ts";
+import type { EventMap } from "./event-map.ts";
 
 /** Marks an event and its payload type: `events: { newMessage: event<Message>() }`. */
 export interface EventSpec<T> {
@@ -17,8 +18,7 @@ export function event<T = undefined>(): EventSpec<T> {
   return {};
 }
 
-/** Payload types by event name. Actors that declare no events may emit any name. */
-export type EventMap = Record<string, unknown>;
+export type { EventMap } from "./event-map.ts";
 
 /** Connection parameters as sent by clients (in a header, never in the URL). */
 export type ConnParams = Record<string, string | undefined>;

@@ -4,9 +4,8 @@
  * Types only; each client implements them over an untyped core.
  * @public
  */
-import type { EventMap } from "./actor.ts";
+import type { EventMap } from "./event-map.ts";
 import type { ActorKey } from "./key.ts";
-import type { ActorDefinitions, Registry } from "./setup.ts";
 
 /** The types `actor()` inferred for a definition. */
 export type TypesOf<D> = D extends { readonly types?: infer T } ? NonNullable<T> : never;
@@ -16,7 +15,9 @@ export type ParamsOf<D> = TypesOf<D> extends { params: infer P } ? P : never;
 export type InputOf<D> = TypesOf<D> extends { input: infer I } ? I : never;
 export type EventsOf<D> = TypesOf<D> extends { events: infer E extends EventMap } ? E : EventMap;
 export type ActionsOf<D> = TypesOf<D> extends { actions: infer Act } ? Act : never;
-export type ActorsOf<R> = R extends Registry<infer Actors extends ActorDefinitions> ? Actors : never;
+// Read off the registry's shape (setup.ts's `Registry`) rather than importing it: setup.ts
+// imports actor.ts, which imports context.ts, which names this file's `InlineClient`.
+export type ActorsOf<R> = R extends { readonly kind: "tandem.registry"; readonly actors: infer Actors extends Record<string, unknown> } ? Actors : never;
 
 /** One action as a caller sees it: no context argument, always a promise. */
 export type ActionMethod<F> = F extends (c: never, ...args: infer Args) => infer R ? (...args: Args) => Promise<Awaited<R>> : never;

@@ -3,7 +3,7 @@
  * server builds the objects (server/actor/context.ts).
  * @public
  */
-import type { EventMap } from "./actor.ts";
+import type { EventMap } from "./event-map.ts";
 
 /** What a request wants from an actor; `onAuth` sees all of them before anything loads. */
 export type Intent = "get" | "create" | "connect" | "action" | "message";

@@ -1,5 +1,5 @@
 /**
- * Errors, in three tiers (STYLE.md):
+ * Errors, in three tiers:
  * - `WireError`: errors as data `{ code, message, metadata }`, what crosses process boundaries;
  * - named `Error` classes in-process, each with a stable `code`;
  * - `toWireError(unknown)`: the one place that decides what a caller may see.
@@ -9,7 +9,7 @@
  * @public
  */
 
-/** Stable error codes (DESIGN §7). A `UserError` carries the user's own code instead. */
+/** Stable error codes (README.md "Guarantees", errors). A `UserError` carries the user's own code instead. */
 export const ErrorCodes = {
   actorNotFound: "actor_not_found",
   actorAlreadyExists: "actor_already_exists",
@@ -30,12 +30,23 @@ export const ErrorCodes = {
   malformedFrame: "malformed_frame",
   /** A resent action was applied already, but its result is no longer kept (too large, or too old). */
   resultNotKept: "result_not_kept",
+  /** A frame names a channel the socket has not opened (or has closed). */
+  unknownChannel: "unknown_channel",
+  /** An optimistic handler (a client's prediction) threw; the action itself still runs. */
+  predictionFailed: "prediction_failed",
+  /** The browser's storage failed (quota, a closed database); the replica carries on in memory. */
+  storageError: "storage_error",
+  /** A storage write carried a fencing token older than the actor's newest: ownership was lost. */
+  staleLease: "stale_lease",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 /** Who an error is for: `user` errors are thrown by actor code on purpose. */
 export type ErrorGroup = "user" | "auth" | "actor" | "client" | "internal";
+
+/** Every error group, for checking one read from the wire or from storage. */
+export const ERROR_GROUPS: readonly ErrorGroup[] = ["user", "auth", "actor", "client", "internal"];
 
 /** An error as data: what travels over the wire and what `errorFromWire` rebuilds. */
 export interface WireError {
@@ -166,6 +177,48 @@ export class ActorStopped extends TandemError {
   }
 }
 
+/** A newer leader tab of the same browser took over the connection (close code 4409). */
+export class Superseded extends TandemError {
+  constructor(message = "Superseded by a newer connection", options: TandemErrorOptions = {}) {
+    super(ErrorCodes.superseded, message, "client", options);
+  }
+}
+
+/** A frame that does not follow the protocol (shared/protocol/PROTOCOL.md). */
+export class MalformedFrame extends TandemError {
+  constructor(message = "Malformed frame", options: TandemErrorOptions = {}) {
+    super(ErrorCodes.malformedFrame, message, "client", options);
+  }
+}
+
+/** A frame names a channel the socket has not opened. */
+export class UnknownChannel extends TandemError {
+  constructor(message = "Unknown channel", options: TandemErrorOptions = {}) {
+    super(ErrorCodes.unknownChannel, message, "client", options);
+  }
+}
+
+/** A client's optimistic handler threw (reported on the connection's `error` event). */
+export class PredictionFailed extends TandemError {
+  constructor(message = "An optimistic handler threw", options: TandemErrorOptions = {}) {
+    super(ErrorCodes.predictionFailed, message, "client", options);
+  }
+}
+
+/** The browser's storage failed; the replica carries on in memory (reported on `error`). */
+export class StorageError extends TandemError {
+  constructor(message = "Storage failed", options: TandemErrorOptions = {}) {
+    super(ErrorCodes.storageError, message, "client", options);
+  }
+}
+
+/** A storage write carried a fencing token older than the actor's newest: ownership was lost. */
+export class StaleLease extends TandemError {
+  constructor(id: string, token: number, current: number) {
+    super(ErrorCodes.staleLease, `Actor ${id}: write with fencing token ${token} refused, the current token is ${current}`, "internal");
+  }
+}
+
 /** What a caller sees of an error nobody meant to show it. */
 export class InternalError extends TandemError {
   constructor(message = "Internal error", options: TandemErrorOptions = {}) {
@@ -200,6 +253,11 @@ const byCode: Record<string, new (message: string, options: TandemErrorOptions) 
   [ErrorCodes.upgradeRequired]: UpgradeRequired,
   [ErrorCodes.actorStopped]: ActorStopped,
   [ErrorCodes.resultNotKept]: ResultNotKept,
+  [ErrorCodes.superseded]: Superseded,
+  [ErrorCodes.malformedFrame]: MalformedFrame,
+  [ErrorCodes.unknownChannel]: UnknownChannel,
+  [ErrorCodes.predictionFailed]: PredictionFailed,
+  [ErrorCodes.storageError]: StorageError,
   [ErrorCodes.internalError]: InternalError,
 };
 

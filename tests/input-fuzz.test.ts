@@ -21,7 +21,7 @@
  * next test (each test reports its own class).
  *
  * Each test prints its seed; `SEED=<n>` re-runs one, `FUZZ_SEEDS=<n>` runs n seeds per class
- * (default 6), `FUZZ_CASES=<n>` sets the cases per seed (default 12: every kind of case once,
+ * (default 6), `FUZZ_CASES=<n>` sets the cases per seed (default 13: every kind of case once,
  * in a seeded order, then random kinds).
  */
 import { afterAll, describe, expect, test } from "vitest";
@@ -40,7 +40,7 @@ import { ServedTarget } from "./support/served-target.ts";
 
 type R = typeof registry;
 
-const CASES = Number(process.env.FUZZ_CASES ?? 12);
+const CASES = Number(process.env.FUZZ_CASES ?? 13);
 const SEEDS_PER_CLASS = 6;
 const TEST_TIMEOUT_MS = 90_000;
 

@@ -10,8 +10,8 @@ import * as Y from "yjs";
 import { actor, setup, Unauthorized } from "tandem";
 import { memoryDriver } from "tandem/server";
 import { sleep, waitFor, within } from "./seed-helpers.ts";
-import { Backoff, retryAfterFromReason } from "../client/transport/backoff.ts";
-import { Kind, decodeUp, encodeDown } from "../shared/protocol/index.ts";
+import { Backoff } from "../client/transport/backoff.ts";
+import { Kind, decodeUp, encodeDown, retryAfterFromReason } from "../shared/protocol/index.ts";
 import { useNetwork } from "./support/raw-socket.ts";
 
 const executions: string[] = [];

@@ -1,13 +1,11 @@
 /**
  * Presence of one browser for one actor: however many tabs the user has open, the server
- * sees one awareness state (DESIGN §4 "Presence"). The leader tab keeps it: each tab's local
+ * sees one awareness state (README.md "Local-first", many tabs). The leader tab keeps it: each tab's local
  * state (its own, and the followers' relayed over the BroadcastChannel) is remembered, and
  * the one that changed last is what the server shows — the tab the user is working in.
  * When that tab leaves, the most recent of the others takes its place. It goes out under
  * the leader tab's awareness client id, so a lone tab is seen as its own `awareness.clientID`.
  */
-import * as decoding from "lib0/decoding";
-import * as encoding from "lib0/encoding";
 import { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 
@@ -52,27 +50,4 @@ export class BrowserPresence {
     if (state === null && this.outgoing.getLocalState() === null) return;
     this.outgoing.setLocalState(state);
   }
-}
-
-/** An awareness update without the states of `excluded` (null when nothing is left). */
-export function withoutClients(update: Uint8Array, excluded: ReadonlySet<number>): Uint8Array | null {
-  const decoder = decoding.createDecoder(update);
-  const count = decoding.readVarUint(decoder);
-  const kept: [number, number, string][] = [];
-  for (let i = 0; i < count; i++) {
-    const clientID = decoding.readVarUint(decoder);
-    const clock = decoding.readVarUint(decoder);
-    const state = decoding.readVarString(decoder);
-    if (!excluded.has(clientID)) kept.push([clientID, clock, state]);
-  }
-  if (kept.length === count) return update;
-  if (kept.length === 0) return null;
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, kept.length);
-  for (const [clientID, clock, state] of kept) {
-    encoding.writeVarUint(encoder, clientID);
-    encoding.writeVarUint(encoder, clock);
-    encoding.writeVarString(encoder, state);
-  }
-  return encoding.toUint8Array(encoder);
 }

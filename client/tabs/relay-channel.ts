@@ -6,7 +6,7 @@
  * order) and is answered by one reply to its request.
  */
 import * as Y from "yjs";
-import { Forbidden, TandemError, toWireError } from "../../shared/errors.ts";
+import { ErrorCodes, Forbidden, MalformedFrame, TandemError, toWireError } from "../../shared/errors.ts";
 import type { ActorSubscription } from "../actor-subscription.ts";
 import { entryToWire } from "../outbox-entry.ts";
 import type { LeaderView, LinkDown, LinkSpec, LinkUp } from "./tab-messages.ts";
@@ -61,7 +61,7 @@ export class RelayChannel {
       on.on("remoteAwareness", (update) => send({ kind: "awareness", update })),
       on.on("failed", (error) => send({ kind: "failed", error: toWireError(error) })),
       on.on("error", (error) => {
-        if (error.code === "storage_error") send({ kind: "error", error: toWireError(error) }); // the rest reaches the follower through its own paths
+        if (error.code === ErrorCodes.storageError) send({ kind: "error", error: toWireError(error) }); // the rest reaches the follower through its own paths
       }),
       on.on("settled", (entry) => {
         if (entry.callId === undefined || !this.answering.has(entry.callId)) send({ kind: "settled", entry: entryToWire(entry) });
@@ -135,7 +135,7 @@ export class RelayChannel {
     try {
       Y.applyUpdate(sub.replica.doc, update, FOLLOWER_EDIT);
     } catch {
-      return new TandemError("malformed_frame", "The edit is not a valid Yjs update", "client");
+      return new MalformedFrame("The edit is not a valid Yjs update");
     }
     await sub.store.flushed();
     return undefined;

@@ -1,6 +1,6 @@
 /**
- * Leader election among the tabs of one origin that share a storage (DESIGN §4
- * "Multi-tab"). The leader holds the Web Lock `tandem leader <storage>` for as long as it
+ * Leader election among the tabs of one origin that share a storage (README.md
+ * "Local-first", many tabs). The leader holds the Web Lock `tandem leader <storage>` for as long as it
  * lives; every other tab waits in the lock's queue, so when the leader tab closes or
  * crashes the browser hands the lock to the next one at once. Each term has an epoch (a
  * counter in storage, raised by every new leader): followers only listen to the newest

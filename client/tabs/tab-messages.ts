@@ -1,6 +1,6 @@
 /**
- * What the tabs of one origin say to each other over their BroadcastChannel (DESIGN §4
- * "Multi-tab"). One tab is leader: it alone holds the WebSocket, the outbox and the
+ * What the tabs of one origin say to each other over their BroadcastChannel (README.md
+ * "Local-first", many tabs; ARCHITECTURE.md). One tab is leader: it alone holds the WebSocket, the outbox and the
  * storage writes. The others (followers) open link channels to it — one per actor they
  * connect to — and speak a small protocol shaped like the server's:
  *

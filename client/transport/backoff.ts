@@ -43,9 +43,3 @@ export class Backoff {
     this.attempt = 0;
   }
 }
-
-/** Reads `retry-after=<ms>` from a close reason. */
-export function retryAfterFromReason(reason: string): number | null {
-  const match = /retry-after=(\d+)/.exec(reason);
-  return match ? Number(match[1]) : null;
-}

@@ -15,7 +15,6 @@
  * actor (paused, partitioned, replaced) can no longer write.
  */
 import type { WireError } from "../../shared/errors.ts";
-import { TandemError } from "../../shared/errors.ts";
 
 export interface ActorMeta {
   readonly id: string;
@@ -120,9 +119,3 @@ export interface Driver {
   close(): Promise<void>;
 }
 
-/** A write carried a fencing token older than the actor's newest: ownership was lost. */
-export class StaleLease extends TandemError {
-  constructor(id: string, token: number, current: number) {
-    super("stale_lease", `Actor ${id}: write with fencing token ${token} refused, the current token is ${current}`, "internal");
-  }
-}

@@ -9,7 +9,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { History, items, metaOf, replay } from "./conformance.ts";
+import { History, items, metaOf, replay } from "../../tests/support/driver-conformance.ts";
 import type { Lease } from "./driver.ts";
 import { type FileDriver, fileDriver } from "./file.ts";
 

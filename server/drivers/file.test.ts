@@ -5,12 +5,11 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import * as Y from "yjs";
 import { actor, setup } from "../../shared/index.ts";
-import { ActorStopped, InvalidArguments, StorageCorrupt } from "../../shared/errors.ts";
+import { ActorStopped, InvalidArguments, StaleLease, StorageCorrupt } from "../../shared/errors.ts";
 import { createServer } from "../create-server.ts";
 import { actorId } from "../runtime/actor-id.ts";
-import { History, driverConformance, items, metaOf, replay } from "./conformance.ts";
+import { History, driverConformance, items, metaOf, replay } from "../../tests/support/driver-conformance.ts";
 import type { Driver, Lease, Snapshot } from "./driver.ts";
-import { StaleLease } from "./driver.ts";
 import { type CompactionStep, type FileDriver, type FileDriverOptions, fileDriver } from "./file.ts";
 import { FILE_HEADER_SIZE, FRAME_HEADER_SIZE, readU32 } from "./file/format.ts";
 

@@ -1,5 +1,5 @@
 /**
- * `fileDriver({ dir })`: the embedded default driver (DESIGN §6). Each actor is a directory
+ * `fileDriver({ dir })`: the embedded default driver (its format: server/drivers/file/format.ts). Each actor is a directory
  * with an append-only, checksummed log of commits over an optional snapshot; appends are
  * fsync'ed before they resolve, with group commit; compaction swaps generations of files
  * atomically; recovery drops a torn log tail and reports it. Layout and crash reasoning:

@@ -1,4 +1,4 @@
-import { driverConformance } from "./conformance.ts";
+import { driverConformance } from "../../tests/support/driver-conformance.ts";
 import { memoryDriver } from "./memory.ts";
 
 // The memory driver keeps its data in the driver object: "reopening" is using it again.

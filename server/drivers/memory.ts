@@ -4,9 +4,9 @@
  * fencing) can share one. Values are copied in and out, as a real store would.
  * @public
  */
-import { ActorAlreadyExists, StorageCorrupt } from "../../shared/errors.ts";
+import { ActorAlreadyExists, StaleLease, StorageCorrupt } from "../../shared/errors.ts";
 import { foldCommits } from "./fold.ts";
-import { type ActorMeta, type Alarm, type Commit, type Driver, type Lease, type SeqRecord, type Snapshot, StaleLease, type StoredActor } from "./driver.ts";
+import { type ActorMeta, type Alarm, type Commit, type Driver, type Lease, type SeqRecord, type Snapshot, type StoredActor } from "./driver.ts";
 
 interface MemoryActor {
   meta: ActorMeta;

@@ -8,7 +8,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AuthRequest, Intent } from "../../shared/context.ts";
 import { Forbidden, InvalidArguments, isInternal, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
+import { HttpHeader } from "../../shared/protocol/http-headers.ts";
 import { MAX_VALUE_DEPTH } from "../../shared/protocol/value.ts";
+import { holdsProtoKey } from "../../shared/protocol/proto-keys.ts";
 import { nestsDeeperThan } from "../../shared/protocol/value-depth.ts";
 import { authenticate } from "../network/auth.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
@@ -38,6 +40,7 @@ function header(request: FastifyRequest, name: string): unknown {
     throw new InvalidArguments(`The ${name} header must be JSON`);
   }
   if (nestsDeeperThan(value)) throw new InvalidArguments(`The ${name} header nests deeper than ${MAX_VALUE_DEPTH}`);
+  if (holdsProtoKey(value)) throw new InvalidArguments(`"__proto__" is not allowed as a key (the ${name} header)`);
   return value;
 }
 
@@ -67,14 +70,14 @@ export function sendError(runtime: ActorRuntime, reply: FastifyReply, error: unk
 async function target(runtime: ActorRuntime, request: FastifyRequest, authRequest: AuthRequest, name: string, fallback: Mode, intent: Intent) {
   const config = runtime.config(name);
   const input = body(request);
-  const params = input.params ?? header(request, "x-tandem-params");
+  const params = input.params ?? header(request, HttpHeader.params);
   const how = mode(input.mode, fallback);
   if (input.id !== undefined) {
     const key = await runtime.keyOfId(name, input.id);
     const auth = await authenticate(config, { name, key, params, intents: [intent], request: authRequest });
     return { instance: await runtime.resolveById(name, input.id), auth, params, input };
   }
-  const key = normalizeKey(input.key ?? header(request, "x-tandem-key"));
+  const key = normalizeKey(input.key ?? header(request, HttpHeader.key));
   const intents: Intent[] = how === "get" ? [intent] : [intent, "create"];
   const auth = await authenticate(config, { name, key, params, intents, request: authRequest });
   const instance = await runtime.resolve(name, key, how === "get" ? { kind: "get" } : { kind: how, input: input.input });

@@ -4,6 +4,8 @@
  * describe itself as JSON Schema (the Standard JSON Schema interface: zod 4, arktype…).
  */
 import type { AnyActorConfig } from "../../shared/actor.ts";
+import { ERROR_GROUPS } from "../../shared/errors.ts";
+import { HttpHeader } from "../../shared/protocol/http-headers.ts";
 import type { AnyRegistry } from "../../shared/setup.ts";
 
 type JsonSchema = Record<string, unknown>;
@@ -41,7 +43,7 @@ const errorSchema: JsonSchema = {
       properties: {
         code: { type: "string", description: "Stable error code, e.g. actor_not_found, or a UserError's own code." },
         message: { type: "string" },
-        group: { type: "string", enum: ["user", "auth", "actor", "client", "internal"] },
+        group: { type: "string", enum: [...ERROR_GROUPS] },
         metadata: {},
       },
     },
@@ -62,7 +64,7 @@ const errorResponses = Object.fromEntries(
 );
 
 const paramsHeader = {
-  name: "x-tandem-params",
+  name: HttpHeader.params,
   in: "header",
   required: false,
   description: "Connection params for onAuth, as JSON (alternative to the body's params).",

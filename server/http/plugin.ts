@@ -6,12 +6,13 @@
 import websocket from "@fastify/websocket";
 import type { FastifyError, FastifyInstance, FastifyPluginAsync } from "fastify";
 import { ErrorCodes, InvalidArguments, MessageTooLarge, RateLimited } from "../../shared/errors.ts";
-import { CloseCode, Kind, encodeDown } from "../../shared/protocol/index.ts";
+import { CloseCode, Kind, encodeDown, withRetryAfter } from "../../shared/protocol/index.ts";
 import { closeFirmly } from "../network/close-firmly.ts";
 import { LeaderTerms } from "../network/leader-terms.ts";
 import type { Limits } from "../network/limits.ts";
 import { SendBudget } from "../network/send-budget.ts";
 import { SocketSession } from "../network/socket-session.ts";
+import { ChannelsPerAddress } from "../network/channels-per-address.ts";
 import { SocketsPerAddress } from "../network/sockets-per-address.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { registerActionRoutes, sendError } from "./actions-route.ts";
@@ -37,6 +38,7 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
   const terms = new LeaderTerms(); // the browsers' leader tabs, fenced by epoch
   const budget = options.sendBudget ?? new SendBudget(limits.maxBufferedBytesTotal);
   const perAddress = new SocketsPerAddress(limits.maxSocketsPerAddress);
+  const channelsPerAddress = new ChannelsPerAddress(limits.maxChannelsPerAddress);
   return async (app: FastifyInstance, pluginOptions) => {
     const prefix = pluginOptions.prefix ?? "";
     if (!app.hasDecorator("websocketServer")) {
@@ -76,10 +78,10 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
           runtime.log.warn({ address, limit: limits.maxSocketsPerAddress }, "refusing a socket: too many from its address");
           const error = new RateLimited(`At most ${limits.maxSocketsPerAddress} sockets from one address`).toWire();
           socket.send(encodeDown({ kind: Kind.error, channel: 0, error }));
-          closeFirmly(socket, CloseCode.rateLimited, `too many sockets from this address; retry-after=${TOO_MANY_SOCKETS_RETRY_MS}`);
+          closeFirmly(socket, CloseCode.rateLimited, withRetryAfter("too many sockets from this address", TOO_MANY_SOCKETS_RETRY_MS));
           return;
         }
-        const session = new SocketSession(socket, toAuthRequest(request), runtime, limits, runtime.log, terms, budget);
+        const session = new SocketSession(socket, toAuthRequest(request), runtime, limits, runtime.log, terms, budget, channelsPerAddress.of(address));
         sessions.add(session);
         socket.on("close", () => {
           sessions.delete(session);

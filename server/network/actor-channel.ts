@@ -6,19 +6,21 @@
  */
 import * as Y from "yjs";
 import type { Intent } from "../../shared/context.ts";
-import { ActorStopped, TandemError, toWireError } from "../../shared/errors.ts";
+import { ActorStopped, InvalidArguments, MessageTooLarge, TandemError, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
 import type { Action, Auth, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
-import { MalformedFrame } from "../../shared/protocol/errors.ts";
+import { MalformedFrame, malformedFrame } from "../../shared/protocol/errors.ts";
 import type { ActorInstance } from "../runtime/actor-instance.ts";
 import { identityDigest, seqOwner } from "../runtime/exactly-once.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
-import { ConnImpl, type ConnSink } from "../runtime/connection.ts";
+import { ConnImpl, type ConnSink, newConnId } from "../runtime/connection.ts";
 import type { ServerLogger } from "../log.ts";
 import { type ActorHub, hubOf } from "./actor-hub.ts";
 import { authenticate } from "./auth.ts";
 import { type EditTarget, EditBatcher } from "./edit-batch.ts";
+import { editClientCount } from "./edit-clients.ts";
+import { paramsSize } from "./params-size.ts";
 import { frameWithBody } from "./frames.ts";
 import type { Limits } from "./limits.ts";
 import { identityOf } from "./presence.ts";
@@ -39,10 +41,15 @@ export interface ChannelHost {
   identified(identity: string): void;
   /** Resolves when the peer has room for a whole document (read backpressure, output-room.ts). */
   outputRoom(): Promise<void>;
+  /** A channel that was `identified` as `identity` no longer is (closed, or re-authenticated). */
+  released(identity: string): void;
   /** An action of this channel was answered (the socket may read more). */
   actionSettled(): void;
-  /** The channel is gone (closed by the actor or refused): forget it. */
-  forget(channel: number): void;
+  /**
+   * The channel is gone (closed by the actor or refused): forget it — `which` only, not a
+   * newer channel the client opened under the same number since.
+   */
+  forget(channel: number, which: ActorChannel): void;
 }
 
 export class ActorChannel {
@@ -52,6 +59,18 @@ export class ActorChannel {
   private pendingActions = 0;
   /** Whose exactly-once records this channel's actions use: the client id bound to its identity. */
   private seqOwner = "";
+  /**
+   * Revokes (server.revoke) that ran while onAuth was deciding for this channel — its
+   * opening or a re-auth — kept until every decision in flight has its outcome in place,
+   * then applied to that outcome: access onAuth granted just before a revoke does not
+   * outlive it.
+   */
+  private revokesMeanwhile: { readonly match: (channel: ActorChannel) => boolean; readonly error: TandemError }[] = [];
+  private deciding = 0;
+  /** Re-auths received (the newest one's outcome is the one applied). */
+  private reauths = 0;
+  /** The identity digest this channel told its socket it speaks as (released when it closes). */
+  private identity: string | null = null;
   private closed = false;
   private readonly member;
   private readonly subscriber;
@@ -94,24 +113,31 @@ export class ActorChannel {
     };
     // open() answers every failure itself; if even that answer throws, the channel is dropped
     // here rather than leaving a rejection nobody handles (which would end the process).
-    this.ready = this.open(subscribe).catch((error: unknown) => {
+    // Opened from the next microtask: a subscribe refused at once answers after the socket has
+    // taken the channel in, so its forget() finds it there.
+    this.ready = Promise.resolve()
+      .then(() => this.open(subscribe))
+      .catch((error: unknown) => {
       host.log.error({ err: error, channel }, "opening a channel failed");
       this.closed = true;
-      host.forget(channel);
+      this.release();
+      host.forget(channel, this);
       return false;
     });
   }
 
   private async open(subscribe: Subscribe): Promise<boolean> {
     const { runtime } = this.host;
+    const decision = this.startDeciding();
     try {
       if (subscribe.stateVector.length > 0) {
         try {
           Y.decodeStateVector(subscribe.stateVector);
         } catch {
-          throw new MalformedFrame("the subscribe's state vector does not decode");
+          throw malformedFrame("the subscribe's state vector does not decode");
         }
       }
+      this.checkParams(subscribe.params);
       const config = runtime.config(subscribe.name);
       const target = subscribe.target;
       // By id: onAuth sees the actor's real key (an unknown id is actor_not_found, onAuth never runs).
@@ -119,13 +145,14 @@ export class ActorChannel {
       const intents: Intent[] = target.by === "key" && target.mode !== "get" ? ["connect", "create"] : ["connect"];
       const auth = await authenticate(config, { name: subscribe.name, key, params: subscribe.params, intents, request: this.host.request });
       const identity = identityDigest(auth, config.identity);
-      this.host.identified(identity); // a stale leader tab's socket closes here, before the actor loads
+      this.identify(identity); // a stale leader tab's socket closes here, before the actor loads
       if (this.closed) return false;
       const instance =
         target.by === "id"
           ? await runtime.resolveById(subscribe.name, target.id)
           : await runtime.resolve(subscribe.name, key, target.mode === "get" ? { kind: "get" } : { kind: target.mode, input: target.input });
-      const conn = new ConnImpl(`${this.host.socketId}.${this.channel}`, auth, subscribe.params, this.sink(), this.host.request);
+      // An id of its own: a channel number can be reused while its previous connection closes.
+      const conn = new ConnImpl(newConnId(`${this.host.socketId}.${this.channel}`), auth, subscribe.params, this.sink(), this.host.request);
       await instance.connect(conn, this.host.request);
       const canEdit = await instance.canEdit(conn);
       // A peer that does not read what it was sent gets no more documents until it does.
@@ -149,13 +176,15 @@ export class ActorChannel {
       } else this.host.sendFrame(this.hub.fullState.frame(this.channel));
       const presence = this.hub.presence.snapshot();
       if (presence !== null) this.host.sendFrame(frameWithBody(Kind.awareness, this.channel, presence));
-      return true;
+      return !this.revokedMeanwhile(decision);
     } catch (error) {
+      this.revokedMeanwhile(decision);
       const wire = toWireError(error);
       if (!(error instanceof TandemError)) this.host.log.error({ err: error, actor: subscribe.name }, "subscribe failed");
       this.closed = true;
+      this.release();
       this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error: wire, retry: wire.code === "actor_stopped" });
-      this.host.forget(this.channel);
+      this.host.forget(this.channel, this);
       return false;
     }
   }
@@ -175,7 +204,7 @@ export class ActorChannel {
         self.detach();
         const error = new ActorStopped(reason).toWire();
         self.host.send({ kind: Kind.unsubscribed, channel: self.channel, error, retry: true });
-        self.host.forget(self.channel);
+        self.host.forget(self.channel, self);
       },
     };
   }
@@ -189,7 +218,7 @@ export class ActorChannel {
     try {
       diff = Y.encodeStateAsUpdate(this.instance!.doc, stateVector);
     } catch {
-      this.host.send({ kind: Kind.error, channel: this.channel, error: { code: "malformed_frame", message: "Malformed state vector", group: "client" } });
+      this.host.send({ kind: Kind.error, channel: this.channel, error: new MalformedFrame("Malformed state vector").toWire() });
       return;
     }
     this.host.send({ kind: Kind.sync, channel: this.channel, step: "step2", data: diff });
@@ -231,6 +260,12 @@ export class ActorChannel {
 
   /** Direct edits go through the batcher: frames read back to back are applied as one. */
   edit(message: Edit): Promise<void> {
+    const limit = this.host.limits.maxEditClients;
+    if (editClientCount(message.update) > limit) {
+      const error = new InvalidArguments(`An edit may write for at most ${limit} Yjs clients`).toWire();
+      this.host.send({ kind: Kind.editResult, channel: this.channel, id: message.id, ok: false, error });
+      return Promise.resolve();
+    }
     return this.edits.add(message);
   }
 
@@ -274,28 +309,73 @@ export class ActorChannel {
       this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: new ActorStopped("The channel is not subscribed").toWire() });
       return;
     }
+    try {
+      this.checkParams(message.params);
+    } catch (error) {
+      // Refused before onAuth: the channel keeps the params it had.
+      this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: toWireError(error) });
+      return;
+    }
     const instance = this.instance!;
     const conn = this.conn!;
     let auth: unknown;
     let presenceIdentity: unknown;
+    // The newest re-auth decides: an older one whose onAuth answers later changes nothing.
+    const turn = ++this.reauths;
+    const decision = this.startDeciding();
     try {
       auth = await authenticate(instance.config, { name: instance.name, key: instance.key, params: message.params, intents: ["connect"], request: this.host.request });
       presenceIdentity = identityOf(auth, instance.config.identity); // user code: may throw too
     } catch (error) {
+      this.revokedMeanwhile(decision);
       if (this.closed) return;
       const wire = toWireError(this.host.runtime.callerError(error, { actor: instance.name, reauth: message.id }));
       this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: wire });
-      void this.end(wire);
+      if (turn === this.reauths) void this.end(wire);
       return;
     }
-    if (this.closed) return;
+    if (this.closed) return void this.revokedMeanwhile(decision);
+    if (turn !== this.reauths) {
+      this.revokedMeanwhile(decision);
+      this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: true });
+      return;
+    }
     conn.auth = auth;
     conn.params = message.params;
     const identity = identityDigest(auth, instance.config.identity);
     this.seqOwner = seqOwner(this.host.clientId, identity);
     this.member.identity = presenceIdentity;
-    this.host.identified(identity);
+    this.identify(identity);
     this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: true });
+    this.revokedMeanwhile(decision);
+  }
+
+  /** server.revoke ran: if onAuth is deciding for this channel, its outcome is checked against it too. */
+  revokeWhileDeciding(match: (channel: ActorChannel) => boolean, error: TandemError): void {
+    if (this.deciding > 0 && !this.closed) this.revokesMeanwhile.push({ match, error });
+  }
+
+  /** onAuth starts deciding: the revokes from here on apply to its outcome (see revokedMeanwhile). */
+  private startDeciding(): number {
+    this.deciding++;
+    return this.revokesMeanwhile.length;
+  }
+
+  /**
+   * The decision started at `from` has its outcome in place (or failed): a revoke made
+   * meanwhile that matches the channel now closes it. True if one did.
+   */
+  private revokedMeanwhile(from: number): boolean {
+    const revokes = this.revokesMeanwhile.slice(from);
+    if (--this.deciding === 0) this.revokesMeanwhile = [];
+    if (this.closed || this.instance === null) return false;
+    for (const { match, error } of revokes) {
+      if (match(this)) {
+        void this.end(error.toWire());
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The server revoked this channel (server.revoke): closed with `error`; false if it was not open. */
@@ -309,7 +389,7 @@ export class ActorChannel {
   private async end(error: ReturnType<TandemError["toWire"]>): Promise<void> {
     if (this.closed) return;
     this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error, retry: false });
-    this.host.forget(this.channel);
+    this.host.forget(this.channel, this);
     await this.close("access revoked");
   }
 
@@ -334,7 +414,7 @@ export class ActorChannel {
     const conn = this.conn;
     this.detach();
     this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error: toWireError(error), retry: true });
-    this.host.forget(this.channel);
+    this.host.forget(this.channel, this);
     if (instance !== null && conn !== null) {
       instance.disconnect(conn, "channel failed").catch((cause: unknown) => this.host.log.error({ err: cause }, "disconnect after a channel failure failed"));
     }
@@ -351,8 +431,29 @@ export class ActorChannel {
     if (instance !== null && conn !== null) await instance.disconnect(conn, reason);
   }
 
+  /** Params a channel would hold for its life may not exceed `maxParamsBytes` (params-size.ts). */
+  private checkParams(params: unknown): void {
+    const limit = this.host.limits.maxParamsBytes;
+    if (paramsSize(params) > limit) throw new MessageTooLarge(`Connection params are limited to ${limit} bytes`);
+  }
+
+  /** Speaks as `identity` from now on (the one before, if any, is released). */
+  private identify(identity: string): void {
+    const previous = this.identity;
+    this.identity = identity;
+    this.host.identified(identity);
+    if (previous !== null) this.host.released(previous);
+  }
+
+  private release(): void {
+    if (this.identity === null) return;
+    this.host.released(this.identity);
+    this.identity = null;
+  }
+
   private detach(): void {
     this.closed = true;
+    this.release();
     if (this.hub !== null) {
       this.hub.fanout.flush();
       this.hub.fanout.subscribers.delete(this.subscriber);

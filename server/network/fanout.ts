@@ -8,9 +8,9 @@
  * building a turn's merge fails, every subscriber is failed: one that missed an update must
  * not go on without it.
  */
-import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
 import { Kind } from "../../shared/protocol/kinds.ts";
+import { syncBody } from "../../shared/protocol/sync.ts";
 import type { ConnImpl } from "../runtime/connection.ts";
 import { framesOf } from "./frames.ts";
 import { runGuarded } from "./guard.ts";
@@ -27,14 +27,6 @@ export interface UpdateSubscriber {
 interface Pending {
   readonly update: Uint8Array;
   readonly origin: ConnImpl;
-}
-
-/** The body of a sync frame with a y-protocols update message, encoded once. */
-function syncUpdateBody(update: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, 2); // y-protocols messageYjsUpdate
-  encoding.writeVarUint8Array(encoder, update);
-  return encoding.toUint8Array(encoder);
 }
 
 /** The longest a burst's updates wait for the rest of it (see Fanout.check). */
@@ -94,7 +86,7 @@ export class Fanout {
     if (pending.length === 0) return;
     this.pending = [];
     const merged = pending.length === 1 ? pending[0]!.update : Y.mergeUpdates(pending.map((p) => p.update));
-    const body = syncUpdateBody(merged);
+    const body = syncBody("update", merged);
     const frame = framesOf(Kind.sync, body);
     // A channel whose own commits are all of this turn already has them (acks, edit results).
     // One that also has others' updates gets the whole merge: Yjs skips what it knows, and

@@ -5,10 +5,9 @@
  * `encodeStateAsUpdate` of the whole document. Any transaction on the document drops the
  * encoding, and so does a quiet second, so an idle actor does not keep a second copy.
  */
-import * as encoding from "lib0/encoding";
-import { messageYjsSyncStep2 } from "y-protocols/sync";
 import * as Y from "yjs";
 import { Kind } from "../../shared/protocol/kinds.ts";
+import { syncBody } from "../../shared/protocol/sync.ts";
 import { framesOf } from "./frames.ts";
 
 const KEEP_MS = 1000;
@@ -24,10 +23,7 @@ export class FullState {
   /** The sync step 2 frame with the whole document, for `channel`. */
   frame(channel: number): Uint8Array {
     if (this.frames === null) {
-      const encoder = encoding.createEncoder();
-      encoding.writeVarUint(encoder, messageYjsSyncStep2);
-      encoding.writeVarUint8Array(encoder, Y.encodeStateAsUpdate(this.doc));
-      this.frames = framesOf(Kind.sync, encoding.toUint8Array(encoder));
+      this.frames = framesOf(Kind.sync, syncBody("step2", Y.encodeStateAsUpdate(this.doc)));
       this.timer = setTimeout(this.drop, KEEP_MS);
       this.timer.unref();
     }

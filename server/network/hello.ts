@@ -4,11 +4,9 @@
  * the socket closes), the client id and the leader tab's term (leader-terms.ts). The
  * welcome answers with the versions this server speaks.
  */
-import { TandemError, UpgradeRequired } from "../../shared/errors.ts";
-import { BATCH_PROTOCOL_VERSION, CloseCode, type DownMessage, Kind, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from "../../shared/protocol/index.ts";
+import { MalformedFrame, UpgradeRequired } from "../../shared/errors.ts";
+import { BATCH_PROTOCOL_VERSION, CloseCode, type DownMessage, Kind, MAX_CLIENT_ID_LENGTH, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from "../../shared/protocol/index.ts";
 import { runGuarded } from "./guard.ts";
-
-const MAX_CLIENT_ID = 128;
 
 /** What the handshake needs of its socket session. */
 export interface HelloHost {
@@ -36,18 +34,18 @@ export class Handshake {
   /** Refuses every frame but hello until the hello was accepted. */
   admit(kind: number): void {
     if (!this.done && kind !== Kind.hello) {
-      throw new TandemError("malformed_frame", "The first frame must be hello", "client");
+      throw new MalformedFrame("The first frame must be hello");
     }
   }
 
   hello(version: number, clientId: string, epoch: number): void {
-    if (this.done) throw new TandemError("malformed_frame", "hello was already received", "client");
+    if (this.done) throw new MalformedFrame("hello was already received");
     if (version < MIN_PROTOCOL_VERSION) {
       this.host.send({ kind: Kind.error, channel: 0, error: new UpgradeRequired(`Protocol ${version} is too old; this server needs ${MIN_PROTOCOL_VERSION} or newer`).toWire() });
       this.host.close(CloseCode.upgradeRequired, "upgrade required");
       return;
     }
-    if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID) throw new TandemError("malformed_frame", "A client id has 1 to 128 characters", "client");
+    if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) throw new MalformedFrame(`A client id has 1 to ${MAX_CLIENT_ID_LENGTH} characters`);
     this.done = true;
     this.stop();
     this.host.greeted(clientId, epoch, version >= BATCH_PROTOCOL_VERSION);
@@ -57,7 +55,7 @@ export class Handshake {
   private timedOut(): void {
     this.timer = null;
     if (this.done || this.host.isClosed) return;
-    this.host.send({ kind: Kind.error, channel: 0, error: new TandemError("malformed_frame", `No hello within ${this.timeoutMs} ms`, "client").toWire() });
+    this.host.send({ kind: Kind.error, channel: 0, error: new MalformedFrame(`No hello within ${this.timeoutMs} ms`).toWire() });
     this.host.close(CloseCode.protocolError, "no hello");
   }
 

@@ -1,5 +1,5 @@
 /**
- * Fencing of a browser's leader tabs (DESIGN §4 "Multi-tab"): the tabs of one browser share
+ * Fencing of a browser's leader tabs (shared/protocol/PROTOCOL.md, multi-tab fencing): the tabs of one browser share
  * a client id, and each leader term has an epoch that the leader's hello carries. The server
  * remembers the newest term per client id; a socket of an older term is closed, and when a
  * newer leader takes over, the older leader's sockets are closed — so a stale leader (a frozen

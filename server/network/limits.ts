@@ -14,6 +14,12 @@ export interface Limits extends ExactlyOnceLimits {
   maxChannelsPerSocket: number;
   /** Actions sent on one channel and not yet answered. */
   maxPendingActionsPerChannel: number;
+  /**
+   * Bytes of action frames read from one socket and not yet answered (their arguments are held
+   * in memory until the action runs). Over it the socket is read no further until answers go
+   * out; a single action always may go.
+   */
+  maxPendingActionBytesPerSocket: number;
   /** Frames per second per socket (a token bucket: this rate, bursts of twice it). Over it the socket is read more slowly. */
   framesPerSecond: number;
   /**
@@ -41,6 +47,23 @@ export interface Limits extends ExactlyOnceLimits {
    * 4429 (rate limited) right after the upgrade.
    */
   maxSocketsPerAddress: number;
+  /**
+   * Actor channels open at once from one remote address, over all its sockets (counted as
+   * maxSocketsPerAddress is). One more subscribe is refused with rate_limited (no retry).
+   */
+  maxChannelsPerAddress: number;
+  /**
+   * Yjs clients one edit frame may write for (its update's client groups): refused past it
+   * with invalid_arguments. A replica writes as one; many cost the server ~500× more per byte
+   * than text (edit-clients.ts).
+   */
+  maxEditClients: number;
+  /**
+   * Size of the params a channel holds (subscribe and re-auth; estimated: characters of
+   * strings and keys, 8 per number). Over it: message_too_large, nothing changes. Params live
+   * as long as their channel, so without it each channel could pin a frame's worth.
+   */
+  maxParamsBytes: number;
   /** Bytes of one awareness state's JSON. */
   maxPresenceStateBytes: number;
   /** Awareness client ids one channel may hold (a browser sends one, shared by its tabs). */
@@ -56,6 +79,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxFrameBytes: 1024 * 1024,
   maxChannelsPerSocket: 256,
   maxPendingActionsPerChannel: 1024,
+  maxPendingActionBytesPerSocket: 16 * 1024 * 1024,
   framesPerSecond: 10_000,
   maxBufferedBytes: 32 * 1024 * 1024,
   heartbeatMs: 10_000,
@@ -63,6 +87,9 @@ export const DEFAULT_LIMITS: Limits = {
   maxBufferedBytesTotal: 128 * 1024 * 1024,
   helloTimeoutMs: 10_000,
   maxSocketsPerAddress: 1024,
+  maxChannelsPerAddress: 16_384,
+  maxEditClients: 256,
+  maxParamsBytes: 64 * 1024,
   maxPresenceStateBytes: 64 * 1024,
   maxPresenceIdsPerChannel: 16,
   maxPresenceStatesPerActor: 10_000,

@@ -1,5 +1,5 @@
 /**
- * Presence relays at a turn's end never throw out of the event loop (issue 12, item 1): a
+ * Presence relays at a turn's end never throw out of the event loop (README.md "Security model"): a
  * member whose send throws is failed alone, and a relay that cannot be built (an identity
  * JSON cannot hold, from the app's `identity()`) fails the members whose changes it carried.
  */

@@ -5,7 +5,9 @@
  * introduced, and removes a channel's states when it leaves.
  *
  * Every update is checked whole before any of it is applied (an update that breaks a rule
- * changes nothing): each state is a JSON object or null, at most `maxPresenceStateBytes`,
+ * changes nothing): each state is a JSON object or null, at most `maxPresenceStateBytes`
+ * together with the identity the server stamps on it (an identity built from params could
+ * otherwise make a few bytes of state relay megabytes to every member),
  * nesting at most MAX_VALUE_DEPTH (checked on the text, without recursion, so no state can
  * make the relay's JSON.stringify overflow); a channel holds at most `maxPresenceIdsPerChannel`
  * client ids, an actor at most `maxPresenceStatesPerActor` states and `maxPresenceBytesPerActor`
@@ -22,14 +24,15 @@
  * 200 editors join at once, each gets a few updates instead of 200. If a relay fails there,
  * the members whose changes it carried are failed (their channels close), not the process.
  *
- * Awareness update format (y-protocols): varuint count, then per state: varuint clientID,
- * varuint clock, varstring JSON (the string "null" removes the state).
+ * The awareness update format and its codec: shared/protocol/awareness-update.ts.
  */
 import * as decoding from "lib0/decoding";
-import * as encoding from "lib0/encoding";
 import { InvalidArguments, MessageTooLarge, RateLimited } from "../../shared/errors.ts";
+import { awarenessBody } from "../../shared/protocol/awareness.ts";
+import { encodeAwarenessUpdate, readAwarenessCount, readAwarenessEntry } from "../../shared/protocol/awareness-update.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
-import { MAX_VALUE_DEPTH, readLength, readString, readUint } from "../../shared/protocol/value.ts";
+import { MAX_VALUE_DEPTH } from "../../shared/protocol/value.ts";
+import { holdsProtoKey } from "../../shared/protocol/proto-keys.ts";
 import { frameWithBody } from "./frames.ts";
 import { jsonNestsDeeperThan } from "./json-depth.ts";
 import type { Limits } from "./limits.ts";
@@ -91,6 +94,7 @@ export class Presence {
   private readonly owned = new Map<PresenceMember, Set<number>>();
   private readonly tombstones = new Map<number, Tombstone>();
   private readonly tombstonesOf = new Map<string, Set<number>>();
+  private readonly identitySizes = new WeakMap<PresenceMember, { readonly identity: unknown; readonly bytes: number }>();
   private bytes = 0;
   readonly members = new Set<PresenceMember>();
   /** States changed during this turn, relayed at its end (a later change of an id wins). */
@@ -127,12 +131,11 @@ export class Presence {
   private check(member: PresenceMember, update: Uint8Array, limits: PresenceLimits): Map<number, Change> {
     const decoder = decoding.createDecoder(update);
     const changes = new Map<number, Change>();
-    for (let count = readLength(decoder); count > 0; count--) {
-      const clientId = readUint(decoder);
-      const clock = readUint(decoder);
-      const json = readString(decoder);
-      const bytes = Buffer.byteLength(json);
-      if (bytes > limits.maxPresenceStateBytes) throw new MessageTooLarge(`An awareness state is limited to ${limits.maxPresenceStateBytes} bytes`);
+    for (let count = readAwarenessCount(decoder); count > 0; count--) {
+      const { clientID: clientId, clock, json } = readAwarenessEntry(decoder);
+      // What is relayed is the state stamped with the member's identity: both count.
+      const bytes = Buffer.byteLength(json) + this.identityBytes(member);
+      if (bytes > limits.maxPresenceStateBytes) throw new MessageTooLarge(`An awareness state (with the identity the server adds) is limited to ${limits.maxPresenceStateBytes} bytes`);
       if (jsonNestsDeeperThan(json, MAX_VALUE_DEPTH)) throw new InvalidArguments(`An awareness state may nest at most ${MAX_VALUE_DEPTH} levels deep`);
       const current = this.entries.get(clientId);
       if (current !== undefined && current.owner !== member) throw new InvalidArguments(`Awareness client ${clientId} belongs to another connection`);
@@ -145,6 +148,7 @@ export class Presence {
         throw new InvalidArguments("Awareness state is not JSON");
       }
       if (state !== null && (typeof state !== "object" || Array.isArray(state))) throw new InvalidArguments("Awareness state must be an object or null");
+      if (holdsProtoKey(state)) throw new InvalidArguments(`"__proto__" is not allowed as a key in awareness states`);
       const earlier = changes.get(clientId)?.clock ?? current?.ownClock;
       if (earlier !== undefined && clock <= earlier) continue;
       // Removing a state the server does not hold tells nobody anything.
@@ -186,6 +190,23 @@ export class Presence {
     if (bytes > limits.maxPresenceBytesPerActor && bytes > this.bytes) {
       throw new RateLimited(`An actor holds at most ${limits.maxPresenceBytesPerActor} bytes of awareness states`);
     }
+  }
+
+  /**
+   * Bytes of the identity stamped on each of the member's states (its JSON), cached per
+   * identity. One JSON cannot hold counts 0: relaying it fails that member's channel.
+   */
+  private identityBytes(member: PresenceMember): number {
+    const cached = this.identitySizes.get(member);
+    if (cached !== undefined && cached.identity === member.identity) return cached.bytes;
+    let bytes = 0;
+    try {
+      bytes = Buffer.byteLength(JSON.stringify(member.identity) ?? "");
+    } catch {
+      bytes = 0;
+    }
+    this.identitySizes.set(member, { identity: member.identity, bytes });
+    return bytes;
   }
 
   private tooManyIds(limits: PresenceLimits): RateLimited {
@@ -303,16 +324,7 @@ function sendOrFail(member: PresenceMember, frame: Uint8Array): void {
 
 /** An awareness frame body (varUint8Array of the y-protocols update) with these states. */
 function encodeStates(states: readonly (readonly [number, { readonly clock: number; readonly state: Record<string, unknown> | null }])[]): Uint8Array {
-  const update = encoding.createEncoder();
-  encoding.writeVarUint(update, states.length);
-  for (const [clientId, { clock, state }] of states) {
-    encoding.writeVarUint(update, clientId);
-    encoding.writeVarUint(update, clock);
-    encoding.writeVarString(update, JSON.stringify(state));
-  }
-  const body = encoding.createEncoder();
-  encoding.writeVarUint8Array(body, encoding.toUint8Array(update));
-  return encoding.toUint8Array(body);
+  return awarenessBody(encodeAwarenessUpdate(states.map(([clientID, { clock, state }]) => ({ clientID, clock, json: JSON.stringify(state) }))));
 }
 
 /** The identity shown to others: the config's `identity(auth)`, or well-known auth fields. */

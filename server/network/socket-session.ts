@@ -6,12 +6,13 @@
  */
 import type { WebSocket } from "ws";
 import type { AuthRequest } from "../../shared/context.ts";
-import { RateLimited, TandemError, toWireError } from "../../shared/errors.ts";
-import { CloseCode, type DownMessage, Kind, type UpMessage, decodeUp, encodeDown, unexpectedCase } from "../../shared/protocol/index.ts";
+import { MalformedFrame, RateLimited, Superseded, TandemError, UnknownChannel, toWireError } from "../../shared/errors.ts";
+import { CloseCode, type DownMessage, Kind, type UpMessage, decodeUp, encodeDown, unexpectedCase, withRetryAfter } from "../../shared/protocol/index.ts";
 import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
 import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
+import { type ChannelQuota, UNLIMITED_CHANNELS } from "./channels-per-address.ts";
 import { watchHeartbeat } from "./heartbeat.ts";
 import { closeFirmly } from "./close-firmly.ts";
 import { runGuarded } from "./guard.ts";
@@ -31,12 +32,20 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
   clientId = "";
   /** The leader tab's term from the hello (0: no tabs). */
   private epoch = 0;
-  /** Identity digests this socket's channels passed onAuth as (leader-terms.ts). */
-  private readonly identities = new Set<string>();
+  /**
+   * Identity digests this socket's open channels passed onAuth as (leader-terms.ts), with how
+   * many channels hold each: at most one per channel, however often a channel re-authenticates
+   * or a number is unsubscribed and reused.
+   */
+  private readonly identities = new Map<string, number>();
   private readonly channels = new Map<number, ActorChannel>();
   private readonly rate: RateLimiter;
   private closed = false;
   private readonly inbox: UpMessage[] = [];
+  /** Size on the wire of each action frame waiting or running (what its arguments hold in memory). */
+  private readonly actionBytes = new WeakMap<UpMessage, number>();
+  /** Bytes of this socket's action frames read and not yet answered. */
+  pendingActionBytes = 0;
   private draining = false;
   private paused = false;
   private holdTimer: NodeJS.Timeout | null = null;
@@ -60,6 +69,8 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     private readonly terms: LeaderTerms = new LeaderTerms(),
     /** Bytes queued to all sockets of the server (one per server). */
     private readonly budget: SendBudget = new SendBudget(limits.maxBufferedBytesTotal),
+    /** Channels its address may still open (channels-per-address.ts). */
+    private readonly channelQuota: ChannelQuota = UNLIMITED_CHANNELS,
   ) {
     this.rate = new RateLimiter(limits.framesPerSecond);
     this.writer = new TurnWriter(socket, (error) => this.fail(error));
@@ -79,13 +90,22 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
 
   identified(identity: string): void {
     if (this.closed) return;
-    this.identities.add(identity);
+    this.identities.set(identity, (this.identities.get(identity) ?? 0) + 1);
     if (!this.terms.identified(this.clientId, this.epoch, this, identity)) this.supersede();
+  }
+
+  /** A channel no longer speaks as `identity` (it closed or re-authenticated as another). */
+  released(identity: string): void {
+    const held = this.identities.get(identity);
+    if (held === undefined) return;
+    if (held > 1) return void this.identities.set(identity, held - 1);
+    this.identities.delete(identity);
+    if (!this.closed) this.terms.leave(this, this.clientId, [identity]);
   }
 
   /** A newer leader tab of this client greeted: this (stale) one must stop sending. */
   supersede(): void {
-    this.send({ kind: Kind.error, channel: 0, error: new TandemError("superseded", "A newer leader tab of this browser holds the connection", "client").toWire() });
+    this.send({ kind: Kind.error, channel: 0, error: new Superseded("A newer leader tab of this browser holds the connection").toWire() });
     this.close(CloseCode.superseded, "superseded");
   }
 
@@ -102,7 +122,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     if (bytes.byteLength > this.limits.maxFrameBytes) {
       return this.send(oversizedAnswer(bytes, this.limits.maxFrameBytes));
     }
-    if (!isBinary) return this.refuse(0, new TandemError("malformed_frame", "Frames are binary", "client"));
+    if (!isBinary) return this.refuse(0, new MalformedFrame("Frames are binary"));
     let message: UpMessage;
     try {
       message = decodeUp(bytes);
@@ -111,9 +131,10 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     }
     if (this.inbox.length >= MAX_INBOX) {
       this.send({ kind: Kind.error, channel: 0, error: new RateLimited("Too many frames waiting: slow down").toWire() });
-      this.close(CloseCode.rateLimited, "rate limited; retry-after=5000");
+      this.close(CloseCode.rateLimited, withRetryAfter("rate limited", 5000));
       return;
     }
+    if (message.kind === Kind.action) this.actionBytes.set(message, bytes.byteLength);
     this.inbox.push(message);
     this.drain();
   }
@@ -134,6 +155,9 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
         if (message.kind === Kind.action) {
           const channel = this.channels.get(message.channel);
           if (channel !== undefined && channel.pendingCount >= this.limits.maxPendingActionsPerChannel) return this.hold();
+          // By bytes too (a slow action must not pin hundreds of large argument lists); one action always may go.
+          const bytes = this.actionBytes.get(message) ?? 0;
+          if (this.pendingActionBytes > 0 && this.pendingActionBytes + bytes > this.limits.maxPendingActionBytesPerSocket) return this.hold();
         }
         const wait = this.rate.take();
         if (wait > 0) return this.hold(wait);
@@ -196,6 +220,16 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     return !drained;
   }
 
+  /** Counts an action's frame bytes until it is answered, then lets held frames go. */
+  private actionRunning(work: Promise<unknown>, bytes: number): void {
+    this.pendingActionBytes += bytes;
+    const done = (): void => {
+      this.pendingActionBytes -= bytes;
+      if (this.inbox.length > 0) runGuarded(() => this.drain(), (error) => this.fail(error));
+    };
+    work.then(done, done);
+  }
+
   /** A channel answered an action: a held frame may go now. */
   actionSettled(): void {
     if (this.inbox.length > 0) queueMicrotask(() => runGuarded(() => this.drain(), (error) => this.fail(error)));
@@ -207,10 +241,15 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
       case Kind.hello:
         return this.handshake.hello(message.version, message.clientId, message.epoch ?? 0);
       case Kind.subscribe: {
-        if (message.channel === 0) throw new TandemError("malformed_frame", "Channel 0 is the socket itself", "client");
-        if (this.channels.has(message.channel)) throw new TandemError("malformed_frame", `Channel ${message.channel} is already open`, "client");
+        if (message.channel === 0) throw new MalformedFrame("Channel 0 is the socket itself");
+        if (this.channels.has(message.channel)) throw new MalformedFrame(`Channel ${message.channel} is already open`);
         if (this.channels.size >= this.limits.maxChannelsPerSocket) {
           const error = new RateLimited(`A socket may open at most ${this.limits.maxChannelsPerSocket} channels`).toWire();
+          this.send({ kind: Kind.unsubscribed, channel: message.channel, error, retry: false });
+          return;
+        }
+        if (!this.channelQuota.admit()) {
+          const error = new RateLimited(`An address may open at most ${this.limits.maxChannelsPerAddress} channels`).toWire();
           this.send({ kind: Kind.unsubscribed, channel: message.channel, error, retry: false });
           return;
         }
@@ -220,16 +259,20 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
       case Kind.unsubscribe: {
         const channel = this.channel(message.channel);
         this.channels.delete(message.channel);
+        this.channelQuota.release();
         this.settle(message.channel, channel.close("unsubscribed"));
         return;
       }
       case Kind.sync:
-        if (message.step !== "step1") throw new TandemError("malformed_frame", "Clients send document changes as edit frames", "client");
+        if (message.step !== "step1") throw new MalformedFrame("Clients send document changes as edit frames");
         this.settle(message.channel, this.channel(message.channel).step1(message.data));
         return;
-      case Kind.action:
-        this.settle(message.channel, this.channel(message.channel).action(message));
+      case Kind.action: {
+        const work = this.channel(message.channel).action(message);
+        this.settle(message.channel, work);
+        this.actionRunning(work, this.actionBytes.get(message) ?? 0);
         return;
+      }
       case Kind.edit:
         this.settle(message.channel, this.channel(message.channel).edit(message));
         return;
@@ -270,7 +313,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
 
   private channel(id: number): ActorChannel {
     const channel = this.channels.get(id);
-    if (channel === undefined) throw new TandemError("unknown_channel", `Channel ${id} is not open`, "client");
+    if (channel === undefined) throw new UnknownChannel(`Channel ${id} is not open`);
     return channel;
   }
 
@@ -318,12 +361,17 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
   /** Closes this socket's channels that `match` selects with `error` (server.revoke); how many. */
   revoke(match: (channel: ActorChannel) => boolean, error: TandemError): number {
     let closed = 0;
-    for (const channel of [...this.channels.values()]) if (match(channel) && channel.revoke(error)) closed++;
+    for (const channel of [...this.channels.values()]) {
+      channel.revokeWhileDeciding(match, error); // onAuth deciding now: its outcome is checked too
+      if (match(channel) && channel.revoke(error)) closed++;
+    }
     return closed;
   }
 
-  forget(channel: number): void {
+  forget(channel: number, which: ActorChannel): void {
+    if (this.channels.get(channel) !== which) return;
     this.channels.delete(channel);
+    this.channelQuota.release();
   }
 
   close(code: number, reason: string): void {
@@ -337,7 +385,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     if (this.closed) return;
     this.closed = true;
     this.stopHeartbeat();
-    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities);
+    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities.keys());
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.handshake.stop();
     this.output.close();
@@ -349,6 +397,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     }
     const channels = [...this.channels.values()];
     this.channels.clear();
+    for (let i = 0; i < channels.length; i++) this.channelQuota.release();
     const closed = await Promise.allSettled(channels.map((channel) => channel.close(reason)));
     for (const result of closed) if (result.status === "rejected") this.log.error({ err: result.reason, socket: this.socketId }, "closing a channel failed");
   }

@@ -1,5 +1,5 @@
 /**
- * Nothing at a turn's end may throw out of the event loop (issue 12, item 1): a task or a
+ * Nothing at a turn's end may throw out of the event loop (README.md "Security model"): a task or a
  * cork release that throws goes to its owner's handler, and every other task and release of
  * the turn still runs, in order.
  */

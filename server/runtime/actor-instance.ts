@@ -24,6 +24,7 @@ import { editSteps } from "./direct-edit.ts";
 import { hasPending } from "./edit-check.ts";
 import { type ActionSeq, ExactlyOnce, type ExactlyOnceLimits } from "./exactly-once.ts";
 import { Mailbox } from "./mailbox.ts";
+import { YjsWriters } from "./yjs-writers.ts";
 import { ActorSchedules } from "./schedules.ts";
 import type { TaskContext } from "./task.ts";
 import { validateArgs } from "./validate.ts";
@@ -62,6 +63,8 @@ export class ActorInstance implements CommitHost {
   readonly schedules: ActorSchedules;
   /** Exactly-once records: the last seq and recent results per client (exactly-once.ts). */
   readonly exactlyOnce: ExactlyOnce;
+  /** Which identity writes as which Yjs client in direct edits (yjs-writers.ts). */
+  private readonly yjsWriters = new YjsWriters();
   private readonly pipeline: CommitPipeline;
   private idleTimer: NodeJS.Timeout | null = null;
   private state: ActorStatus = "running";
@@ -228,7 +231,7 @@ export class ActorInstance implements CommitHost {
    * Several updates a socket delivered back to back are one edit, in one transaction.
    */
   async edit(conn: ConnImpl, updates: readonly Uint8Array[]): Promise<void> {
-    const { validate, write } = editSteps(this.doc, this.config, conn, updates);
+    const { validate, write } = editSteps(this.doc, this.config, this.yjsWriters, conn, updates);
     await this.pipeline.run(conn, validate, undefined, NO_CHAIN, write);
   }
 

@@ -12,7 +12,7 @@ import type { ServerLogger } from "../log.ts";
 import { actorId, isActorId } from "./actor-id.ts";
 import { ActorInstance, type InstanceHost } from "./actor-instance.ts";
 import { AlarmClock } from "./alarm-clock.ts";
-import { type CallChain, NO_CHAIN, chainedRuntime } from "./call-chain.ts";
+import { type CallChain, NO_CHAIN } from "./call-chain.ts";
 import { DEFAULT_EXACTLY_ONCE_LIMITS, type ExactlyOnceLimits } from "./exactly-once.ts";
 
 export type LoadMode = { readonly kind: "get" } | { readonly kind: "getOrCreate" | "create"; readonly input?: unknown };
@@ -39,8 +39,8 @@ export class ActorRuntime implements InstanceHost {
   readonly exactlyOnceLimits: ExactlyOnceLimits;
   /** The inline client (`server.client`); set by createServer. */
   client: unknown = undefined;
-  /** Makes an inline client over a runtime (`c.client()` gets one per call chain); set by createServer. */
-  clientOver: ((runtime: ActorRuntime) => unknown) | undefined = undefined;
+  /** Makes the inline client of code running with a call chain (`c.client()`); set by createServer. */
+  clientWith: ((chain: CallChain) => unknown) | undefined = undefined;
 
   private readonly instances = new Map<string, ActorInstance>();
   private readonly loading = new Map<string, Promise<ActorInstance>>();
@@ -77,7 +77,7 @@ export class ActorRuntime implements InstanceHost {
 
   /** The inline client for code of the actors in `chain` (`c.client()`). */
   clientFor(chain: CallChain): unknown {
-    return this.clientOver === undefined ? this.client : this.clientOver(chainedRuntime(this, chain));
+    return this.clientWith === undefined ? this.client : this.clientWith(chain);
   }
 
   /**

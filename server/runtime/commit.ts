@@ -164,6 +164,9 @@ export class CommitPipeline {
       // Everything that can refuse the commit is checked before the document changes.
       task.draft.check();
       privateStateJson = jsonOf(actor.privateState);
+      // What JSON would not give back as it was (NaN, byte arrays, Dates…) is refused now
+      // rather than changed silently by the next load.
+      if (privateStateJson !== privateStateBefore) checkPlainData(actor.privateState, "privateState", 0, false);
     } catch (error) {
       task.draft.close();
       actor.privateState = privateStateBefore === "undefined" ? undefined : JSON.parse(privateStateBefore);

@@ -12,7 +12,9 @@ import { Draft, stateRoot } from "../../shared/state/index.ts";
 import type { WriteStep } from "./commit.ts";
 import type { ConnImpl } from "./connection.ts";
 import { checkEditUpdates, hasPending } from "./edit-check.ts";
+import { identityDigest } from "./exactly-once.ts";
 import type { Task, TaskContext } from "./task.ts";
+import type { YjsWriters } from "./yjs-writers.ts";
 
 export interface EditSteps {
   /** The task's code: the checks and hooks, before the document changes. */
@@ -25,9 +27,14 @@ export interface EditSteps {
  * An edit — one update, or several a socket delivered back to back, in one transaction —
  * as a task: its hooks are the task's code, its updates what the commit writes.
  */
-export function editSteps(doc: Y.Doc, config: AnyActorConfig, conn: ConnImpl, updates: readonly Uint8Array[]): EditSteps {
+export function editSteps(doc: Y.Doc, config: AnyActorConfig, yjsWriters: YjsWriters, conn: ConnImpl, updates: readonly Uint8Array[]): EditSteps {
+  // Which Yjs clients the edit writes as, and whether this identity may (yjs-writers.ts):
+  // the identity the connection has when the task runs.
+  let identity = "";
+  let writes: number[] = [];
   const validate = async (c: TaskContext) => {
-    checkEditUpdates(doc, updates);
+    identity = identityDigest(conn.auth, config.identity);
+    writes = checkEditUpdates(doc, updates, (client) => yjsWriters.mayWrite(client, identity, doc.clientID));
     // The hooks see the edit as one update, merged only if one of them reads it.
     let update: Uint8Array | null = updates.length === 1 ? updates[0]! : null;
     const context = Object.create(c, {
@@ -77,6 +84,7 @@ export function editSteps(doc: Y.Doc, config: AnyActorConfig, conn: ConnImpl, up
     // The check refuses what Yjs would park; anything parked all the same means this copy
     // is no longer clean (execute then reloads the actor).
     if (hasPending(doc)) throw new InternalError("An accepted edit left parts Yjs could not integrate");
+    yjsWriters.claim(writes, identity);
     return applied;
   };
   return { validate, write };

@@ -3,7 +3,8 @@
  * document. An edit is refused (`invalid_arguments`) unless Yjs would integrate all of it,
  * and what it writes is state the state model can read:
  *
- * - it decodes; it has no Skip structs, and no client twice (Yjs keeps only one run of
+ * - it decodes; it has no Skip structs, no empty structs or delete ranges (Yjs never
+ *   writes them and breaks on them), and no client twice (Yjs keeps only one run of
  *   structs per client and parks the rest);
  * - every struct can be integrated: its client's clock continues what the actor has (or
  *   what the edit brings before it), and every item it refers to (origin, right origin,
@@ -15,6 +16,10 @@
  *   and arrays; characters and formatting in texts; XML elements and texts (attributes:
  *   JSON values) in XML fragments — never subdocuments, embeds, XML hooks or elements
  *   outside XML — nested at most MAX_STATE_DEPTH deep (JSON values included).
+ *
+ * - it writes new structs only as Yjs clients the editor may write as (`mayWrite`; see
+ *   yjs-writers.ts): a struct another connection's replica will also write under the same
+ *   id would be skipped by Yjs on one side and the replicas would never agree again.
  *
  * It reads each update once and asks the document for single clocks and items: no state
  * vector is built per edit.
@@ -88,13 +93,18 @@ function allowed(content: Y.Item["content"], place: Place): string | null {
   }
 }
 
+/** Whether the editor may write new structs as Yjs client `client` (default: any). */
+export type MayWrite = (client: number) => boolean;
+
 /**
  * Checks the updates of one edit (edit frames a socket delivered back to back, applied in one
  * transaction, in order): each must be integrated whole, given what the actor has plus what
- * the updates before it bring.
+ * the updates before it bring. Returns the Yjs clients the edit writes new structs as.
  */
-export function checkEditUpdates(doc: Y.Doc, updates: readonly Uint8Array[]): void {
-  new EditCheck(doc).run(updates);
+export function checkEditUpdates(doc: Y.Doc, updates: readonly Uint8Array[], mayWrite: MayWrite = () => true): number[] {
+  const check = new EditCheck(doc, mayWrite);
+  check.run(updates);
+  return check.writers();
 }
 
 /** One update's check (see checkEditUpdates). */
@@ -112,7 +122,15 @@ class EditCheck {
   /** Where each brought item lands, once known. */
   private readonly places = new Map<Y.Item, Place>();
 
-  constructor(private readonly doc: Y.Doc) {}
+  constructor(
+    private readonly doc: Y.Doc,
+    private readonly mayWrite: MayWrite,
+  ) {}
+
+  /** The clients the edit brings new structs of. */
+  writers(): number[] {
+    return [...this.brought.keys()];
+  }
 
   private clock(client: number): number {
     return this.clocks.get(client) ?? Y.getState(this.doc.store, client);
@@ -136,6 +154,8 @@ class EditCheck {
       for (const [client, deletes] of decoded.ds.clients) {
         const have = this.clock(client);
         for (const item of deletes) {
+          // An empty range makes Yjs throw in the middle of applying the update.
+          if (item.len === 0) refuse("The edit deletes an empty range");
           if (item.clock + item.len > have) refuse(`The edit deletes changes of client ${client} the actor does not have`);
         }
       }
@@ -168,6 +188,7 @@ class EditCheck {
           }
         }
         if (struct.id.clock + struct.length <= have) continue; // known already: Yjs skips it
+        if (!this.brought.has(client) && !this.mayWrite(client)) refuse(`The edit writes as Yjs client ${client}, which another connection writes as`);
         if (struct instanceof Y.Item) this.checkContent(struct);
         this.clocks.set(client, struct.id.clock + struct.length);
         let list = this.brought.get(client);
@@ -315,6 +336,9 @@ function runsOf(structs: readonly Struct[]): Map<number, Struct[]> {
   let previous: Struct | null = null;
   for (const struct of structs) {
     if (struct instanceof Y.Skip) refuse("The edit has a gap (a Skip struct)");
+    // Yjs never writes an empty struct, and one breaks it: applied, then every replica's read
+    // of the document throws (a GC), or the apply itself throws (deleted content).
+    if (struct.length === 0) refuse("The edit has an empty struct");
     const { client, clock } = struct.id;
     if (previous !== null && previous.id.client === client) {
       if (clock !== previous.id.clock + previous.length) refuse(`The edit has client ${client} twice`);

@@ -1,7 +1,8 @@
 /** The exactly-once bookkeeping alone: replays, bounds and their order, pruning, seq jumps, older data. */
 import { describe, expect, test } from "vitest";
 import type { SeqRecord } from "../drivers/driver.ts";
-import { DEFAULT_EXACTLY_ONCE_LIMITS, ExactlyOnce, type ExactlyOnceLimits, RESULT_WINDOW, identityDigest, seqOwner } from "./exactly-once.ts";
+import { RESULT_WINDOW } from "../../shared/protocol/windows.ts";
+import { DEFAULT_EXACTLY_ONCE_LIMITS, ExactlyOnce, type ExactlyOnceLimits, identityDigest, seqOwner } from "./exactly-once.ts";
 
 const ada = seqOwner("browser", identityDigest({ userId: "ada" }));
 

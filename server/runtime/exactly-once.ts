@@ -1,5 +1,5 @@
 /**
- * Exactly-once bookkeeping of one actor (DESIGN §4): per client, the last seq applied and the
+ * Exactly-once bookkeeping of one actor (shared/protocol/PROTOCOL.md "Exactly-once", "Windows"): per client, the last seq applied and the
  * results of its recent seqs, so that a resent action (lost ack, reconnect, tab crash) gets
  * its recorded result instead of running twice — within bounds, since a record is written
  * for every action anyone sends.
@@ -36,6 +36,7 @@
  */
 import { createHash } from "node:crypto";
 import { InvalidArguments, ResultNotKept, errorFromWire } from "../../shared/errors.ts";
+import { RESULT_WINDOW } from "../../shared/protocol/windows.ts";
 import type { RecordedResult, SeqRecord } from "../drivers/driver.ts";
 
 /** @public Limits of the exactly-once records of one actor (createServer `limits`). */
@@ -63,8 +64,8 @@ export const DEFAULT_EXACTLY_ONCE_LIMITS: ExactlyOnceLimits = {
   maxSeqJump: 2 ** 32,
 };
 
-/** Results of the last RESULT_WINDOW seqs of an owner can be answered again (the client's in-flight window is smaller). */
-export const RESULT_WINDOW = 128;
+// Results of the last RESULT_WINDOW seqs of an owner can be answered again (the client's
+// in-flight window is smaller): both windows are in shared/protocol/windows.ts.
 
 const SEP = "\u0000";
 

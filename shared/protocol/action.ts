@@ -4,7 +4,7 @@
  */
 import type * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
-import { MalformedFrame } from "./errors.ts";
+import { malformedFrame } from "./errors.ts";
 import { Kind } from "./kinds.ts";
 import { readString, readUint, readValue, writeValue } from "./value.ts";
 
@@ -28,6 +28,6 @@ export function decodeAction(decoder: decoding.Decoder, channel: number): Action
   const id = readUint(decoder);
   const name = readString(decoder);
   const args = readValue(decoder);
-  if (!Array.isArray(args)) throw new MalformedFrame("action arguments must be an array");
+  if (!Array.isArray(args)) throw malformedFrame("action arguments must be an array");
   return { kind: Kind.action, channel, id, name, args, seq: readUint(decoder) };
 }

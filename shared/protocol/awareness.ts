@@ -17,3 +17,10 @@ export function encodeAwareness(encoder: encoding.Encoder, m: AwarenessFrame): v
 export function decodeAwareness(decoder: decoding.Decoder, channel: number): AwarenessFrame {
   return { kind: Kind.awareness, channel, update: readBytes(decoder) };
 }
+
+/** The body of an awareness frame carrying `update`, for frames built once and sent to many. */
+export function awarenessBody(update: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint8Array(encoder, update);
+  return encoding.toUint8Array(encoder);
+}

@@ -7,7 +7,7 @@
  * holds a batch.
  */
 import * as decoding from "lib0/decoding";
-import { MalformedFrame } from "./errors.ts";
+import { malformedFrame } from "./errors.ts";
 import { Kind } from "./kinds.ts";
 import { readLength, readUint } from "./value.ts";
 
@@ -67,12 +67,12 @@ export function isBatch(bytes: Uint8Array): boolean {
 export function unbatch(bytes: Uint8Array): Uint8Array[] {
   const decoder = decoding.createDecoder(bytes);
   const frames: Uint8Array[] = [];
-  if (readUint(decoder) !== Kind.batch) throw new MalformedFrame("not a batch");
-  if (readUint(decoder) !== 0) throw new MalformedFrame("a batch travels on channel 0");
+  if (readUint(decoder) !== Kind.batch) throw malformedFrame("not a batch");
+  if (readUint(decoder) !== 0) throw malformedFrame("a batch travels on channel 0");
   while (decoder.pos < bytes.length) {
     const length = readLength(decoder);
-    if (length === 0) throw new MalformedFrame("an empty frame in a batch");
-    if (bytes[decoder.pos] === Kind.batch) throw new MalformedFrame("a batch inside a batch");
+    if (length === 0) throw malformedFrame("an empty frame in a batch");
+    if (bytes[decoder.pos] === Kind.batch) throw malformedFrame("a batch inside a batch");
     frames.push(bytes.subarray(decoder.pos, decoder.pos + length));
     decoder.pos += length;
   }

@@ -12,3 +12,14 @@ export const CloseCode = {
   rateLimited: 4429,
   internalError: 4500,
 } as const;
+
+/** Close reasons may end with a hint how long to wait before reconnecting: `…; retry-after=<ms>`. */
+export function withRetryAfter(reason: string, ms: number): string {
+  return `${reason}; retry-after=${ms}`;
+}
+
+/** Reads `retry-after=<ms>` from a close reason (null when it has none). */
+export function retryAfterFromReason(reason: string): number | null {
+  const match = /retry-after=(\d+)/.exec(reason);
+  return match ? Number(match[1]) : null;
+}

@@ -6,7 +6,7 @@ import { isBatch, unbatch } from "./batch.ts";
 import { type AwarenessFrame, decodeAwareness, encodeAwareness } from "./awareness.ts";
 import { type EditResult, decodeEditResult, encodeEditResult } from "./edit-result.ts";
 import { type ErrorFrame, decodeErrorFrame, encodeErrorFrame } from "./error-frame.ts";
-import { MalformedFrame, unexpectedCase } from "./errors.ts";
+import { malformedFrame, unexpectedCase } from "./errors.ts";
 import { type EventFrame, decodeEvent, encodeEvent } from "./event.ts";
 import { type FrameHeader, decodeFrame, encodeFrame, ownBytes } from "./frame.ts";
 import { Kind } from "./kinds.ts";
@@ -86,6 +86,6 @@ function readDown({ kind, channel }: FrameHeader, d: decoding.Decoder): DownMess
     case Kind.authResult:
       return decodeAuthResult(d, channel);
     default:
-      throw new MalformedFrame(`kind ${kind} is not a server frame`);
+      throw malformedFrame(`kind ${kind} is not a server frame`);
   }
 }

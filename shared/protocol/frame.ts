@@ -6,7 +6,7 @@
  */
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
-import { MalformedFrame } from "./errors.ts";
+import { malformedFrame, MalformedFrame } from "./errors.ts";
 import { readUint } from "./value.ts";
 
 export interface FrameHeader {
@@ -43,8 +43,8 @@ export function decodeFrame<T>(bytes: Uint8Array, read: (header: FrameHeader, de
     message = read({ kind, channel }, decoder);
   } catch (error) {
     if (error instanceof MalformedFrame) throw error;
-    throw new MalformedFrame(error instanceof Error ? error.message : String(error));
+    throw malformedFrame(error instanceof Error ? error.message : String(error));
   }
-  if (decoder.pos !== decoder.arr.length) throw new MalformedFrame(`${decoder.arr.length - decoder.pos} trailing bytes`);
+  if (decoder.pos !== decoder.arr.length) throw malformedFrame(`${decoder.arr.length - decoder.pos} trailing bytes`);
   return message;
 }

@@ -4,6 +4,9 @@ import * as encoding from "lib0/encoding";
 import { Kind } from "./kinds.ts";
 import { readString, readUint } from "./value.ts";
 
+/** A client id has 1 to MAX_CLIENT_ID_LENGTH characters. */
+export const MAX_CLIENT_ID_LENGTH = 128;
+
 export interface Hello {
   readonly kind: typeof Kind.hello;
   readonly channel: number;

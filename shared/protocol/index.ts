@@ -24,4 +24,7 @@ export type { Ping } from "./ping.ts";
 export type { Pong } from "./pong.ts";
 export type { Auth } from "./auth.ts";
 export type { AuthResult } from "./auth-result.ts";
-export { CloseCode } from "./close-codes.ts";
+export { CloseCode, retryAfterFromReason, withRetryAfter } from "./close-codes.ts";
+export { MAX_CLIENT_ID_LENGTH } from "./hello.ts";
+export { MAX_IN_FLIGHT, RESULT_WINDOW } from "./windows.ts";
+export { HttpHeader } from "./http-headers.ts";

@@ -3,9 +3,30 @@
  * `malformed_frame` (never a crash, a hang or an out-of-bounds read).
  */
 import { describe, expect, test } from "vitest";
+import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
+import { Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
+import { messageYjsUpdate } from "y-protocols/sync";
+import * as Y from "yjs";
 import { random, seeds } from "../../tests/support/random.ts";
-import { type DownMessage, Kind, MalformedFrame, type UpMessage, decodeDown, decodeDownMessages, decodeUp, encodeBatch, encodeDown, encodeUp } from "./index.ts";
+import { decodeAwarenessUpdate, encodeAwarenessUpdate as ourEncodeAwarenessUpdate, withoutClients } from "./awareness-update.ts";
+import {
+  type DownMessage,
+  Kind,
+  MAX_IN_FLIGHT,
+  MalformedFrame,
+  RESULT_WINDOW,
+  type UpMessage,
+  decodeDown,
+  decodeDownMessages,
+  decodeUp,
+  encodeBatch,
+  encodeDown,
+  encodeUp,
+  retryAfterFromReason,
+  withRetryAfter,
+} from "./index.ts";
+import { decodeSync, syncBody } from "./sync.ts";
 
 const error = { code: "user_error", message: "nope", group: "user" as const, metadata: { why: [1, "x"] } };
 
@@ -173,4 +194,37 @@ describe("malformed frames", () => {
       }
     });
   }
+});
+
+describe("codecs shared by both sides", () => {
+  test("awareness updates: y-protocols' own encoding round-trips, states can be dropped, short bytes are malformed", () => {
+    const doc = new Y.Doc();
+    doc.clientID = 7;
+    const awareness = new Awareness(doc);
+    awareness.setLocalState({ cursor: 3, name: "ada" });
+    const update = encodeAwarenessUpdate(awareness, [7]);
+    const entries = decodeAwarenessUpdate(update);
+    expect(entries).toEqual([{ clientID: 7, clock: awareness.meta.get(7)!.clock, json: JSON.stringify({ cursor: 3, name: "ada" }) }]);
+    expect(ourEncodeAwarenessUpdate(entries)).toEqual(update);
+    const two = ourEncodeAwarenessUpdate([...entries, { clientID: 9, clock: 1, json: "null" }]);
+    expect(withoutClients(two, new Set([9]))).toEqual(update);
+    expect(withoutClients(two, new Set())).toBe(two);
+    expect(withoutClients(update, new Set([7]))).toBeNull();
+    for (let cut = 0; cut < update.length; cut++) expect(() => decodeAwarenessUpdate(update.subarray(0, cut))).toThrow(MalformedFrame);
+    awareness.destroy();
+  });
+
+  test("sync bodies carry y-protocols' message tags", () => {
+    for (const step of ["step1", "step2", "update"] as const) {
+      const body = syncBody(step, new Uint8Array([4, 5]));
+      expect(decodeSync(decoding.createDecoder(body), 1)).toEqual({ kind: Kind.sync, channel: 1, step, data: new Uint8Array([4, 5]) });
+    }
+    expect(syncBody("update", new Uint8Array())[0]).toBe(messageYjsUpdate);
+  });
+
+  test("retry-after close reasons, and the two windows of exactly-once", () => {
+    expect(retryAfterFromReason(withRetryAfter("server closing", 1500))).toBe(1500);
+    expect(retryAfterFromReason("server closing")).toBeNull();
+    expect(MAX_IN_FLIGHT).toBeLessThan(RESULT_WINDOW); // every resend finds its result (PROTOCOL.md "Windows")
+  });
 });

@@ -5,7 +5,7 @@
  */
 import type * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
-import { MalformedFrame } from "./errors.ts";
+import { malformedFrame } from "./errors.ts";
 import { Kind } from "./kinds.ts";
 import { readByte, readBytes, readLength, readString, readValue, writeValue } from "./value.ts";
 
@@ -49,7 +49,7 @@ export function decodeSubscribe(decoder: decoding.Decoder, channel: number): Sub
     target = { by: "id", id: readString(decoder) };
   } else {
     const modeName = MODES[mode];
-    if (modeName === undefined) throw new MalformedFrame(`unknown subscribe mode ${mode}`);
+    if (modeName === undefined) throw malformedFrame(`unknown subscribe mode ${mode}`);
     const key: string[] = [];
     for (let i = readLength(decoder); i > 0; i--) key.push(readString(decoder));
     target = { by: "key", mode: modeName, key, input: readValue(decoder) };

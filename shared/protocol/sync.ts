@@ -7,7 +7,7 @@
 import type * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import { messageYjsSyncStep1, messageYjsSyncStep2, messageYjsUpdate } from "y-protocols/sync";
-import { MalformedFrame } from "./errors.ts";
+import { malformedFrame } from "./errors.ts";
 import { Kind } from "./kinds.ts";
 import { readBytes, readUint } from "./value.ts";
 
@@ -31,6 +31,13 @@ export function encodeSync(encoder: encoding.Encoder, m: Sync): void {
 export function decodeSync(decoder: decoding.Decoder, channel: number): Sync {
   const tag = readUint(decoder);
   const step = tag === messageYjsSyncStep1 ? "step1" : tag === messageYjsSyncStep2 ? "step2" : tag === messageYjsUpdate ? "update" : null;
-  if (step === null) throw new MalformedFrame(`unknown sync message ${tag}`);
+  if (step === null) throw malformedFrame(`unknown sync message ${tag}`);
   return { kind: Kind.sync, channel, step, data: readBytes(decoder) };
+}
+
+/** The body of a sync frame (tag and data), for frames built once and sent to many. */
+export function syncBody(step: SyncStep, data: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encodeSync(encoder, { kind: Kind.sync, channel: 0, step, data });
+  return encoding.toUint8Array(encoder);
 }

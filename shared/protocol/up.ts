@@ -3,7 +3,7 @@ import { type Action, decodeAction, encodeAction } from "./action.ts";
 import { type Auth, decodeAuth, encodeAuth } from "./auth.ts";
 import { type AwarenessFrame, decodeAwareness, encodeAwareness } from "./awareness.ts";
 import { type Edit, decodeEdit, encodeEdit } from "./edit.ts";
-import { MalformedFrame, unexpectedCase } from "./errors.ts";
+import { malformedFrame, unexpectedCase } from "./errors.ts";
 import { decodeFrame, encodeFrame } from "./frame.ts";
 import { type Hello, decodeHello, encodeHello } from "./hello.ts";
 import { Kind } from "./kinds.ts";
@@ -61,7 +61,7 @@ export function decodeUp(bytes: Uint8Array): UpMessage {
       case Kind.auth:
         return decodeAuth(d, channel);
       default:
-        throw new MalformedFrame(`kind ${kind} is not a client frame`);
+        throw malformedFrame(`kind ${kind} is not a client frame`);
     }
   });
 }

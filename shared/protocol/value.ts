@@ -6,7 +6,7 @@
  */
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
-import { MalformedFrame } from "./errors.ts";
+import { malformedFrame } from "./errors.ts";
 
 export const MAX_VALUE_DEPTH = 64;
 
@@ -26,7 +26,7 @@ export interface ReadValueOptions {
 
 export function readValue(decoder: decoding.Decoder, options: ReadValueOptions = {}, depth = 0): unknown {
   const maxDepth = options.maxDepth ?? MAX_VALUE_DEPTH;
-  if (depth > maxDepth) throw new MalformedFrame(`values nest deeper than ${maxDepth}`);
+  if (depth > maxDepth) throw malformedFrame(`values nest deeper than ${maxDepth}`);
   const tag = readByte(decoder);
   switch (tag) {
     case 127:
@@ -57,7 +57,7 @@ export function readValue(decoder: decoding.Decoder, options: ReadValueOptions =
       for (let i = 0; i < length; i++) {
         const key = readString(decoder);
         if (key !== "__proto__") object[key] = readValue(decoder, options, depth + 1);
-        else if (!options.keepProtoKeys) throw new MalformedFrame(`"__proto__" is not allowed as a key`);
+        else if (!options.keepProtoKeys) throw malformedFrame(`"__proto__" is not allowed as a key`);
         else Object.defineProperty(object, key, { value: readValue(decoder, options, depth + 1), enumerable: true, configurable: true, writable: true });
       }
       return object;
@@ -71,14 +71,14 @@ export function readValue(decoder: decoding.Decoder, options: ReadValueOptions =
     case 116:
       return readBytes(decoder).slice();
     default:
-      throw new MalformedFrame(`unknown value tag ${tag}`);
+      throw malformedFrame(`unknown value tag ${tag}`);
   }
 }
 
 /** A length that cannot exceed what is left of the frame (each element takes ≥ 1 byte). */
 export function readLength(decoder: decoding.Decoder): number {
   const length = readUint(decoder);
-  if (length > decoder.arr.length - decoder.pos) throw new MalformedFrame("a length runs past the end of the frame");
+  if (length > decoder.arr.length - decoder.pos) throw malformedFrame("a length runs past the end of the frame");
   return length;
 }
 
@@ -90,7 +90,7 @@ export function readBytes(decoder: decoding.Decoder): Uint8Array {
 }
 
 function need(decoder: decoding.Decoder, bytes: number): void {
-  if (decoder.arr.length - decoder.pos < bytes) throw new MalformedFrame("the frame ends early");
+  if (decoder.arr.length - decoder.pos < bytes) throw malformedFrame("the frame ends early");
 }
 
 const utf8 = new TextDecoder();
@@ -115,13 +115,13 @@ export function readString(decoder: decoding.Decoder): string {
 }
 
 export function readUint(decoder: decoding.Decoder): number {
-  if (decoder.pos >= decoder.arr.length) throw new MalformedFrame("the frame ends early");
+  if (decoder.pos >= decoder.arr.length) throw malformedFrame("the frame ends early");
   const value = decoding.readVarUint(decoder);
-  if (decoder.pos > decoder.arr.length) throw new MalformedFrame("the frame ends early");
+  if (decoder.pos > decoder.arr.length) throw malformedFrame("the frame ends early");
   return value;
 }
 
 export function readByte(decoder: decoding.Decoder): number {
-  if (decoder.pos >= decoder.arr.length) throw new MalformedFrame("the frame ends early");
+  if (decoder.pos >= decoder.arr.length) throw malformedFrame("the frame ends early");
   return decoding.readUint8(decoder);
 }

@@ -1,11 +1,10 @@
 /** An error as it travels inside frames: code, message, group, metadata. */
 import type * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
-import type { ErrorGroup, WireError } from "../errors.ts";
-import { MalformedFrame } from "./errors.ts";
+import { ERROR_GROUPS, type ErrorGroup, type WireError } from "../errors.ts";
+import { malformedFrame } from "./errors.ts";
 import { readString, readValue, writeValue } from "./value.ts";
 
-const GROUPS: readonly ErrorGroup[] = ["user", "auth", "actor", "client", "internal"];
 
 export function writeWireError(encoder: encoding.Encoder, error: WireError): void {
   encoding.writeVarString(encoder, error.code);
@@ -18,7 +17,7 @@ export function readWireError(decoder: decoding.Decoder): WireError {
   const code = readString(decoder);
   const message = readString(decoder);
   const group = readString(decoder) as ErrorGroup;
-  if (!GROUPS.includes(group)) throw new MalformedFrame(`unknown error group "${group}"`);
+  if (!ERROR_GROUPS.includes(group)) throw malformedFrame(`unknown error group "${group}"`);
   const metadata = readValue(decoder);
   return metadata === undefined ? { code, message, group } : { code, message, group, metadata };
 }

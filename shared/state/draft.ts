@@ -2,20 +2,20 @@
  * A draft: one action's (or one prediction's) view of the state, writable, with every write
  * held in overlay nodes until `commit` replays them into the document as one Yjs transaction.
  * A draft that is discarded leaves nothing behind — no item, no clock tick, no tombstone —
- * which is what makes actions atomic over Yjs (DESIGN §11).
+ * which is what makes actions atomic over Yjs (README.md "Guarantees").
  */
 import * as Y from "yjs";
 import { InvalidState } from "../errors.ts";
 import { applyNode } from "./commit.ts";
 import { MAX_STATE_DEPTH, checkWriteDepth } from "./depth.ts";
-import { ArrayNode, type Entry, MapNode, TextNode, XmlNode } from "./nodes.ts";
+import { ArrayNode, type Entry, MapNode, type NodeOwner, TextNode, XmlNode } from "./nodes.ts";
 import { asTemplate, checkKey, checkPrimitive, frozenCopy, isPlainObject, isPrimitive, unsupported } from "./values.ts";
 import { nodeOfView } from "./view-registry.ts";
 import { viewOf } from "./views.ts";
 
 type AnyNode = MapNode | ArrayNode | TextNode | XmlNode;
 
-export class Draft {
+export class Draft implements NodeOwner {
   readonly root: MapNode;
   /** Nodes with a base that this draft changed, in the order of their first change. */
   private readonly dirty = new Set<AnyNode>();

@@ -1,5 +1,5 @@
 /**
- * State over one Yjs document per actor (DESIGN §3, §11): drafts with buffered writes,
+ * State over one Yjs document per actor (README.md "Guarantees", atomic actions): drafts with buffered writes,
  * plain-JS views, and the conversion of results to plain data.
  */
 import * as Y from "yjs";

@@ -1,12 +1,11 @@
 /**
- * The overlay nodes of a draft (DESIGN §11). A node stands for one object, array or text of
+ * The overlay nodes of a draft (draft.ts). A node stands for one object, array or text of
  * the state. A node with a `base` mirrors a Y type of the document and records, on top of
  * it, the writes made in the draft; a node without one is new in this draft. Reads go
  * through the recorded writes to the base; nothing touches the document until the draft
  * commits (see commit.ts).
  */
 import type * as Y from "yjs";
-import type { Draft } from "./draft.ts";
 
 export const DELETED: unique symbol = Symbol("tandem.deleted");
 
@@ -18,13 +17,26 @@ export interface FrozenValue {
   readonly frozen: unknown;
 }
 
+/**
+ * What a node asks of the draft it belongs to; draft.ts's `Draft` implements it (named here so
+ * that the nodes do not import the draft, which imports them).
+ */
+export interface NodeOwner {
+  /** The entry for a value of the base document (a node for a shared type). */
+  wrap(value: unknown): Entry;
+  /** Marks a node as written in this draft. */
+  touch(node: MapNode | ArrayNode | TextNode | XmlNode): void;
+  /** A plain value as a new entry, checked (`where` names it in errors). */
+  fromPlain(value: unknown, where: string, depth?: number): Entry;
+}
+
 export class MapNode {
   /** Writes on top of `base`: a value or `DELETED` per key; for a new node, every key. */
   readonly overrides = new Map<string, Entry | typeof DELETED>();
   view: object | undefined;
 
   constructor(
-    readonly draft: Draft,
+    readonly draft: NodeOwner,
     readonly base: Y.Map<unknown> | null,
   ) {}
 
@@ -90,7 +102,7 @@ export class ArrayNode {
   view: object | undefined;
 
   constructor(
-    readonly draft: Draft,
+    readonly draft: NodeOwner,
     readonly base: Y.Array<unknown> | null,
   ) {
     this.items = base === null ? [] : null;
@@ -169,7 +181,7 @@ export class TextNode {
    * Y.Text (of another document) whose content the new text starts from.
    */
   constructor(
-    readonly draft: Draft,
+    readonly draft: NodeOwner,
     readonly base: Y.Text | null,
     readonly template: Y.Text | null = null,
   ) {
@@ -235,7 +247,7 @@ export class XmlNode {
   view: object | undefined;
 
   constructor(
-    readonly draft: Draft,
+    readonly draft: NodeOwner,
     readonly base: Y.XmlFragment | null,
     readonly template: Y.XmlFragment | null = null,
   ) {}

@@ -4,8 +4,9 @@
  * arrays 1..10,000 deep, garbage and truncated bytes, an update with a Skip struct, one
  * client's structs listed twice, references to items the actor never had, subdocuments,
  * XML types (which the state model does read: either answer), `__proto__` keys, writes
- * outside the state root, deletes of unknown items.
+ * outside the state root, deletes of unknown items, empty structs and empty delete ranges.
  */
+import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
 import { STATE_ROOT } from "../../shared/state/index.ts";
 import { FRAME_LIMIT, depth, logUniform, randomBytes, size, verdictForDepth, type Verdict } from "./fuzz-shapes.ts";
@@ -73,7 +74,7 @@ function clientSection(update: Uint8Array): Uint8Array {
 }
 
 /** How many kinds of case there are (`kind` is one of 0..EDIT_KINDS-1; text counts twice; 2 nests past any limit, 3 to any depth). */
-export const EDIT_KINDS = 12;
+export const EDIT_KINDS = 13;
 
 export function editCase(rng: Random, kind: number, snapshot: Uint8Array, marker: number): EditCase {
   switch (kind) {
@@ -173,6 +174,8 @@ export function editCase(rng: Random, kind: number, snapshot: Uint8Array, marker
       // The state model reads XML types (rich-text editors): either answer, but the state stays readable.
       return { what: `a Y.Xml${xml[0]!.toUpperCase()}${xml.slice(1)} (${padding.length} bytes) in the state`, update, verdict: "either" };
     }
+    case 12:
+      return emptyStructCase(rng, marker);
     default: {
       const { doc, state, edit } = fork(snapshot);
       const how = rng.int(3);
@@ -181,4 +184,40 @@ export function editCase(rng: Random, kind: number, snapshot: Uint8Array, marker
       return { what: "a write outside the state root", update: edit(() => doc.getMap(`elsewhere-${marker}`).set("x", 1)), verdict: "reject" };
     }
   }
+}
+
+/**
+ * What Yjs never writes and breaks on: an empty struct (a GC, or an item of no characters) or
+ * an empty delete range. Before the check refused them, an empty GC left a document no
+ * replica could read and an empty delete range made the apply throw (the actor restarted).
+ */
+function emptyStructCase(rng: Random, marker: number): EditCase {
+  const client = 1_000_000 + marker;
+  const encoder = encoding.createEncoder();
+  const how = rng.int(3);
+  if (how === 2) {
+    encoding.writeVarUint(encoder, 0); // no structs
+    encoding.writeVarUint(encoder, 1); // deletes of one client
+    encoding.writeVarUint(encoder, client);
+    encoding.writeVarUint(encoder, 1);
+    encoding.writeVarUint(encoder, 0);
+    encoding.writeVarUint(encoder, 0); // of length 0
+    return { what: "an empty delete range", update: encoding.toUint8Array(encoder), verdict: "reject" };
+  }
+  encoding.writeVarUint(encoder, 1);
+  encoding.writeVarUint(encoder, 1);
+  encoding.writeVarUint(encoder, client);
+  encoding.writeVarUint(encoder, 0);
+  if (how === 0) {
+    encoding.writeUint8(encoder, 0); // GC
+    encoding.writeVarUint(encoder, 0); // of length 0
+  } else {
+    encoding.writeUint8(encoder, 4 | 0x20); // a string item with a key
+    encoding.writeVarUint(encoder, 1);
+    encoding.writeVarString(encoder, STATE_ROOT);
+    encoding.writeVarString(encoder, `empty-${marker}`);
+    encoding.writeVarString(encoder, "");
+  }
+  encoding.writeVarUint(encoder, 0); // no deletes
+  return { what: how === 0 ? "an empty GC struct" : "an empty string item", update: encoding.toUint8Array(encoder), verdict: "reject" };
 }

@@ -28,9 +28,8 @@
  */
 import { type FileHandle, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { ActorAlreadyExists, StorageCorrupt } from "../../../shared/errors.ts";
+import { ActorAlreadyExists, StaleLease, StorageCorrupt } from "../../../shared/errors.ts";
 import type { ActorMeta, Commit, Lease, Snapshot, StoredActor } from "../driver.ts";
-import { StaleLease } from "../driver.ts";
 import { foldCommits } from "../fold.ts";
 import { AlarmEntry, earliest } from "./alarm-entry.ts";
 import { type AlarmIndex, movesEarlier } from "./alarm-index.ts";

@@ -15,7 +15,7 @@
  */
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
-import type { ErrorGroup, WireError } from "../../../shared/errors.ts";
+import { ERROR_GROUPS, type ErrorGroup, type WireError } from "../../../shared/errors.ts";
 import type { ActorMeta, Alarm, Commit, ScheduleEntry, SeqRecord, Snapshot } from "../driver.ts";
 import { readByte, readValue, writeValue } from "./values.ts";
 
@@ -29,7 +29,7 @@ const KNOWN_FLAGS = HAS_UPDATE | HAS_PRIVATE_STATE | HAS_SEQS | HAS_SCHEDULES | 
 /** A seq record's ok byte: +2 when its `at` follows. */
 const WITH_AT = 2;
 
-const GROUPS: ReadonlySet<string> = new Set<ErrorGroup>(["user", "auth", "actor", "client", "internal"]);
+const GROUPS: ReadonlySet<string> = new Set<ErrorGroup>(ERROR_GROUPS);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

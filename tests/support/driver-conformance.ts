@@ -1,14 +1,14 @@
 /**
- * The driver conformance suite: what every implementation of `Driver` (driver.ts) must do,
- * run against each of them (memory.test.ts, file.test.ts, later redis). A driver passes
+ * The driver conformance suite: what every implementation of `Driver`
+ * (server/drivers/driver.ts) must do, run against each of them (server/drivers/memory.test.ts,
+ * server/drivers/file.test.ts). It lives with the tests, outside the shipped server/ folder. A driver passes
  * only what a runtime could observe through the interface; implementation details (files,
  * keys, fsyncs) have their own tests next to the driver.
  */
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import * as Y from "yjs";
-import { ActorAlreadyExists } from "../../shared/errors.ts";
-import type { ActorMeta, Commit, Driver, Lease, ScheduleEntry, SeqRecord, Snapshot, StoredActor } from "./driver.ts";
-import { StaleLease } from "./driver.ts";
+import { ActorAlreadyExists, StaleLease } from "../../shared/errors.ts";
+import type { ActorMeta, Commit, Driver, Lease, ScheduleEntry, SeqRecord, Snapshot, StoredActor } from "../../server/drivers/driver.ts";
 
 export interface DriverHarness {
   readonly driver: Driver;
