@@ -6,51 +6,24 @@
  */
 import * as Y from "yjs";
 import type { Intent } from "../../shared/context.ts";
-import { ActorStopped, InvalidArguments, MessageTooLarge, TandemError, toWireError } from "../../shared/errors.ts";
+import { ActorStopped, InvalidArguments, TandemError, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
-import type { Action, Auth, DownMessage, Edit, Subscribe } from "../../shared/protocol/index.ts";
+import type { Action, Auth, Edit, Subscribe } from "../../shared/protocol/index.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
 import { MalformedFrame, malformedFrame } from "../../shared/protocol/errors.ts";
 import type { ActorInstance } from "../runtime/actor-instance.ts";
 import { identityDigest, seqOwner } from "../runtime/exactly-once.ts";
-import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { ConnImpl, type ConnSink, newConnId } from "../runtime/connection.ts";
-import type { ServerLogger } from "../log.ts";
 import { type ActorHub, hubOf } from "./actor-hub.ts";
 import { authenticate } from "./auth.ts";
+import type { ChannelHost } from "./channel-host.ts";
 import { type EditTarget, EditBatcher } from "./edit-batch.ts";
 import { editClientCount } from "./edit-clients.ts";
-import { paramsSize } from "./params-size.ts";
+import { checkParamsSize } from "./params-size.ts";
 import { frameWithBody } from "./frames.ts";
-import type { Limits } from "./limits.ts";
 import { identityOf } from "./presence.ts";
-import type { AuthRequest } from "../../shared/context.ts";
+import { RevokesMeanwhile } from "./revokes-meanwhile.ts";
 import { eventFrame } from "./event-body.ts";
-
-/** What a channel needs of its socket session. */
-export interface ChannelHost {
-  readonly runtime: ActorRuntime;
-  readonly limits: Limits;
-  readonly log: ServerLogger;
-  readonly request: AuthRequest | undefined;
-  readonly clientId: string;
-  readonly socketId: string;
-  sendFrame(frame: Uint8Array): void;
-  send(message: DownMessage): void;
-  /** A channel passed onAuth as this identity (a digest): leader-tab fencing is per identity. */
-  identified(identity: string): void;
-  /** Resolves when the peer has room for a whole document (read backpressure, output-room.ts). */
-  outputRoom(): Promise<void>;
-  /** A channel that was `identified` as `identity` no longer is (closed, or re-authenticated). */
-  released(identity: string): void;
-  /** An action of this channel was answered (the socket may read more). */
-  actionSettled(): void;
-  /**
-   * The channel is gone (closed by the actor or refused): forget it — `which` only, not a
-   * newer channel the client opened under the same number since.
-   */
-  forget(channel: number, which: ActorChannel): void;
-}
 
 export class ActorChannel {
   private instance: ActorInstance | null = null;
@@ -59,14 +32,8 @@ export class ActorChannel {
   private pendingActions = 0;
   /** Whose exactly-once records this channel's actions use: the client id bound to its identity. */
   private seqOwner = "";
-  /**
-   * Revokes (server.revoke) that ran while onAuth was deciding for this channel — its
-   * opening or a re-auth — kept until every decision in flight has its outcome in place,
-   * then applied to that outcome: access onAuth granted just before a revoke does not
-   * outlive it.
-   */
-  private revokesMeanwhile: { readonly match: (channel: ActorChannel) => boolean; readonly error: TandemError }[] = [];
-  private deciding = 0;
+  /** Revokes that ran while onAuth was deciding for this channel (revokes-meanwhile.ts). */
+  private readonly revokes = new RevokesMeanwhile<ActorChannel>();
   /** Re-auths received (the newest one's outcome is the one applied). */
   private reauths = 0;
   /** The identity digest this channel told its socket it speaks as (released when it closes). */
@@ -128,7 +95,7 @@ export class ActorChannel {
 
   private async open(subscribe: Subscribe): Promise<boolean> {
     const { runtime } = this.host;
-    const decision = this.startDeciding();
+    const decision = this.revokes.start();
     try {
       if (subscribe.stateVector.length > 0) {
         try {
@@ -137,7 +104,7 @@ export class ActorChannel {
           throw malformedFrame("the subscribe's state vector does not decode");
         }
       }
-      this.checkParams(subscribe.params);
+      checkParamsSize(subscribe.params, this.host.limits.maxParamsBytes);
       const config = runtime.config(subscribe.name);
       const target = subscribe.target;
       // By id: onAuth sees the actor's real key (an unknown id is actor_not_found, onAuth never runs).
@@ -310,7 +277,7 @@ export class ActorChannel {
       return;
     }
     try {
-      this.checkParams(message.params);
+      checkParamsSize(message.params, this.host.limits.maxParamsBytes);
     } catch (error) {
       // Refused before onAuth: the channel keeps the params it had.
       this.host.send({ kind: Kind.authResult, channel: this.channel, id: message.id, ok: false, error: toWireError(error) });
@@ -322,7 +289,7 @@ export class ActorChannel {
     let presenceIdentity: unknown;
     // The newest re-auth decides: an older one whose onAuth answers later changes nothing.
     const turn = ++this.reauths;
-    const decision = this.startDeciding();
+    const decision = this.revokes.start();
     try {
       auth = await authenticate(instance.config, { name: instance.name, key: instance.key, params: message.params, intents: ["connect"], request: this.host.request });
       presenceIdentity = identityOf(auth, instance.config.identity); // user code: may throw too
@@ -352,13 +319,7 @@ export class ActorChannel {
 
   /** server.revoke ran: if onAuth is deciding for this channel, its outcome is checked against it too. */
   revokeWhileDeciding(match: (channel: ActorChannel) => boolean, error: TandemError): void {
-    if (this.deciding > 0 && !this.closed) this.revokesMeanwhile.push({ match, error });
-  }
-
-  /** onAuth starts deciding: the revokes from here on apply to its outcome (see revokedMeanwhile). */
-  private startDeciding(): number {
-    this.deciding++;
-    return this.revokesMeanwhile.length;
+    if (!this.closed) this.revokes.add(match, error);
   }
 
   /**
@@ -366,8 +327,7 @@ export class ActorChannel {
    * meanwhile that matches the channel now closes it. True if one did.
    */
   private revokedMeanwhile(from: number): boolean {
-    const revokes = this.revokesMeanwhile.slice(from);
-    if (--this.deciding === 0) this.revokesMeanwhile = [];
+    const revokes = this.revokes.finish(from);
     if (this.closed || this.instance === null) return false;
     for (const { match, error } of revokes) {
       if (match(this)) {
@@ -429,12 +389,6 @@ export class ActorChannel {
     const conn = this.conn;
     this.detach();
     if (instance !== null && conn !== null) await instance.disconnect(conn, reason);
-  }
-
-  /** Params a channel would hold for its life may not exceed `maxParamsBytes` (params-size.ts). */
-  private checkParams(params: unknown): void {
-    const limit = this.host.limits.maxParamsBytes;
-    if (paramsSize(params) > limit) throw new MessageTooLarge(`Connection params are limited to ${limit} bytes`);
   }
 
   /** Speaks as `identity` from now on (the one before, if any, is released). */

@@ -4,6 +4,13 @@
  * their channel (`c.conn.params`, and whatever onAuth builds from them), so a channel may not
  * pin a frame's worth of them (`maxParamsBytes`).
  */
+import { MessageTooLarge } from "../../shared/errors.ts";
+
+/** Params a channel would hold for its life may not exceed `limit` (`maxParamsBytes`). */
+export function checkParamsSize(params: unknown, limit: number): void {
+  if (paramsSize(params) > limit) throw new MessageTooLarge(`Connection params are limited to ${limit} bytes`);
+}
+
 export function paramsSize(params: unknown): number {
   let size = 0;
   const stack: unknown[] = [params];

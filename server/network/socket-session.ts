@@ -11,7 +11,8 @@ import { CloseCode, type DownMessage, Kind, type UpMessage, decodeUp, encodeDown
 import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { newConnId } from "../runtime/connection.ts";
-import { ActorChannel, type ChannelHost } from "./actor-channel.ts";
+import { ActorChannel } from "./actor-channel.ts";
+import type { ChannelHost } from "./channel-host.ts";
 import { type ChannelQuota, UNLIMITED_CHANNELS } from "./channels-per-address.ts";
 import { watchHeartbeat } from "./heartbeat.ts";
 import { closeFirmly } from "./close-firmly.ts";
