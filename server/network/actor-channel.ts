@@ -17,6 +17,7 @@ import { ConnImpl, type ConnSink, newConnId } from "../runtime/connection.ts";
 import { type ActorHub, hubOf } from "./actor-hub.ts";
 import { authenticate } from "./auth.ts";
 import type { ChannelHost } from "./channel-host.ts";
+import { type ChannelMember, memberOf, subscriberOf } from "./channel-outlets.ts";
 import { type EditTarget, EditBatcher } from "./edit-batch.ts";
 import { editClientCount } from "./edit-clients.ts";
 import { checkParamsSize } from "./params-size.ts";
@@ -24,6 +25,7 @@ import { frameWithBody } from "./frames.ts";
 import { identityOf } from "./presence.ts";
 import { RevokesMeanwhile } from "./revokes-meanwhile.ts";
 import { eventFrame } from "./event-body.ts";
+import type { UpdateSubscriber } from "./fanout.ts";
 
 export class ActorChannel {
   private instance: ActorInstance | null = null;
@@ -39,8 +41,8 @@ export class ActorChannel {
   /** The identity digest this channel told its socket it speaks as (released when it closes). */
   private identity: string | null = null;
   private closed = false;
-  private readonly member;
-  private readonly subscriber;
+  private readonly member: ChannelMember;
+  private readonly subscriber: UpdateSubscriber;
   private readonly edits = new EditBatcher(this.editTarget());
   /** Resolves once subscribed; frames that arrive earlier wait for it, in order. */
   readonly ready: Promise<boolean>;
@@ -50,34 +52,8 @@ export class ActorChannel {
     readonly channel: number,
     subscribe: Subscribe,
   ) {
-    // Method shorthand, not arrows, in the objects a channel hands out: builds that keep
-    // function names (tsx) give every arrow a name property, ~250 bytes per connection each.
-    const self = this;
-    this.subscriber = {
-      get conn() {
-        return self.conn!;
-      },
-      channel,
-      sendFrame(frame: Uint8Array) {
-        host.sendFrame(frame);
-      },
-      fail(error: unknown) {
-        self.fail(error);
-      },
-    };
-    this.member = {
-      channel,
-      get clientId() {
-        return host.clientId;
-      },
-      identity: null as unknown,
-      sendFrame(frame: Uint8Array) {
-        host.sendFrame(frame);
-      },
-      fail(error: unknown) {
-        self.fail(error);
-      },
-    };
+    this.subscriber = subscriberOf(this, host);
+    this.member = memberOf(this, host);
     // open() answers every failure itself; if even that answer throws, the channel is dropped
     // here rather than leaving a rejection nobody handles (which would end the process).
     // Opened from the next microtask: a subscribe refused at once answers after the socket has
@@ -260,6 +236,11 @@ export class ActorChannel {
     };
   }
 
+  /** The connection to the actor (null until subscribed). */
+  get connection(): ConnImpl | null {
+    return this.conn;
+  }
+
   /** What `server.revoke` matches on: the actor and the connection's auth (null until subscribed). */
   get subject(): { readonly name: string; readonly key: readonly string[]; readonly auth: unknown; readonly params: unknown } | null {
     if (this.closed || this.instance === null || this.conn === null) return null;
@@ -367,7 +348,7 @@ export class ActorChannel {
    * turn's end): logged, and the channel is closed with a retry, so the client resubscribes
    * and catches up; the socket's other channels and the actor go on.
    */
-  private fail(error: unknown): void {
+  fail(error: unknown): void {
     if (this.closed) return;
     this.host.log.error({ err: error, channel: this.channel }, "a channel failed at the end of a turn");
     const instance = this.instance;
