@@ -14,7 +14,7 @@ import { newConnId } from "../runtime/connection.ts";
 import { ActorChannel } from "./actor-channel.ts";
 import type { ChannelHost } from "./channel-host.ts";
 import { type ChannelQuota, UNLIMITED_CHANNELS } from "./channels-per-address.ts";
-import { watchHeartbeat } from "./heartbeat.ts";
+import { Heartbeat } from "./heartbeat.ts";
 import { closeFirmly } from "./close-firmly.ts";
 import { runGuarded } from "./guard.ts";
 import { Handshake, type HelloHost } from "./hello.ts";
@@ -24,6 +24,9 @@ import { OUTPUT_RECHECK_MS, OutputRoom } from "./output-room.ts";
 import { oversizedAnswer } from "./oversized-frame.ts";
 import { type BudgetedSocket, SendBudget } from "./send-budget.ts";
 import { TurnWriter } from "./turn-writer.ts";
+
+/** Size on the wire of each action frame waiting or running (what its arguments hold in memory); one map for all sockets. */
+const ACTION_BYTES = new WeakMap<UpMessage, number>();
 
 /** Decoded frames waiting for the rate limit before the socket is closed as abusive. */
 const MAX_INBOX = 10_000;
@@ -38,13 +41,11 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
    * many channels hold each: at most one per channel, however often a channel re-authenticates
    * or a number is unsubscribed and reused.
    */
-  private readonly identities = new Map<string, number>();
+  private identities: Map<string, number> | null = null;
   private readonly channels = new Map<number, ActorChannel>();
   private readonly rate: RateLimiter;
   private closed = false;
   private readonly inbox: UpMessage[] = [];
-  /** Size on the wire of each action frame waiting or running (what its arguments hold in memory). */
-  private readonly actionBytes = new WeakMap<UpMessage, number>();
   /** Bytes of this socket's action frames read and not yet answered. */
   pendingActionBytes = 0;
   private draining = false;
@@ -58,7 +59,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
   private queuedAtLastBeat = 0;
   private readonly handshake: Handshake;
   private readonly writer: TurnWriter;
-  private readonly stopHeartbeat: () => void;
+  private readonly heartbeat: Heartbeat;
 
   constructor(
     private readonly socket: WebSocket,
@@ -81,26 +82,22 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     socket.on("message", (data, isBinary) => runGuarded(() => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary), (error) => this.fail(error)));
     socket.on("close", () => void this.shutdown("socket closed"));
     socket.on("error", (error) => this.log.debug({ err: error }, "socket error"));
-    this.stopHeartbeat = watchHeartbeat(
-      socket,
-      limits,
-      () => this.log.info({ socket: this.socketId }, "terminating a silent socket (heartbeat)"),
-      () => this.silenceCounts(),
-    );
+    this.heartbeat = new Heartbeat(socket, limits, this);
   }
 
   identified(identity: string): void {
     if (this.closed) return;
-    this.identities.set(identity, (this.identities.get(identity) ?? 0) + 1);
+    const identities = (this.identities ??= new Map());
+    identities.set(identity, (identities.get(identity) ?? 0) + 1);
     if (!this.terms.identified(this.clientId, this.epoch, this, identity)) this.supersede();
   }
 
   /** A channel no longer speaks as `identity` (it closed or re-authenticated as another). */
   released(identity: string): void {
-    const held = this.identities.get(identity);
+    const held = this.identities?.get(identity);
     if (held === undefined) return;
-    if (held > 1) return void this.identities.set(identity, held - 1);
-    this.identities.delete(identity);
+    if (held > 1) return void this.identities!.set(identity, held - 1);
+    this.identities!.delete(identity);
     if (!this.closed) this.terms.leave(this, this.clientId, [identity]);
   }
 
@@ -118,6 +115,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
   // Inbound
 
   private receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    this.heartbeat.heard();
     if (this.closed) return;
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
     if (bytes.byteLength > this.limits.maxFrameBytes) {
@@ -135,7 +133,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
       this.close(CloseCode.rateLimited, withRetryAfter("rate limited", 5000));
       return;
     }
-    if (message.kind === Kind.action) this.actionBytes.set(message, bytes.byteLength);
+    if (message.kind === Kind.action) ACTION_BYTES.set(message, bytes.byteLength);
     this.inbox.push(message);
     this.drain();
   }
@@ -157,7 +155,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
           const channel = this.channels.get(message.channel);
           if (channel !== undefined && channel.pendingCount >= this.limits.maxPendingActionsPerChannel) return this.hold();
           // By bytes too (a slow action must not pin hundreds of large argument lists); one action always may go.
-          const bytes = this.actionBytes.get(message) ?? 0;
+          const bytes = ACTION_BYTES.get(message) ?? 0;
           if (this.pendingActionBytes > 0 && this.pendingActionBytes + bytes > this.limits.maxPendingActionBytesPerSocket) return this.hold();
         }
         const wait = this.rate.take();
@@ -207,12 +205,17 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     return this.output.room();
   }
 
+  /** The heartbeat terminated this socket for silence. */
+  heartbeatDead(): void {
+    this.log.info({ socket: this.socketId }, "terminating a silent socket (heartbeat)");
+  }
+
   /**
    * For the heartbeat: whether silence now says the peer is gone. Not while the server holds
    * reading for its own limits (pongs wait unread); while it holds for the peer's output,
    * only if that output did not move since the last beat.
    */
-  private silenceCounts(): boolean {
+  silenceCounts(): boolean {
     if (!this.paused) return true;
     if (!this.heldForOutput) return false;
     const queued = this.writer.bufferedAmount;
@@ -271,7 +274,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
       case Kind.action: {
         const work = this.channel(message.channel).action(message);
         this.settle(message.channel, work);
-        this.actionRunning(work, this.actionBytes.get(message) ?? 0);
+        this.actionRunning(work, ACTION_BYTES.get(message) ?? 0);
         return;
       }
       case Kind.edit:
@@ -385,8 +388,8 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
   async shutdown(reason: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.stopHeartbeat();
-    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities.keys());
+    this.heartbeat.stop();
+    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities?.keys() ?? []);
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.handshake.stop();
     this.output.close();

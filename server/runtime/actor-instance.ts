@@ -81,15 +81,13 @@ export class ActorInstance implements CommitHost {
     this.log = host.log.child({ actor: meta.name, actorId: meta.id });
     this.exactlyOnce = new ExactlyOnce(host.exactlyOnceLimits);
     this.pipeline = new CommitPipeline(this);
-    const self = this;
-    this.schedules = new ActorSchedules({
-      get isRunning() {
-        return self.isRunning;
-      },
-      log: this.log,
-      actions: config.actions as Record<string, (c: unknown, ...args: unknown[]) => unknown>,
-      run: (conn, fn) => this.run(conn, fn),
-    });
+    // The instance is the schedules' host itself: no object and closures of its own per actor.
+    this.schedules = new ActorSchedules(this);
+  }
+
+  /** The actions by name (for schedules). */
+  get actions(): Record<string, (c: unknown, ...args: unknown[]) => unknown> {
+    return this.config.actions as Record<string, (c: unknown, ...args: unknown[]) => unknown>;
   }
 
   get name(): string {

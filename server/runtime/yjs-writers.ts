@@ -13,17 +13,19 @@
  * again by its first writer.
  */
 export class YjsWriters {
-  private readonly owners = new Map<number, string>();
+  /** Made on the first edit (most actors never get one). */
+  private owners: Map<number, string> | null = null;
 
   /** Whether `identity` may write new structs as `client` (`own`: the actor's client id). */
   mayWrite(client: number, identity: string, own: number): boolean {
     if (client === own) return false;
-    const owner = this.owners.get(client);
+    const owner = this.owners?.get(client);
     return owner === undefined || owner === identity;
   }
 
   /** An edit of `identity` that wrote as `clients` was committed. */
   claim(clients: readonly number[], identity: string): void {
-    for (const client of clients) if (!this.owners.has(client)) this.owners.set(client, identity);
+    const owners = (this.owners ??= new Map());
+    for (const client of clients) if (!owners.has(client)) owners.set(client, identity);
   }
 }
