@@ -16,9 +16,10 @@ import type { ChannelHost } from "./channel-host.ts";
 import { type ChannelQuota, UNLIMITED_CHANNELS } from "./channels-per-address.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { closeFirmly } from "./close-firmly.ts";
-import { runGuarded } from "./guard.ts";
+import { guarded, runGuarded } from "./guard.ts";
 import { Handshake, type HelloHost } from "./hello.ts";
 import { type Limits, RateLimiter } from "./limits.ts";
+import { HeldIdentities } from "./held-identities.ts";
 import { LeaderTerms } from "./leader-terms.ts";
 import { OUTPUT_RECHECK_MS, OutputRoom } from "./output-room.ts";
 import { oversizedAnswer } from "./oversized-frame.ts";
@@ -36,12 +37,8 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
   clientId = "";
   /** The leader tab's term from the hello (0: no tabs). */
   private epoch = 0;
-  /**
-   * Identity digests this socket's open channels passed onAuth as (leader-terms.ts), with how
-   * many channels hold each: at most one per channel, however often a channel re-authenticates
-   * or a number is unsubscribed and reused.
-   */
-  private identities: Map<string, number> | null = null;
+  /** Identity digests this socket's open channels speak as (held-identities.ts). */
+  private readonly identities = new HeldIdentities();
   private readonly channels = new Map<number, ActorChannel>();
   private readonly rate: RateLimiter;
   private closed = false;
@@ -79,7 +76,10 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     this.output = new OutputRoom(() => this.writer.bufferedAmount);
     this.handshake = new Handshake(this, limits.helloTimeoutMs);
     // A listener that threw here would throw out of ws's socket reader: the process would die.
-    socket.on("message", (data, isBinary) => runGuarded(() => this.receive(data as Buffer | ArrayBuffer | Buffer[], isBinary), (error) => this.fail(error)));
+    socket.on(
+      "message",
+      guarded(this.receive.bind(this), (error) => this.fail(error)),
+    );
     socket.on("close", () => void this.shutdown("socket closed"));
     socket.on("error", (error) => this.log.debug({ err: error }, "socket error"));
     this.heartbeat = new Heartbeat(socket, limits, this);
@@ -87,18 +87,13 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
 
   identified(identity: string): void {
     if (this.closed) return;
-    const identities = (this.identities ??= new Map());
-    identities.set(identity, (identities.get(identity) ?? 0) + 1);
+    this.identities.add(identity);
     if (!this.terms.identified(this.clientId, this.epoch, this, identity)) this.supersede();
   }
 
   /** A channel no longer speaks as `identity` (it closed or re-authenticated as another). */
   released(identity: string): void {
-    const held = this.identities?.get(identity);
-    if (held === undefined) return;
-    if (held > 1) return void this.identities!.set(identity, held - 1);
-    this.identities!.delete(identity);
-    if (!this.closed) this.terms.leave(this, this.clientId, [identity]);
+    if (this.identities.remove(identity) && !this.closed) this.terms.leave(this, this.clientId, [identity]);
   }
 
   /** A newer leader tab of this client greeted: this (stale) one must stop sending. */
@@ -389,7 +384,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     if (this.closed) return;
     this.closed = true;
     this.heartbeat.stop();
-    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities?.keys() ?? []);
+    if (this.clientId !== "") this.terms.leave(this, this.clientId, this.identities.keys());
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.handshake.stop();
     this.output.close();
