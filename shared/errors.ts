@@ -276,3 +276,15 @@ export function errorFromWire(wire: WireError): TandemError {
 export function toCallerError(error: unknown): TandemError {
   return errorFromWire(toWireError(error));
 }
+
+/** Longest piece of a caller's input an error message repeats (names, ids, keys). */
+export const MAX_ECHO_CHARS = 120;
+
+/**
+ * `value` as an error message repeats it: cut to MAX_ECHO_CHARS, so an error never sends a
+ * caller's megabyte back to it (or into the logs) — a name, an id or a key of any size.
+ */
+export function echo(value: unknown): string {
+  const text = typeof value === "string" ? value : String(JSON.stringify(value) ?? value);
+  return text.length <= MAX_ECHO_CHARS ? text : `${text.slice(0, MAX_ECHO_CHARS)}… (${text.length} characters)`;
+}

@@ -13,7 +13,7 @@
 import * as Y from "yjs";
 import type { AnyActorConfig } from "../../shared/actor.ts";
 import type { AuthRequest } from "../../shared/context.ts";
-import { ActionNotFound, InvalidArguments, StorageCorrupt } from "../../shared/errors.ts";
+import { ActionNotFound, InvalidArguments, StorageCorrupt, echo } from "../../shared/errors.ts";
 import { applyStoredUpdate, stateRoot, toPlain } from "../../shared/state/index.ts";
 import type { ActorMeta, Driver, Lease, StoredActor } from "../drivers/driver.ts";
 import type { ServerLogger } from "../log.ts";
@@ -210,7 +210,7 @@ export class ActorInstance implements CommitHost {
   /** Like `action`, also giving the update it produced (sent in the ack). */
   actionDetailed(name: string, args: unknown[], conn: ConnImpl, seq?: ActionSeq, chain: CallChain = NO_CHAIN): Promise<TaskOutcome> {
     const actions = this.config.actions as Record<string, (c: unknown, ...args: unknown[]) => unknown>;
-    if (!Object.hasOwn(actions, name)) return Promise.reject(new ActionNotFound(`Actor "${this.name}" has no action "${name}"`));
+    if (!Object.hasOwn(actions, name)) return Promise.reject(new ActionNotFound(`Actor "${this.name}" has no action "${echo(name)}"`));
     if (!Array.isArray(args)) return Promise.reject(new InvalidArguments("Action arguments must be an array"));
     const action = actions[name]!;
     const schema = (this.config.schemas as Record<string, unknown> | undefined)?.[name];

@@ -4,7 +4,7 @@
  * alarms fall due while they are not loaded.
  */
 import type { AnyActorConfig } from "../../shared/actor.ts";
-import { ActorAlreadyExists, ActorNotFound, ActorStopped, InternalError, isInternal, toCallerError } from "../../shared/errors.ts";
+import { ActorAlreadyExists, ActorNotFound, ActorStopped, InternalError, echo, isInternal, toCallerError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
 import type { AnyRegistry } from "../../shared/setup.ts";
 import type { Alarm, Driver } from "../drivers/driver.ts";
@@ -71,7 +71,7 @@ export class ActorRuntime implements InstanceHost {
 
   config(name: string): AnyActorConfig {
     const definition = Object.hasOwn(this.registry.actors, name) ? this.registry.actors[name] : undefined;
-    if (definition === undefined) throw new ActorNotFound(`There is no actor kind "${name}"`);
+    if (definition === undefined) throw new ActorNotFound(`There is no actor kind "${echo(name)}"`);
     return definition.config;
   }
 
@@ -97,29 +97,29 @@ export class ActorRuntime implements InstanceHost {
    */
   async keyOfId(name: string, id: unknown): Promise<readonly string[]> {
     this.config(name);
-    if (!isActorId(id)) throw new ActorNotFound(`"${String(id)}" is not an actor id`);
+    if (!isActorId(id)) throw new ActorNotFound(`"${echo(String(id))}" is not an actor id`);
     const live = this.instances.get(id);
     if (live?.isRunning) {
-      if (live.name !== name) throw new ActorNotFound(`Actor ${id} is not a "${name}"`);
+      if (live.name !== name) throw new ActorNotFound(`Actor ${echo(id)} is not a "${echo(name)}"`);
       return live.key;
     }
     const meta = await this.driver.meta(id);
-    if (meta === null || meta.name !== name) throw new ActorNotFound(`There is no "${name}" actor with id ${id}`);
+    if (meta === null || meta.name !== name) throw new ActorNotFound(`There is no "${echo(name)}" actor with id ${echo(id)}`);
     return meta.key;
   }
 
   /** The live instance of an id from `handle.resolve()`; `name` must match its kind. */
   async resolveById(name: string, id: unknown, chain: CallChain = NO_CHAIN): Promise<ActorInstance> {
     const config = this.config(name);
-    if (!isActorId(id)) throw new ActorNotFound(`"${String(id)}" is not an actor id`);
+    if (!isActorId(id)) throw new ActorNotFound(`"${echo(String(id))}" is not an actor id`);
     this.refuseSelfCall(id, name, chain);
     const live = this.instances.get(id);
     if (live?.isRunning) {
-      if (live.name !== name) throw new ActorNotFound(`Actor ${id} is not a "${name}"`);
+      if (live.name !== name) throw new ActorNotFound(`Actor ${echo(id)} is not a "${echo(name)}"`);
       return live;
     }
     const meta = await this.driver.meta(id);
-    if (meta === null || meta.name !== name) throw new ActorNotFound(`There is no "${name}" actor with id ${id}`);
+    if (meta === null || meta.name !== name) throw new ActorNotFound(`There is no "${echo(name)}" actor with id ${echo(id)}`);
     return this.resolveId(id, name, meta.key, config, { kind: "get" }, chain);
   }
 
@@ -168,7 +168,7 @@ export class ActorRuntime implements InstanceHost {
         if (mode.kind === "create") throw new ActorAlreadyExists(`Actor "${name}" ${JSON.stringify(key)} already exists`);
         instance = await ActorInstance.hydrate(this, config, stored, lease, chain);
       } else {
-        if (mode.kind === "get") throw new ActorNotFound(`There is no "${name}" actor with key ${JSON.stringify(key)}`);
+        if (mode.kind === "get") throw new ActorNotFound(`There is no "${echo(name)}" actor with key ${echo(key)}`);
         const meta = { id, name, key: [...key], createdAt: Date.now() };
         instance = await ActorInstance.create(this, config, meta, lease, mode.input, chain);
       }
