@@ -5,7 +5,8 @@
  * unbounded; a departed user's awareness client id could be taken by anyone. Each class is
  * refused with a clear error frame, changes nothing, and the server keeps serving.
  */
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
+import { recordUncaught } from "./support/uncaught.ts";
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import { actor, setup } from "tandem";
@@ -26,16 +27,7 @@ type R = typeof registry;
 
 const net = useNetwork();
 
-/** Errors that reached the process's top level while a test ran: must stay empty. */
-let uncaught: unknown[] = [];
-const record = (error: unknown) => uncaught.push(error);
-beforeEach(() => {
-  uncaught = [];
-  process.on("uncaughtException", record);
-});
-afterEach(() => {
-  process.off("uncaughtException", record);
-});
+const uncaught = recordUncaught();
 
 type States = Map<number, Record<string, unknown>>;
 

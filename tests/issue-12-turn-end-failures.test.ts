@@ -5,8 +5,9 @@
  * loop. Now that channel is closed (unsubscribed, retry) and logged; every other channel,
  * socket and actor keeps serving.
  */
-import { afterEach, beforeEach, expect, test } from "vitest";
-import * as encoding from "lib0/encoding";
+import { expect, test } from "vitest";
+import { encodeAwarenessUpdate } from "../shared/protocol/awareness-update.ts";
+import { recordUncaught } from "./support/uncaught.ts";
 import { actor, setup } from "tandem";
 import type { ServerLogger } from "tandem/server";
 import { sleep, waitFor } from "./seed-helpers.ts";
@@ -28,23 +29,11 @@ type R = typeof registry;
 
 const net = useNetwork();
 
-let uncaught: unknown[] = [];
-const record = (error: unknown) => uncaught.push(error);
-beforeEach(() => {
-  uncaught = [];
-  process.on("uncaughtException", record);
-});
-afterEach(() => {
-  process.off("uncaughtException", record);
-});
+const uncaught = recordUncaught();
 
-function awarenessUpdate(clientId: number, clock: number, state: unknown): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, 1);
-  encoding.writeVarUint(encoder, clientId);
-  encoding.writeVarUint(encoder, clock);
-  encoding.writeVarString(encoder, JSON.stringify(state));
-  return encoding.toUint8Array(encoder);
+/** An awareness update with one state. */
+function awarenessUpdate(clientID: number, clock: number, state: unknown): Uint8Array {
+  return encodeAwarenessUpdate([{ clientID, clock, json: JSON.stringify(state) }]);
 }
 
 test("a presence relay that throws at the turn's end closes its owner's channel; the process and every other channel keep serving", async () => {

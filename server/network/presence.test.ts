@@ -3,22 +3,15 @@
  * member whose send throws is failed alone, and a relay that cannot be built (an identity
  * JSON cannot hold, from the app's `identity()`) fails the members whose changes it carried.
  */
-import { afterEach, beforeEach, expect, test } from "vitest";
-import * as encoding from "lib0/encoding";
+import { expect, test } from "vitest";
+import { encodeAwarenessUpdate } from "../../shared/protocol/awareness-update.ts";
+import { recordUncaught } from "../../tests/support/uncaught.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import { Presence, type PresenceMember } from "./presence.ts";
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-let uncaught: unknown[] = [];
-const record = (error: unknown) => uncaught.push(error);
-beforeEach(() => {
-  uncaught = [];
-  process.on("uncaughtException", record);
-});
-afterEach(() => {
-  process.off("uncaughtException", record);
-});
+const uncaught = recordUncaught();
 
 function member(clientId: string, identity: unknown = { userId: clientId }): PresenceMember & { frames: Uint8Array[]; failures: unknown[] } {
   const frames: Uint8Array[] = [];
@@ -38,13 +31,9 @@ function member(clientId: string, identity: unknown = { userId: clientId }): Pre
   };
 }
 
-function update(clientId: number, clock: number, state: unknown): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, 1);
-  encoding.writeVarUint(encoder, clientId);
-  encoding.writeVarUint(encoder, clock);
-  encoding.writeVarString(encoder, JSON.stringify(state));
-  return encoding.toUint8Array(encoder);
+/** An awareness update with one state. */
+function update(clientID: number, clock: number, state: unknown): Uint8Array {
+  return encodeAwarenessUpdate([{ clientID, clock, json: JSON.stringify(state) }]);
 }
 
 test("a member whose send throws is failed alone; the others get the relay", async () => {

@@ -3,7 +3,8 @@
  * cork release that throws goes to its owner's handler, and every other task and release of
  * the turn still runs, in order.
  */
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { afterEach, expect, test, vi } from "vitest";
+import { recordUncaught } from "../../tests/support/uncaught.ts";
 import { atTurnEnd, releaseAtTurnEnd } from "./turn-end.ts";
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -11,14 +12,8 @@ const settle = async () => {
   for (let i = 0; i < 3; i++) await nextTurn();
 };
 
-let uncaught: unknown[] = [];
-const record = (error: unknown) => uncaught.push(error);
-beforeEach(() => {
-  uncaught = [];
-  process.on("uncaughtException", record);
-});
+const uncaught = recordUncaught();
 afterEach(() => {
-  process.off("uncaughtException", record);
   vi.restoreAllMocks();
 });
 
