@@ -6,8 +6,8 @@
  * with invalid_arguments, before it touches the document: the editor gets the error, no
  * other connection is dropped, the actor is not restarted, and reads keep working.
  */
-import * as encoding from "lib0/encoding";
 import { expect, test } from "vitest";
+import { encodeGroups } from "./support/crafted-updates.ts";
 import * as Y from "yjs";
 import { actor, setup } from "tandem";
 import type { ServerLogger } from "tandem/server";
@@ -37,19 +37,6 @@ type R = typeof registry;
 
 const net = useNetwork();
 
-/** An update of hand-made groups of structs (each group: one client's run), and no deletions. */
-function encodeGroups(groups: readonly (readonly (Y.Item | Y.GC)[])[]): Uint8Array {
-  const encoder = new Y.UpdateEncoderV1();
-  encoding.writeVarUint(encoder.restEncoder, groups.length);
-  for (const structs of groups) {
-    encoding.writeVarUint(encoder.restEncoder, structs.length);
-    encoder.writeClient(structs[0]!.id.client);
-    encoding.writeVarUint(encoder.restEncoder, structs[0]!.id.clock);
-    for (const struct of structs) struct.write(encoder, 0);
-  }
-  encoding.writeVarUint(encoder.restEncoder, 0);
-  return encoder.toUint8Array();
-}
 
 /** The structs of an update (decoded, each a fresh object that can be changed and re-encoded). */
 function structsOf(update: Uint8Array): (Y.Item | Y.GC)[] {

@@ -5,8 +5,8 @@
  * mutated at random: origins, right origins and parents pointed elsewhere, parents dropped,
  * groups split, duplicated, reordered or cut. Re-run one with SEED=<n>; SEEDS=<n> for more.
  */
-import * as encoding from "lib0/encoding";
 import { expect, test } from "vitest";
+import { encodeGroups } from "../../tests/support/crafted-updates.ts";
 import * as Y from "yjs";
 import { STATE_ROOT, stateToJSON } from "../../shared/state/index.ts";
 import { random, seeds, type Random } from "../../tests/support/random.ts";
@@ -14,19 +14,6 @@ import { checkEditUpdates } from "./edit-check.ts";
 
 type Struct = Y.Item | Y.GC;
 
-/** An update of hand-made groups of structs, with an optional delete set copied from `ds`. */
-function encodeGroups(groups: readonly (readonly Struct[])[]): Uint8Array {
-  const encoder = new Y.UpdateEncoderV1();
-  encoding.writeVarUint(encoder.restEncoder, groups.length);
-  for (const structs of groups) {
-    encoding.writeVarUint(encoder.restEncoder, structs.length);
-    encoder.writeClient(structs[0]!.id.client);
-    encoding.writeVarUint(encoder.restEncoder, structs[0]!.id.clock);
-    for (const struct of structs) struct.write(encoder, 0);
-  }
-  encoding.writeVarUint(encoder.restEncoder, 0);
-  return encoder.toUint8Array();
-}
 
 /** A random legitimate change of a replica: text, object, array and XML edits. */
 function change(r: Random, doc: Y.Doc): void {
