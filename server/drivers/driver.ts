@@ -13,6 +13,10 @@
  * token higher than every token handed out before. Every write carries the lease; a driver
  * refuses a write whose token is not the newest (`StaleLease`), so an owner that lost the
  * actor (paused, partitioned, replaced) can no longer write.
+ *
+ * A driver shared by several server processes (redis) also has `ownership`: leases there
+ * expire unless renewed, `acquire` refuses an actor whose lease another live node holds
+ * (`HeldElsewhere`), and nodes find each other through it to forward what they do not own.
  */
 import type { WireError } from "../../shared/errors.ts";
 
@@ -91,10 +95,55 @@ export interface Alarm {
   readonly at: number;
 }
 
+/** Where a node can be reached by its peers (forwarded channels and HTTP calls). */
+export interface NodeAddress {
+  readonly nodeId: string;
+  /** Base URL of the node's HTTP/WebSocket server, e.g. "http://10.0.0.7:8080". */
+  readonly url: string;
+}
+
+/**
+ * `acquire` of an actor whose lease another node holds and keeps renewing. Never reaches a
+ * caller: the node forwards to `owner` (or retries once the lease moved).
+ */
+export class HeldElsewhere extends Error {
+  constructor(
+    readonly actorId: string,
+    readonly ownerNodeId: string,
+  ) {
+    super(`Actor ${actorId} is owned by node ${ownerNodeId}`);
+    this.name = "HeldElsewhere";
+  }
+}
+
+/** The cluster side of a driver shared by several server processes. */
+export interface Ownership {
+  /** This process's node id (unique per process start). */
+  readonly nodeId: string;
+  /** How long a lease lasts without renewal (ms); a dead owner's actors move after it. */
+  readonly leaseMs: number;
+  /** Publishes (and keeps, while renewing) where this node can be reached. */
+  announce(url: string): Promise<void>;
+  /** The node holding a live lease on the actor, with its address; null when none does. */
+  owner(id: string): Promise<NodeAddress | null>;
+  /** Extends every lease this node holds in `leases` (and the node's announcement); returns those it no longer holds. */
+  renew(leases: readonly Lease[]): Promise<Lease[]>;
+  /** The pending alarms due at or before `until` (ms since the epoch), of every actor. */
+  dueAlarms(until: number): Promise<Alarm[]>;
+  /** A secret shared by the nodes of one cluster (created on first use), proving a forwarded request comes from a peer. */
+  secret(): Promise<string>;
+}
+
 export interface Driver {
   /** A short name for logs ("memory", "file", "redis"). */
   readonly name: string;
-  /** Takes ownership of an actor for this server; the token outranks every earlier one. */
+  /** Set by drivers shared between server processes (redis): see `Ownership`. */
+  readonly ownership?: Ownership;
+  /**
+   * Takes ownership of an actor for this server; the token outranks every earlier one. A
+   * shared driver refuses with `HeldElsewhere` while another node's lease is live (this
+   * node's own lease is taken over, with a new token, as by a single-process driver).
+   */
   acquire(id: string): Promise<Lease>;
   /** Gives ownership up (sleep, close); a later owner acquires anew. */
   release(lease: Lease): Promise<void>;
