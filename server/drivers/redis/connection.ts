@@ -15,7 +15,7 @@
  * Every failure reaches the caller as `StorageUnavailable`.
  */
 import { Redis } from "ioredis";
-import { StorageUnavailable, TandemError } from "../../../shared/errors.ts";
+import { StorageCorrupt, StorageUnavailable, TandemError } from "../../../shared/errors.ts";
 import { SCRIPTS, type ScriptName } from "./scripts.ts";
 
 export interface ConnectionLogger {
@@ -131,18 +131,30 @@ export class RedisConnection {
     try {
       sent = command(this.redis);
     } catch (error) {
-      return Promise.reject(unavailable(what, error));
+      return Promise.reject(unavailable(what, error, this.options.commandTimeoutMs));
     }
     return sent.catch((error: unknown) => {
-      throw unavailable(what, error);
+      throw unavailable(what, error, this.options.commandTimeoutMs);
     });
   }
 }
 
-function unavailable(what: string, error: unknown): Error {
+function unavailable(what: string, error: unknown, timeoutMs: number): Error {
   if (error instanceof TandemError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new StorageUnavailable(`Redis driver: ${what} failed: ${message}`, { cause: error });
+  // A key of another type where the driver keeps its data: someone else wrote there.
+  if (message.includes("WRONGTYPE")) return new StorageCorrupt(`Redis driver: ${what}: a key holds data of another type (${message})`, { cause: error });
+  return new StorageUnavailable(`Redis driver: ${what} failed: ${explain(message, timeoutMs)}`, { cause: error });
+}
+
+/** ioredis' messages, said in terms of what happened to the call. */
+function explain(message: string, timeoutMs: number): string {
+  if (message.startsWith("Reached the max retries") || message === "Connection is closed.") {
+    return "the connection to Redis was lost before Redis answered (a write may or may not have applied)";
+  }
+  if (message.startsWith("Stream isn't writeable")) return "not connected to Redis";
+  if (message === "Command timed out") return `Redis did not answer within ${timeoutMs} ms (a write may or may not have applied)`;
+  return message;
 }
 
 /** The URL without its password, for logs. */
