@@ -1,0 +1,50 @@
+/**
+ * Child process of redis-fencing.test.ts: an owner of one actor on the Redis driver, which
+ * renews its lease on a timer and appends when told — a node the test can pause (SIGSTOP).
+ *
+ *   node --import tsx redis-fencing.child.ts <url> <keyPrefix> <leaseMs>
+ *
+ * Prints `ready <token>` once it created the actor "fenced"; for each stdin line
+ * `append <label>` prints `ok <label>` or `refused <label> <error code>`; prints `lost` when
+ * a renewal reports the lease lost. Exits when stdin closes.
+ */
+import { History, metaOf } from "../../tests/support/driver-conformance.ts";
+import { redisDriver } from "./redis.ts";
+import { createInterface } from "node:readline";
+
+const [url, keyPrefix, leaseArg] = process.argv.slice(2);
+if (url === undefined || keyPrefix === undefined || leaseArg === undefined) throw new Error("usage: redis-fencing.child.ts <url> <keyPrefix> <leaseMs>");
+const leaseMs = Number(leaseArg);
+
+const driver = redisDriver({ url, keyPrefix, nodeId: "paused-owner", leaseMs, log: { warn() {} } });
+const lease = await driver.acquire("fenced");
+const history = new History();
+await driver.create(metaOf("fenced"), { update: history.push("created") }, lease);
+let lost = false;
+const renewal = setInterval(() => {
+  driver.ownership.renew([lease]).then(
+    (gone) => {
+      if (gone.length > 0 && !lost) {
+        lost = true;
+        process.stdout.write("lost\n");
+      }
+    },
+    () => undefined,
+  );
+}, leaseMs / 3);
+process.stdout.write(`ready ${lease.token}\n`);
+
+const lines = createInterface({ input: process.stdin });
+lines.on("line", (line) => {
+  const [command, label] = line.split(" ");
+  if (command !== "append" || label === undefined) return;
+  // No check of the lease's age or of `lost` here: whatever this process believes, the write goes to Redis.
+  driver.append("fenced", { update: history.push(label) }, lease).then(
+    () => process.stdout.write(`ok ${label}\n`),
+    (error: { code?: string }) => process.stdout.write(`refused ${label} ${error.code ?? "unknown"}\n`),
+  );
+});
+lines.on("close", () => {
+  clearInterval(renewal);
+  void driver.close().finally(() => process.exit(0));
+});
