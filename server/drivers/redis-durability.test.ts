@@ -112,3 +112,27 @@ test("startup check: CONFIG disabled by the provider — a warning that it canno
   const lease = await driver.acquire("x");
   await driver.create(metaOf("x"), {}, lease);
 });
+
+test("a replica outage holds the data connection in WAIT, but lease renewals go on (control connection)", async () => {
+  const primary = await start();
+  const replica = await start({ replicaof: { host: "127.0.0.1", port: primary.port } });
+  await inSync(replica);
+  const driver = open(primary, { leaseMs: 300, durability: { waitReplicas: 1, waitTimeoutMs: 1500 } });
+  const other = open(primary, { leaseMs: 300, nodeId: "other" });
+  const lease = await driver.acquire("r");
+  await driver.create(metaOf("r"), { update: new History().push(0) }, lease);
+  await replica.kill();
+  const history = new History();
+  const pending = Promise.allSettled(Array.from({ length: 10 }, (_, i) => driver.append("r", { update: history.push(i) }, lease)));
+  // For longer than the lease, while the appends wait for the missing replica: renewals answer at once.
+  const started = Date.now();
+  while (Date.now() - started < 900) {
+    const renewStart = Date.now();
+    expect(await driver.ownership.renew([lease])).toEqual([]);
+    expect(Date.now() - renewStart).toBeLessThan(250);
+    await expect(other.acquire("r")).rejects.toMatchObject({ name: "HeldElsewhere" });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+  }
+  const outcomes = await pending;
+  expect(outcomes.every((outcome) => outcome.status === "rejected")).toBe(true);
+});

@@ -129,8 +129,7 @@ test("Redis down: every kind of call rejects within connectWaitMs; Redis back: t
     driver.ownership.dueAlarms(Date.now()),
     driver.ownership.secret(),
   ];
-  for (const call of calls) {
-    const outcome = await settle(call);
+  for (const outcome of await Promise.all(calls.map(settle))) {
     expect(outcome.error).toBeInstanceOf(StorageUnavailable);
     expect(outcome.ms).toBeLessThan(5000);
   }

@@ -17,7 +17,7 @@ import { consoleLogger } from "../log.ts";
 import { HeldElsewhere, type Driver, type Lease, type Ownership } from "./driver.ts";
 import { ActorStore } from "./redis/actor-store.ts";
 import { type ConnectionLogger, RedisConnection } from "./redis/connection.ts";
-import { DEFAULT_WAIT_TIMEOUT_MS, type RedisDurability, type ReplicaWait, checkDurability } from "./redis/durability.ts";
+import { DEFAULT_WAIT_TIMEOUT_MS, type RedisDurability, type ReplicaWait, ReplicaWaits, checkDurability } from "./redis/durability.ts";
 import { DEFAULT_KEY_PREFIX, type RedisKeys, redisKeys } from "./redis/keys.ts";
 import { LeaseWrites } from "./redis/lease-writes.ts";
 import { readAlarms, redisOwnership } from "./redis/ownership.ts";
@@ -117,13 +117,17 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
   const log = options.log ?? consoleLogger("warn").child({ driver: "redis" });
 
   const keys = redisKeys(keyPrefix);
-  const connection = new RedisConnection({ url: options.url, commandTimeoutMs, connectWaitMs, log });
+  // Two connections: actors' data (acquire, load, writes — in call order, and with WAIT
+  // blocking it while replicas are slow), and control (renewals, owners, alarms, meta), so a
+  // backlog of writes or a replica outage never delays a lease renewal past its expiry.
+  const connection = new RedisConnection({ name: "data", url: options.url, commandTimeoutMs, connectWaitMs, log });
+  const control = new RedisConnection({ name: "control", url: options.url, commandTimeoutMs: Math.min(commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS), connectWaitMs, log });
   const writes = new LeaseWrites();
-  const store = new ActorStore({ connection, keys, writes, wait });
+  const store = new ActorStore({ connection, control, keys, writes, wait: wait === null ? null : new ReplicaWaits(wait) });
   const reportCorrupt = (id: string, error: unknown) =>
     log.warn({ actor: id.slice(0, 120), err: error instanceof Error ? error.message : String(error) }, "redis driver: an alarm's actor meta is corrupt; skipped");
-  const ownership = redisOwnership({ connection, keys, nodeId, leaseMs, writes, corrupt: reportCorrupt });
-  const durabilityChecked = connection.send("durability check", (redis) => checkDurability(redis, wait, log)).catch((error: unknown) => {
+  const ownership = redisOwnership({ connection: control, keys, nodeId, leaseMs, writes, corrupt: reportCorrupt });
+  const durabilityChecked = control.send("durability check", (redis) => checkDurability(redis, wait, log)).catch((error: unknown) => {
     log.warn({ err: error instanceof Error ? error.message : String(error) }, "redis driver: cannot check Redis' durability settings");
     return "unknown" as const;
   });
@@ -159,13 +163,15 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
     create: (meta, first, lease) => attempt(() => store.create(meta, first, checkLease(lease, checkId(meta?.id)))),
     append: (id, commit, lease) => attempt(() => store.append(checkId(id), commit, checkLease(lease, id))),
     compact: (id, snapshot, lease) => attempt(() => store.compact(checkId(id), snapshot, checkLease(lease, id))),
-    alarms: () => readAlarms(connection, keys, "+inf", reportCorrupt),
-    refusals: async () => Number((await connection.send("refusals", (redis) => redis.get(keys.refusals))) ?? 0),
+    alarms: () => readAlarms(control, keys, "+inf", reportCorrupt),
+    refusals: async () => Number((await control.send("refusals", (redis) => redis.get(keys.refusals))) ?? 0),
     commitTokens: (id) =>
       attempt(async () => {
-        const records = await connection.send("commitTokens", (redis) => redis.lrangeBuffer(keys.log(checkId(id)), 0, -1));
+        const records = await control.send("commitTokens", (redis) => redis.lrangeBuffer(keys.log(checkId(id)), 0, -1));
         return records.map((bytes) => decodeCommitRecord(bytes).token);
       }),
-    close: () => connection.close(),
+    close: async () => {
+      await Promise.all([connection.close(), control.close()]);
+    },
   };
 }

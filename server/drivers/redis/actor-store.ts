@@ -15,17 +15,20 @@ import { ActorAlreadyExists, InvalidArguments, StaleLease, StorageCorrupt, Stora
 import type { ActorMeta, Commit, Lease, Snapshot, StoredActor } from "../driver.ts";
 import { foldCommits } from "../fold.ts";
 import type { RedisConnection, Reply } from "./connection.ts";
-import { type ReplicaWait, sendWait } from "./durability.ts";
+import type { ReplicaWait, ReplicaWaits } from "./durability.ts";
 import type { RedisKeys } from "./keys.ts";
 import type { LeaseWrites } from "./lease-writes.ts";
 import { decodeCommitRecord, decodeMetaRecord, decodeSnapshotRecord, encodeCommitRecord, encodeMetaRecord, encodeSnapshotRecord } from "./records.ts";
 import type { ScriptName } from "./scripts.ts";
 
 export interface ActorStoreParts {
+  /** The data connection: writes and loads, in call order. */
   readonly connection: RedisConnection;
+  /** The control connection: meta lookups. */
+  readonly control: RedisConnection;
   readonly keys: RedisKeys;
   readonly writes: LeaseWrites;
-  readonly wait: ReplicaWait | null;
+  readonly wait: ReplicaWaits | null;
 }
 
 type Send = (redis: Redis) => Promise<Reply>;
@@ -51,8 +54,8 @@ export class ActorStore {
   constructor(private readonly parts: ActorStoreParts) {}
 
   async meta(id: string): Promise<ActorMeta | null> {
-    const { connection, keys } = this.parts;
-    const bytes = await connection.send("meta", (redis) => redis.getBuffer(keys.meta(id)));
+    const { control, keys } = this.parts;
+    const bytes = await control.send("meta", (redis) => redis.getBuffer(keys.meta(id)));
     if (bytes === null) return null;
     return this.decodeMeta(id, bytes);
   }
@@ -140,10 +143,7 @@ export class ActorStore {
       const script = connection.script(name, keys, [lease.token, number, ...args]);
       send = (redis) => {
         const reply = script(redis);
-        if (wait !== null) {
-          waited = sendWait(redis, wait);
-          waited.catch(() => undefined); // read below, once the write's reply is in
-        }
+        if (wait !== null) waited = wait.after(redis);
         return reply;
       };
     } catch (error) {
@@ -168,7 +168,7 @@ export class ActorStore {
             writes.break(lease, `unexpected reply to ${name}`);
             throw new StorageUnavailable(`Actor ${lease.id}: unexpected reply to ${name}`);
         }
-        if (waited !== null && wait !== null) await this.confirm(name, lease, waited, wait);
+        if (waited !== null && wait !== null) await this.confirm(name, lease, waited, wait.wait);
       },
       (error: unknown) => {
         writes.break(lease, error instanceof Error ? error.message : String(error));

@@ -23,6 +23,8 @@ export interface ConnectionLogger {
 }
 
 export interface ConnectionOptions {
+  /** Which of the driver's connections this is, for logs. */
+  readonly name: string;
   readonly url: string;
   readonly commandTimeoutMs: number;
   readonly connectWaitMs: number;
@@ -45,6 +47,7 @@ export class RedisConnection {
   private readonly waiting: Waiter[] = [];
   private closed = false;
   private wasReady = false;
+  private connected = false;
 
   constructor(private readonly options: ConnectionOptions) {
     this.redis = new Redis(options.url, {
@@ -62,13 +65,17 @@ export class RedisConnection {
       // Reported through the calls that fail; logged once per lost connection (on close).
       void error;
     });
+    const where = { url: redactUrl(options.url), connection: options.name };
     this.redis.on("ready", () => {
-      if (this.wasReady) this.options.log.warn({ url: redactUrl(options.url) }, "redis driver: reconnected to Redis");
+      if (this.wasReady) this.options.log.warn(where, "redis driver: reconnected to Redis");
       this.wasReady = true;
+      this.connected = true;
       this.flush();
     });
     this.redis.on("close", () => {
-      if (this.wasReady && !this.closed) this.options.log.warn({ url: redactUrl(options.url) }, "redis driver: connection to Redis lost; calls fail until it is back");
+      // Once per loss, not once per failed reconnection attempt.
+      if (this.connected && !this.closed) this.options.log.warn(where, "redis driver: connection to Redis lost; calls fail until it is back");
+      this.connected = false;
     });
   }
 

@@ -27,9 +27,30 @@ export interface ReplicaWait {
   readonly timeoutMs: number;
 }
 
-/** Sends WAIT right behind the write it confirms (call it synchronously after sending the write). */
-export function sendWait(redis: Redis, wait: ReplicaWait): Promise<number> {
-  return redis.wait(wait.replicas, wait.timeoutMs);
+/**
+ * WAIT shared by the writes sent in one turn of the event loop: WAIT confirms every write
+ * sent before it on the connection, so one WAIT, sent once the turn's writes are out, serves
+ * them all (group commit for replication) instead of one replica round trip per write —
+ * which matters because WAIT also holds the connection until it returns.
+ */
+export class ReplicaWaits {
+  private pending: Promise<number> | null = null;
+
+  constructor(readonly wait: ReplicaWait) {}
+
+  /** The WAIT that will follow the write just sent on `redis` (call right after sending it). */
+  after(redis: Redis): Promise<number> {
+    if (this.pending !== null) return this.pending;
+    const pending = new Promise<number>((resolve, reject) => {
+      queueMicrotask(() => {
+        this.pending = null;
+        redis.wait(this.wait.replicas, this.wait.timeoutMs).then(resolve, reject);
+      });
+    });
+    pending.catch(() => undefined); // each write reads it
+    this.pending = pending;
+    return pending;
+  }
 }
 
 /** The startup check: a warning when Redis may lose acknowledged appends on a crash. */
