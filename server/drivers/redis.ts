@@ -126,7 +126,7 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
   const store = new ActorStore({ connection, control, keys, writes, wait: wait === null ? null : new ReplicaWaits(wait) });
   const reportCorrupt = (id: string, error: unknown) =>
     log.warn({ actor: id.slice(0, 120), err: error instanceof Error ? error.message : String(error) }, "redis driver: an alarm's actor meta is corrupt; skipped");
-  const ownership = redisOwnership({ connection: control, keys, nodeId, leaseMs, writes, corrupt: reportCorrupt });
+  const ownership = redisOwnership({ checkId, checkLease: (lease) => checkLease(lease), connection: control, keys, nodeId, leaseMs, writes, corrupt: reportCorrupt });
   const durabilityChecked = control.send("durability check", (redis) => checkDurability(redis, wait, log)).catch((error: unknown) => {
     log.warn({ err: error instanceof Error ? error.message : String(error) }, "redis driver: cannot check Redis' durability settings");
     return "unknown" as const;

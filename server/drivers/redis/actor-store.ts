@@ -142,6 +142,7 @@ export class ActorStore {
       const number = writes.take(lease);
       const script = connection.script(name, keys, [lease.token, number, ...args]);
       send = (redis) => {
+        writes.checkUnbroken(lease); // it may have broken while this write waited for the connection
         const reply = script(redis);
         if (wait !== null) waited = wait.after(redis);
         return reply;
