@@ -8,9 +8,16 @@
  * `append <label>` prints `ok <label>` or `refused <label> <error code>`; prints `lost` when
  * a renewal reports the lease lost. Exits when stdin closes.
  */
-import { History, metaOf } from "../../tests/support/driver-conformance.ts";
-import { redisDriver } from "./redis.ts";
 import { createInterface } from "node:readline";
+import * as Y from "yjs";
+import { redisDriver } from "./redis.ts";
+
+/** The update of pushing `value` onto the doc's "items" array. */
+function push(doc: Y.Doc, value: string): Uint8Array {
+  const before = Y.encodeStateVector(doc);
+  doc.getArray("items").push([value]);
+  return Y.encodeStateAsUpdate(doc, before);
+}
 
 const [url, keyPrefix, leaseArg] = process.argv.slice(2);
 if (url === undefined || keyPrefix === undefined || leaseArg === undefined) throw new Error("usage: redis-fencing.child.ts <url> <keyPrefix> <leaseMs>");
@@ -18,8 +25,8 @@ const leaseMs = Number(leaseArg);
 
 const driver = redisDriver({ url, keyPrefix, nodeId: "paused-owner", leaseMs, log: { warn() {} } });
 const lease = await driver.acquire("fenced");
-const history = new History();
-await driver.create(metaOf("fenced"), { update: history.push("created") }, lease);
+const doc = new Y.Doc();
+await driver.create({ id: "fenced", name: "room", key: ["fenced"], createdAt: 1_700_000_000_000 }, { update: push(doc, "created") }, lease);
 let lost = false;
 const renewal = setInterval(() => {
   driver.ownership.renew([lease]).then(
@@ -39,7 +46,7 @@ lines.on("line", (line) => {
   const [command, label] = line.split(" ");
   if (command !== "append" || label === undefined) return;
   // No check of the lease's age or of `lost` here: whatever this process believes, the write goes to Redis.
-  driver.append("fenced", { update: history.push(label) }, lease).then(
+  driver.append("fenced", { update: push(doc, label) }, lease).then(
     () => process.stdout.write(`ok ${label}\n`),
     (error: { code?: string }) => process.stdout.write(`refused ${label} ${error.code ?? "unknown"}\n`),
   );
