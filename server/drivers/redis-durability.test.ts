@@ -72,6 +72,8 @@ test("waitReplicas: 1 — appends resolve once the replica has them; with the re
   expect((refused as Error).message).toMatch(/only 0 of 1 replicas acknowledged/);
   expect(Date.now() - started).toBeLessThan(5000);
   await expect(driver.append("w", { update: history.push("later") }, lease)).rejects.toThrow(/earlier write/);
+  // No token is handed out that the replica does not have (a failover could hand it out again).
+  await expect(driver.acquire("w2")).rejects.toThrow(/acquire: only 0 of 1 replicas/);
 
   // Back with a replica: a new lease writes again.
   await replica.restart();

@@ -173,7 +173,7 @@ describe("redis driver: the write sequence is checked inside Redis", () => {
     await driver.create(metaOf("seq"), { update: history.push("first") }, lease); // write 1
     const keys = driver.keys;
     const run = (w: number, value: string) =>
-      admin.eval(SCRIPTS.append, 5, keys.lease("seq"), keys.refusals, keys.meta("seq"), keys.log("seq"), keys.alarms, lease.token, w, "seq", Buffer.from(encodeCommitRecord(lease.token, { update: history.push(value) })), "");
+      admin.eval(SCRIPTS.append, 5, keys.lease("seq"), keys.refusals, keys.meta("seq"), keys.log("seq"), keys.alarms, lease.token, w, driver.ownership.nodeId, "seq", Buffer.from(encodeCommitRecord(lease.token, { update: history.push(value) })), "");
     // Write 3 arrives, write 2 never did (a command lost with a dropped connection).
     expect(await run(3, "third")).toEqual(["gap", "1"]);
     // The lease is broken in Redis: even the "missing" write 2, arriving late, is refused, and so is the driver's own next write.

@@ -17,7 +17,7 @@ import { consoleLogger } from "../log.ts";
 import { HeldElsewhere, type Driver, type Lease, type Ownership } from "./driver.ts";
 import { ActorStore } from "./redis/actor-store.ts";
 import { type ConnectionLogger, RedisConnection } from "./redis/connection.ts";
-import { DEFAULT_WAIT_TIMEOUT_MS, type RedisDurability, type ReplicaWait, ReplicaWaits, checkDurability } from "./redis/durability.ts";
+import { DEFAULT_WAIT_TIMEOUT_MS, type RedisDurability, type ReplicaWait, ReplicaWaits, checkDurability, confirmReplicas } from "./redis/durability.ts";
 import { DEFAULT_KEY_PREFIX, type RedisKeys, redisKeys } from "./redis/keys.ts";
 import { LeaseWrites } from "./redis/lease-writes.ts";
 import { readAlarms, redisOwnership } from "./redis/ownership.ts";
@@ -123,7 +123,8 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
   const connection = new RedisConnection({ name: "data", url: options.url, commandTimeoutMs, connectWaitMs, log });
   const control = new RedisConnection({ name: "control", url: options.url, commandTimeoutMs: Math.min(commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS), connectWaitMs, log });
   const writes = new LeaseWrites();
-  const store = new ActorStore({ connection, control, keys, writes, wait: wait === null ? null : new ReplicaWaits(wait) });
+  const replicaWaits = wait === null ? null : new ReplicaWaits(wait);
+  const store = new ActorStore({ nodeId, connection, control, keys, writes, wait: replicaWaits });
   const reportCorrupt = (id: string, error: unknown) =>
     log.warn({ actor: id.slice(0, 120), err: error instanceof Error ? error.message : String(error) }, "redis driver: an alarm's actor meta is corrupt; skipped");
   const ownership = redisOwnership({ checkId, checkLease: (lease) => checkLease(lease), connection: control, keys, nodeId, leaseMs, writes, corrupt: reportCorrupt });
@@ -140,9 +141,18 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
     acquire: (id) =>
       attempt(async () => {
         checkId(id);
-        const reply = await connection.send("acquire", connection.script("acquire", [keys.lease(id), keys.token], [nodeId, leaseMs]));
+        const script = connection.script("acquire", [keys.lease(id), keys.token], [nodeId, leaseMs]);
+        let waited: Promise<number> | null = null;
+        const reply = await connection.send("acquire", (redis) => {
+          const sent = script(redis);
+          // With replicas as the durability, a token is handed out only once they have the counter:
+          // a failover to a replica that missed it would hand the same token out again.
+          if (replicaWaits !== null) waited = replicaWaits.after(redis);
+          return sent;
+        });
         if (!Array.isArray(reply) || reply.length !== 2) throw new StorageCorrupt(`Actor ${id}: unexpected reply to acquire`);
         if (Number(reply[0]) !== 1) throw new HeldElsewhere(id, String(reply[1]));
+        if (waited !== null && replicaWaits !== null) await confirmReplicas(waited, replicaWaits.wait, `Actor ${id}: acquire`);
         const lease: Lease = { id, token: Number(reply[1]) };
         writes.start(lease);
         return lease;

@@ -15,13 +15,15 @@ import { ActorAlreadyExists, InvalidArguments, StaleLease, StorageCorrupt, Stora
 import type { ActorMeta, Commit, Lease, Snapshot, StoredActor } from "../driver.ts";
 import { foldCommits } from "../fold.ts";
 import type { RedisConnection, Reply } from "./connection.ts";
-import type { ReplicaWait, ReplicaWaits } from "./durability.ts";
+import { type ReplicaWait, type ReplicaWaits, confirmReplicas } from "./durability.ts";
 import type { RedisKeys } from "./keys.ts";
 import type { LeaseWrites } from "./lease-writes.ts";
 import { decodeCommitRecord, decodeMetaRecord, decodeSnapshotRecord, encodeCommitRecord, encodeMetaRecord, encodeSnapshotRecord } from "./records.ts";
 import type { ScriptName } from "./scripts.ts";
 
 export interface ActorStoreParts {
+  /** This node: the fencing check matches it along with the token. */
+  readonly nodeId: string;
   /** The data connection: writes and loads, in call order. */
   readonly connection: RedisConnection;
   /** The control connection: meta lookups. */
@@ -64,7 +66,7 @@ export class ActorStore {
     const { connection, keys } = this.parts;
     const reply = await connection.send(
       "load",
-      connection.script("load", [keys.lease(id), keys.refusals, keys.meta(id), keys.snapshot(id), keys.log(id)], [lease.token, 0], true),
+      connection.script("load", [keys.lease(id), keys.refusals, keys.meta(id), keys.snapshot(id), keys.log(id)], [lease.token, 0, this.parts.nodeId], true),
     );
     if (!Array.isArray(reply)) throw new StorageUnavailable(`Actor ${id}: unexpected reply to load`);
     const tag = text(reply[0]);
@@ -140,7 +142,7 @@ export class ActorStore {
     try {
       const [keys, args] = build();
       const number = writes.take(lease);
-      const script = connection.script(name, keys, [lease.token, number, ...args]);
+      const script = connection.script(name, keys, [lease.token, number, this.parts.nodeId, ...args]);
       send = (redis) => {
         writes.checkUnbroken(lease); // it may have broken while this write waited for the connection
         const reply = script(redis);
@@ -179,16 +181,11 @@ export class ActorStore {
   }
 
   private async confirm(name: string, lease: Lease, waited: Promise<number>, wait: ReplicaWait): Promise<void> {
-    let acks: number;
     try {
-      acks = await waited;
+      await confirmReplicas(waited, wait, `Actor ${lease.id}: ${name}`);
     } catch (error) {
-      this.parts.writes.break(lease, "WAIT failed");
-      throw new StorageUnavailable(`Actor ${lease.id}: ${name}: WAIT for replicas failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-    if (acks < wait.replicas) {
-      this.parts.writes.break(lease, `${acks} of ${wait.replicas} replicas acknowledged`);
-      throw new StorageUnavailable(`Actor ${lease.id}: ${name}: only ${acks} of ${wait.replicas} replicas acknowledged the write within ${wait.timeoutMs} ms`);
+      this.parts.writes.break(lease, "its replicas did not confirm it");
+      throw error;
     }
   }
 

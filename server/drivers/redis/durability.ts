@@ -10,6 +10,7 @@
  *   when neither holds, or that it cannot check (CONFIG may be disabled by the provider).
  */
 import type { Redis } from "ioredis";
+import { StorageUnavailable } from "../../../shared/errors.ts";
 import type { ConnectionLogger } from "./connection.ts";
 
 export interface RedisDurability {
@@ -51,6 +52,17 @@ export class ReplicaWaits {
     this.pending = pending;
     return pending;
   }
+}
+
+/** Resolves when WAIT counted enough replicas; throws StorageUnavailable otherwise (`what` names the call). */
+export async function confirmReplicas(waited: Promise<number>, wait: ReplicaWait, what: string): Promise<void> {
+  let acks: number;
+  try {
+    acks = await waited;
+  } catch (error) {
+    throw new StorageUnavailable(`${what}: WAIT for replicas failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (acks < wait.replicas) throw new StorageUnavailable(`${what}: only ${acks} of ${wait.replicas} replicas acknowledged the write within ${wait.timeoutMs} ms`);
 }
 
 /** The startup check: a warning when Redis may lose acknowledged appends on a crash. */
