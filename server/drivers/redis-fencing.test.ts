@@ -3,46 +3,23 @@
  * takes the actor over, resumes and writes — and Redis refuses the write (the refusal
  * counter in Redis moves; the log shows no record of the old token after the new one).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterEach, expect, test } from "vitest";
 import { History, items, replay } from "../../tests/support/driver-conformance.ts";
+import { childLines } from "../../tests/support/child-lines.ts";
 import { RedisServer } from "../../tests/support/redis-server.ts";
 import { HeldElsewhere, type Lease } from "./driver.ts";
 import { type RedisDriver, redisDriver } from "./redis.ts";
 
-const CHILD = fileURLToPath(new URL("./redis-fencing.child.ts", import.meta.url));
+const CHILD = fileURLToPath(new URL("./redis-owner.child.ts", import.meta.url));
 const LEASE_MS = 400;
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** The child's stdout, line by line, and a wait (bounded) for a line matching a pattern. */
-function lines(child: ChildProcess): (pattern: RegExp, timeoutMs?: number) => Promise<string> {
-  const seen: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    seen.push(line);
-    for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(line)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
-      }
-    }
-  });
-  return (pattern, timeoutMs = 10_000) => {
-    const found = seen.find((line) => pattern.test(line));
-    if (found !== undefined) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no line ${pattern} within ${timeoutMs} ms; saw ${JSON.stringify(seen)}`)), timeoutMs);
-      waiters.push({ pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) });
-    });
-  };
-}
 
 test("an owner paused (SIGSTOP) past its lease resumes and writes: Redis refuses it, the successor's log is intact", async () => {
   const server = await RedisServer.start();
@@ -53,7 +30,7 @@ test("an owner paused (SIGSTOP) past its lease resumes and writes: Redis refuses
     child.kill("SIGCONT");
     child.kill("SIGKILL");
   });
-  const next = lines(child);
+  const { next } = childLines(child);
   const tokenA = Number((await next(/^ready /, 30_000)).split(" ")[1]);
   child.stdin!.write("append a1\n");
   await next(/^ok a1$/);
