@@ -150,3 +150,13 @@ test("close() while disconnected resolves, and later calls reject", async () => 
   await driver.close();
   await expect(driver.meta("x")).rejects.toBeInstanceOf(StorageUnavailable);
 });
+
+test("Redis never reachable: calls reject within connectWaitMs with StorageUnavailable", async () => {
+  const driver = redisDriver({ url: "redis://127.0.0.1:1", log: quiet, connectWaitMs: 300 });
+  drivers.push(driver);
+  const outcome = await settle(driver.acquire("x"));
+  expect(outcome.error).toBeInstanceOf(StorageUnavailable);
+  expect((outcome.error as Error).message).toMatch(/no connection to Redis within 300 ms/);
+  expect(outcome.ms).toBeLessThan(3000);
+  expect(await driver.durabilityChecked).toBe("unknown");
+});

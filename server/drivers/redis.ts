@@ -162,7 +162,7 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
         checkLease(lease);
         writes.forget(lease);
         try {
-          await connection.send("release", connection.script("release", [keys.lease(lease.id)], [lease.token]));
+          await connection.send("release", connection.script("release", [keys.lease(lease.id)], [lease.token, nodeId]));
         } catch (error) {
           // The lease expires by itself within leaseMs: a release that did not reach Redis only delays the next owner.
           log.warn({ actor: lease.id.slice(0, 120), err: error instanceof Error ? error.message : String(error) }, "redis driver: release failed; the lease will expire");
@@ -178,7 +178,13 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
     commitTokens: (id) =>
       attempt(async () => {
         const records = await control.send("commitTokens", (redis) => redis.lrangeBuffer(keys.log(checkId(id)), 0, -1));
-        return records.map((bytes) => decodeCommitRecord(bytes).token);
+        return records.map((bytes, at) => {
+          try {
+            return decodeCommitRecord(bytes).token;
+          } catch (error) {
+            throw new StorageCorrupt(`Actor ${id}: commit ${at} in Redis is corrupt (${error instanceof Error ? error.message : String(error)})`);
+          }
+        });
       }),
     close: async () => {
       await Promise.all([connection.close(), control.close()]);

@@ -54,9 +54,10 @@ redis.call('HSET', KEYS[1], 't', token, 'n', ARGV[1], 'w', 0)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {1, token}
 `,
-  /** KEYS lease; ARGV token: deletes the lease only while it still carries that token. */
+  /** KEYS lease; ARGV token, node: deletes the lease only while it is still that one. */
   release: `
-if redis.call('HGET', KEYS[1], 't') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+local held = redis.call('HMGET', KEYS[1], 't', 'n')
+if held[1] == ARGV[1] and held[2] == ARGV[2] then redis.call('DEL', KEYS[1]) end
 return 1
 `,
   /** KEYS lease, refusals, meta, log, snap, alarms; ARGV token, w, node, id, meta, commit, alarm. */
