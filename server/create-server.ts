@@ -20,6 +20,8 @@ import { SendBudget } from "./network/send-budget.ts";
 import type { SocketSession } from "./network/socket-session.ts";
 import { ActorRuntime } from "./runtime/actor-runtime.ts";
 import { ClusterNode, type ClusterOptions } from "./cluster/cluster-node.ts";
+import { inlineRemote } from "./cluster/inline-remote.ts";
+import { NO_CHAIN } from "./runtime/call-chain.ts";
 
 export interface ServerOptions {
   /** Where actors are stored. Default: `memoryDriver()` (nothing survives the process). */
@@ -137,9 +139,10 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   });
   const ownership = runtime.driver.ownership;
   const cluster = ownership === undefined ? undefined : new ClusterNode(ownership, runtime, log, options.cluster);
-  const client = createInlineClient<Registry<Actors>>(runtime);
+  const remote = cluster === undefined ? null : inlineRemote(cluster, runtime);
+  const client = createInlineClient<Registry<Actors>>(runtime, NO_CHAIN, remote);
   runtime.client = client;
-  runtime.clientWith = (chain) => createInlineClient(runtime, chain);
+  runtime.clientWith = (chain) => createInlineClient(runtime, chain, remote);
   const sessions = new Set<SocketSession>();
   const sendBudget = new SendBudget(limits.maxBufferedBytesTotal);
   const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions, sendBudget, cluster });

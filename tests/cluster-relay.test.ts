@@ -9,6 +9,7 @@ import { describe, expect, test } from "vitest";
 import * as Y from "yjs";
 import { actor, setup, Unauthorized } from "tandem";
 import type { TandemServer } from "tandem/server";
+import type { InlineClient } from "../shared/client-types.ts";
 import { waitFor, within } from "./seed-helpers.ts";
 import { memoryCluster } from "./support/memory-cluster.ts";
 import { useNetwork } from "./support/raw-socket.ts";
@@ -28,10 +29,27 @@ const room = actor({
     },
     whoAmI: (c) => c.conn.auth,
     items: (c) => [...c.state.items],
+    bytes: (_c, n: number) => new Uint8Array([n, n + 1]),
   },
 });
 
-const registry = setup({ use: { room } });
+/** Calls another actor through c.client() (the call chain goes with it across nodes). */
+const relay = actor({
+  state: { calls: 0 },
+  actions: {
+    addTo: async (c, key: string, item: string) => {
+      c.state.calls++;
+      return (c.client() as Client).room.getOrCreate(key).add(item);
+    },
+    /** relay → other relay → back to this one: waits for itself, refused on any node. */
+    bounce: async (c, other: string, back: string) => (c.client() as Client).relay.getOrCreate(other).callBack(back),
+    callBack: async (c, back: string) => (c.client() as Client).relay.getOrCreate(back).ping(),
+    ping: () => "pong",
+  },
+});
+
+const registry = setup({ use: { room, relay } });
+type Client = InlineClient<typeof registry>;
 type R = typeof registry;
 const params = { token: "ok", user: "ada" };
 
@@ -61,7 +79,7 @@ describe("relayed channels", () => {
     expect(b.runtime.loaded.has(id)).toBe(false); // served by A only
 
     const events: string[] = [];
-    onA.on("added", (e) => events.push(e.item));
+    onA.on("added", (e) => events.push((e as { item: string }).item));
     expect(await onB.add("from-b")).toBe(1);
     expect(await onA.add("from-a")).toBe(2);
     await waitFor(() => onB.state?.items.length === 2 && events.length === 2, { what: "both see both" });
@@ -134,6 +152,39 @@ describe("relayed channels", () => {
       body: JSON.stringify({ key: ["f1"], params, args: [] }),
     });
     expect((await response.json()).result).toMatchObject({ ip: "127.0.0.1", peerHeader: null });
+  });
+});
+
+describe("inline calls (server.client, c.client()) across nodes", () => {
+  test("server.client on B calls, resolves and creates actors owned by A; values keep their types", async () => {
+    const { cluster, a, b } = await twoNodes();
+    await ownedBy(a, "i1");
+    expect(await b.client.room.get("i1").add("via-b")).toBe(1);
+    expect(await b.client.room.get("i1").bytes(7)).toEqual(new Uint8Array([7, 8]));
+    const id = await b.client.room.get("i1").resolve();
+    expect(id).toBe(await a.client.room.get("i1").resolve());
+    expect(cluster.ownerOf(id)).toBe("A");
+    expect(b.runtime.loaded.has(id)).toBe(false);
+    await expect(b.client.room.get("i1").nope()).rejects.toMatchObject({ code: "action_not_found" });
+    // A connection over the network works from any node; an inline one only on the owner's.
+    const live = b.client.room.get("i1").connect();
+    await expect(live.whenSynced()).rejects.toMatchObject({ code: "actor_stopped" });
+    await live.dispose();
+  });
+
+  test("c.client() in an actor on A reaches an actor on B; a call that would wait for itself is refused across nodes too", async () => {
+    const { a, b } = await twoNodes();
+    await b.client.room.getOrCreate("target").items(); // owned by B
+    expect(await a.client.relay.getOrCreate("r").addTo("target", "x")).toBe(1);
+    expect(await b.client.room.get("target").items()).toEqual(["x"]);
+    await b.client.relay.getOrCreate("other").ping(); // "other" lives on B
+    await expect(a.client.relay.getOrCreate("home").bounce("other", "home")).rejects.toMatchObject({ code: "internal_error" });
+  });
+
+  test("the peer endpoint answers nobody but a peer", async () => {
+    const { a } = await twoNodes();
+    const response = await fetch(`${a.url}/_tandem/peer/call`, { method: "POST", headers: { "content-type": "application/octet-stream", "x-tandem-peer": "guess" }, body: new Uint8Array([1]) });
+    expect(response.status).toBe(404);
   });
 });
 

@@ -7,6 +7,7 @@ import websocket from "@fastify/websocket";
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { ClusterNode } from "../cluster/cluster-node.ts";
 import { forwardedAddress, isPeerRequest } from "../cluster/peer-request.ts";
+import { registerPeerCallRoute } from "../cluster/peer-call.ts";
 import { ErrorCodes, InvalidArguments, MessageTooLarge, RateLimited } from "../../shared/errors.ts";
 import { CloseCode, Kind, encodeDown, withRetryAfter } from "../../shared/protocol/index.ts";
 import { closeFirmly } from "../network/close-firmly.ts";
@@ -100,6 +101,7 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
     );
 
     registerActionRoutes(app, runtime, options.allowedOrigins, cluster);
+    if (cluster !== null) registerPeerCallRoute(app, runtime, cluster);
 
     app.get("/openapi.json", async () => openApiDocument(runtime.registry, { prefix }));
   };
