@@ -14,13 +14,16 @@ export type { ExactlyOnceLimits } from "./runtime/exactly-once.ts";
 export { memoryDriver } from "./drivers/memory.ts";
 export type { MemoryDriver } from "./drivers/memory.ts";
 export { fileDriver, type FileDriver, type FileDriverOptions } from "./drivers/file.ts";
-export { StaleLease } from "../shared/errors.ts";
+export { redisDriver, type RedisDriver, type RedisDriverOptions, type RedisDurability } from "./drivers/redis.ts";
+export { StaleLease, StorageUnavailable } from "../shared/errors.ts";
 export type {
   ActorMeta,
   Alarm,
   Commit,
   Driver,
   Lease,
+  NodeAddress,
+  Ownership,
   RecordedResult,
   ScheduleEntry,
   SeqRecord,

@@ -38,6 +38,8 @@ export const ErrorCodes = {
   storageError: "storage_error",
   /** A storage write carried a fencing token older than the actor's newest: ownership was lost. */
   staleLease: "stale_lease",
+  /** The server's storage cannot be reached (a Redis connection lost, timed out, or a write's fate unknown). */
+  storageUnavailable: "storage_unavailable",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -216,6 +218,13 @@ export class StorageError extends TandemError {
 export class StaleLease extends TandemError {
   constructor(id: string, token: number, current: number) {
     super(ErrorCodes.staleLease, `Actor ${id}: write with fencing token ${token} refused, the current token is ${current}`, "internal");
+  }
+}
+
+/** The server's storage cannot be reached, or a write's fate is unknown (the actor must load again). */
+export class StorageUnavailable extends TandemError {
+  constructor(message: string, options: TandemErrorOptions = {}) {
+    super(ErrorCodes.storageUnavailable, message, "internal", options);
   }
 }
 
