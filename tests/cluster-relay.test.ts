@@ -5,6 +5,7 @@
  * are forwarded; a lost link or a lost lease sends clients to the new owner; peers' headers
  * from a client are worthless.
  */
+import * as http from "node:http";
 import { describe, expect, test } from "vitest";
 import * as Y from "yjs";
 import { actor, setup, Unauthorized } from "tandem";
@@ -60,6 +61,30 @@ async function twoNodes(leaseMs = 1000) {
   const a = await net.server(registry, { driver: cluster.node("A") });
   const b = await net.server(registry, { driver: cluster.node("B") });
   return { cluster, a, b };
+}
+
+/** The status of a hand-made WebSocket upgrade request (101 when it upgraded). */
+function upgradeStatus(baseUrl: string, headers: Record<string, string>): Promise<number> {
+  const url = new URL(`${baseUrl}/connect`);
+  return new Promise((resolve, reject) => {
+    const request = http.request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      agent: false,
+      headers: { ...headers, Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" },
+    });
+    request.on("upgrade", (_response, socket) => {
+      socket.destroy();
+      resolve(101);
+    });
+    request.on("response", (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on("error", reject);
+    request.end();
+  });
 }
 
 async function ownedBy(server: TandemServer<R>, key: string) {
@@ -152,6 +177,36 @@ describe("relayed channels", () => {
       body: JSON.stringify({ key: ["f1"], params, args: [] }),
     });
     expect((await response.json()).result).toMatchObject({ ip: "127.0.0.1", peerHeader: null });
+  });
+});
+
+describe("links between nodes", () => {
+  test("a link to the owner that goes silent (no close) is dropped by its heartbeat; once the path heals the action is applied once", async () => {
+    const cluster = memoryCluster({ leaseMs: 1000 });
+    const proxy = await net.proxy(1); // its target is set once A listens
+    const a = await net.server(registry, { driver: cluster.node("A"), cluster: { advertiseUrl: proxy.url } });
+    proxy.targetPort = a.port;
+    const b = await net.server(registry, { driver: cluster.node("B"), limits: { heartbeatMs: 100, deadAfterMs: 300 } });
+    await ownedBy(a, "silent");
+    const conn = net.client<R>(b.url).room.get("silent", { params }).connect();
+    await within(conn.whenSynced(), 3000, "synced through the link");
+    expect(await conn.add("before")).toBe(1);
+
+    proxy.blackhole(); // the path from B to A stops passing bytes, nothing closes
+    const during = conn.add("during");
+    await waitFor(() => conn.status !== "synced", { what: "the channel noticed the silent link", timeoutMs: 3000 });
+    proxy.restore();
+    expect(await within(during, 8000, "the action after the path healed")).toBe(2);
+    expect(await a.client.room.get("silent").items()).toEqual(["before", "during"]);
+  });
+
+  test("a client's forged peer headers on its WebSocket are ignored: no origin bypass, its own address", async () => {
+    const { a, b } = await twoNodes();
+    await ownedBy(a, "forged");
+    expect(await upgradeStatus(b.url, { Origin: "http://evil.example", "x-tandem-peer": "memory-cluster-secrex", "x-tandem-forwarded-for": "10.1.1.1" })).toBe(403);
+    const conn = net.client<R>(b.url).room.get("forged", { params }).connect();
+    await within(conn.whenSynced(), 3000, "synced");
+    expect(((await conn.whoAmI()) as { ip: string }).ip).toBe("127.0.0.1");
   });
 });
 

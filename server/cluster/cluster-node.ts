@@ -19,7 +19,11 @@ import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { LeaseLost } from "./lease-lost.ts";
 
 export interface ClusterOptions {
-  /** The URL peers reach this node at (default: the address it listens on). Needed when it listens on 0.0.0.0 or behind NAT. */
+  /**
+   * The base URL peers reach this node's Tandem routes at (with the plugin's prefix, if it is
+   * mounted with one). Default: the address `listen()` bound. Needed when it listens on
+   * 0.0.0.0, behind NAT, or when `server.plugin` is mounted into an app that listens itself.
+   */
   readonly advertiseUrl?: string;
   /** How often due alarms are polled (ms). Default min(1,000, leaseMs / 2). */
   readonly alarmPollMs?: number;
@@ -66,6 +70,8 @@ export class ClusterNode {
 
   async start(): Promise<void> {
     this.secretValue = await this.ownership.secret();
+    // Known up front (a server mounted as a plugin into an app that listens by itself): peers may forward at once.
+    if (this.options.advertiseUrl !== undefined) await this.listening(this.options.advertiseUrl);
     this.lastRenewed = Date.now();
     const every = Math.max(20, Math.floor(this.ownership.leaseMs / 3));
     this.renewTimer = setInterval(() => void this.renew(), every);
