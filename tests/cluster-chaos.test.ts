@@ -63,7 +63,7 @@ test(`cluster chaos, seed ${SEED} (SEED=${SEED})`, async () => {
   console.log(`cluster chaos: SEED=${SEED}, ${STEPS} steps`);
   const rnd = random(SEED);
   redis = await RedisServer.start({ appendonly: true, appendfsync: "always" });
-  observer = redisDriver({ url: redis.url });
+  observer = redisDriver({ url: redis.url, log: { warn() {} } });
   const start = () => {
     const node = ServeChild.start(MODULE, null, { extraArgs: ["--redis", redis!.url, "--lease-ms", String(LEASE_MS)] });
     nodes.push(node);

@@ -42,7 +42,7 @@ function client(url = balancer.url): Client<R> {
 
 beforeAll(async () => {
   redis = await RedisServer.start({ appendonly: true, appendfsync: "always" });
-  observer = redisDriver({ url: redis.url });
+  observer = redisDriver({ url: redis.url, log: { warn() {} } });
   const started = [startNode(), startNode(), startNode()];
   await Promise.all(started.map((node) => node.ready()));
   balancer = await tcpBalancer(started.map((node) => node.port));
@@ -108,6 +108,30 @@ describe("three nodes behind a balancer", () => {
     const tokens = await observer.commitTokens(actorId("log", ["fenced"]));
     expect(tokens).toEqual([...tokens].sort((x, y) => x - y)); // owners never interleave
   }, 30_000);
+
+  test("Redis restarts (AOF): calls meanwhile fail or wait, never half-apply; then every node serves again with everything acknowledged", async () => {
+    const conn = client().log.getOrCreate("redis-restart").connect();
+    await within(conn.whenSynced(), 5000, "synced");
+    expect(await conn.add("before")).toBe(1);
+    await redis.kill();
+    // While Redis is down the call waits in the outbox or fails (its commit refused): never half applied.
+    const during = conn.add("during").then(
+      () => "applied",
+      (error: { code?: string }) => error.code ?? "failed",
+    );
+    await sleep(500);
+    await redis.restart();
+    expect(["applied", "internal_error"]).toContain(await within(during, 15_000, "the call made while Redis was down"));
+    // The connection comes back by itself.
+    await waitFor(() => conn.status === "synced", { what: "synced again", timeoutMs: 15_000 });
+    expect(await within(conn.add("after"), 10_000, "an add after the restart")).toBeGreaterThan(1);
+    const items = await client().log.get("redis-restart").items();
+    expect(items[0]).toBe("before");
+    expect(items.at(-1)).toBe("after");
+    if ((await during) === "applied") expect(items).toEqual(["before", "during", "after"]);
+    else expect(items).toEqual(["before", "after"]);
+    expect(JSON.stringify(conn.state?.items)).toBe(JSON.stringify(items));
+  }, 40_000);
 
   test("an alarm fires once, on one node, after its owner was killed", async () => {
     const victim = nodes.find((node) => node.exit === null)!;
