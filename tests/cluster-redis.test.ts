@@ -133,6 +133,33 @@ describe("three nodes behind a balancer", () => {
     expect(JSON.stringify(conn.state?.items)).toBe(JSON.stringify(items));
   }, 40_000);
 
+  test("Redis full (maxmemory, noeviction): an action is refused by Redis as a whole and waits in the outbox; once there is room it applies once", async () => {
+    const { Redis } = await import("ioredis");
+    const admin = new Redis(redis.url);
+    try {
+      const conn = client().log.getOrCreate("full").connect();
+      await within(conn.whenSynced(), 5000, "synced");
+      expect(await conn.add("fits")).toBe(1);
+      const used = Number(/used_memory:(\d+)/.exec(await admin.info("memory"))![1]);
+      await admin.config("SET", "maxmemory-policy", "noeviction");
+      await admin.config("SET", "maxmemory", String(used - 1024));
+      const big = conn.add("x".repeat(50_000));
+      let settled = false;
+      void big.finally(() => (settled = true));
+      await sleep(1500); // commits refused meanwhile: the actor reloads, the call is resent (backing off)
+      expect(settled).toBe(false);
+      expect(conn.pending).toBe(1);
+      await admin.config("SET", "maxmemory", "0");
+      expect(await within(big, 10_000, "the call once there is room")).toBe(2);
+      expect(await within(conn.add("after"), 10_000, "an add with room again")).toBe(3);
+      const items = await client().log.get("full").items();
+      expect(items.map((item) => item.slice(0, 5))).toEqual(["fits", "xxxxx", "after"]);
+    } finally {
+      await admin.config("SET", "maxmemory", "0").catch(() => undefined);
+      admin.disconnect();
+    }
+  }, 30_000);
+
   test("an alarm fires once, on one node, after its owner was killed", async () => {
     const victim = nodes.find((node) => node.exit === null)!;
     const direct = client(victim.url!);
