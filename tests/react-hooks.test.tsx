@@ -98,8 +98,15 @@ function Board({ boardKey, name = "ada" }: { boardKey: string; name?: string }) 
 describe("useActor", () => {
   test("StrictMode's double mount shares one subscription, released once on unmount", async () => {
     const { client } = await start();
-    const root = roots.mount(providing(client, <Board boardKey="strict" />), { strict: true });
+    const conns = new Set<unknown>();
+    function Strict() {
+      const conn = useActor(useClient<R>().board.getOrCreate("strict", { params: { name: "ada" } }));
+      conns.add(conn);
+      return <p data-status={useStatus(conn)} />;
+    }
+    const root = roots.mount(providing(client, <Strict />), { strict: true });
     await waitFor(() => root.container.querySelector("[data-status=synced]"), { what: "synced" });
+    expect(conns.size).toBe(1); // one connect(): one subscription in the client
     await sleep(RELEASE_MS * 3); // past the release delay: the mount/unmount/mount kept the one connection
     expect(connects.get("strict")).toBe(1);
     expect(disconnects.get("strict") ?? 0).toBe(0);
