@@ -194,10 +194,13 @@ describe("useActor", () => {
     try {
       roots.mount(providing(client, <Catch into={caught}><Wrong /></Catch>));
       roots.mount(<Catch into={caught}><Board boardKey="nowhere" /></Catch>);
+      for (const releaseDelayMs of [-1, Number.NaN, Infinity])
+        roots.mount(<Catch into={caught}><TandemProvider client={client} releaseDelayMs={releaseDelayMs}><Board boardKey="never" /></TandemProvider></Catch>);
     } finally {
       console.error = errors;
     }
-    expect(caught).toEqual([expect.objectContaining({ code: "invalid_arguments", message: expect.stringMatching(/handle/) }), expect.objectContaining({ code: "invalid_arguments", message: expect.stringMatching(/TandemProvider/) })]);
+    expect(caught).toEqual([expect.objectContaining({ code: "invalid_arguments", message: expect.stringMatching(/handle/) }), expect.objectContaining({ code: "invalid_arguments", message: expect.stringMatching(/TandemProvider/) }), ...[1, 2, 3].map(() => expect.objectContaining({ code: "invalid_arguments", message: expect.stringMatching(/releaseDelayMs/) }))]);
+    expect(connects.get("never")).toBeUndefined();
   });
 });
 
