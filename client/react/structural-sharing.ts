@@ -3,15 +3,21 @@
  * with every part deeply equal to the previous one replaced by the previous one. A selection
  * that did not change comes back as the very same object (no re-render), and one that did
  * keeps its unchanged parts (memoized children of them do not re-render either).
+ * Below MAX_SHARING_DEPTH levels values are compared by identity only: a selector may return
+ * anything, cycles included, and the walk must end.
  */
 
+/** How deep equal parts are looked for (state and presence nest far less). */
+export const MAX_SHARING_DEPTH = 64;
+
 /** `next` with the parts equal to `previous` taken from `previous`; `previous` itself if all are. */
-export function shareEqual<T>(previous: unknown, next: T): T {
+export function shareEqual<T>(previous: unknown, next: T, depth = 0): T {
   if (Object.is(previous, next)) return previous as T;
+  if (depth >= MAX_SHARING_DEPTH) return next;
   if (Array.isArray(previous) && Array.isArray(next)) {
     let same = previous.length === next.length;
     const shared = next.map((item: unknown, index) => {
-      const kept = shareEqual(previous[index], item);
+      const kept = shareEqual(previous[index], item, depth + 1);
       if (!Object.is(kept, previous[index])) same = false;
       return kept;
     });
@@ -23,7 +29,7 @@ export function shareEqual<T>(previous: unknown, next: T): T {
     const entries = keys.map((key): [string, unknown] => {
       const before = Object.hasOwn(previous, key) ? previous[key] : undefined;
       if (!Object.hasOwn(previous, key)) same = false;
-      const kept = shareEqual(before, next[key]);
+      const kept = shareEqual(before, next[key], depth + 1);
       if (!Object.is(kept, before)) same = false;
       return [key, kept];
     });
