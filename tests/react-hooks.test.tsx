@@ -175,6 +175,33 @@ describe("useActor", () => {
     await waitFor(() => disconnects.get("abandoned") === 1, { what: "the unheld connection released" });
   });
 
+  test("with releaseDelayMs 0 a connection may be released before the effect holds it: the component gets a fresh one", async () => {
+    const { client } = await start();
+    const conns = new Set<{ status: string }>();
+    function Eager() {
+      const conn = useActor(useClient<R>().board.getOrCreate("eager", { params: { name: "ada" } }));
+      conns.add(conn);
+      return <p data-status={useStatus(conn)} />;
+    }
+    const container = document.createElement("div");
+    const { createRoot } = await import("react-dom/client");
+    const root = createRoot(container);
+    // Not flushSync: a default-priority render, whose effects run in a later task — after the
+    // 0 ms release timer set during the render, often enough.
+    root.render(
+      <TandemProvider client={client} releaseDelayMs={0}>
+        <Eager />
+      </TandemProvider>,
+    );
+    await waitFor(() => container.querySelector("[data-status=synced]"), { what: "synced" });
+    const live = [...conns].at(-1)!;
+    await sleep(20);
+    expect(live.status).toBe("synced"); // held: not released under the component
+    expect((connects.get("eager") ?? 0) - (disconnects.get("eager") ?? 0)).toBeLessThanOrEqual(1);
+    root.unmount();
+    await waitFor(() => connects.get("eager") === disconnects.get("eager"), { what: "every subscription released" });
+  });
+
   test("no handle, no connection; a value that is no handle is refused with a clear error", async () => {
     const { client } = await start();
     let got: unknown = "unset";
