@@ -19,6 +19,7 @@ const WORKLOADS: { file: string; timeoutMs: number }[] = [
   { file: "actions.ts", timeoutMs: 20 * 60_000 },
   { file: "cold-load.ts", timeoutMs: 15 * 60_000 },
   { file: "idle-memory.ts", timeoutMs: 10 * 60_000 },
+  { file: "scale-out.ts", timeoutMs: 15 * 60_000 },
 ];
 
 /** The pinned anchors are installed at exactly the versions bench/package.json names. */

@@ -1,7 +1,8 @@
 /**
  * `tandem serve ./actors.ts --port 8080 --dir .data`: runs a server from any module that
  * exports `registry` (TypeScript or JavaScript), with the file driver in `--dir` (or
- * `--memory` for nothing on disk). Stops gracefully on SIGINT/SIGTERM.
+ * `--memory` for nothing on disk), or as one node of a cluster sharing `--redis <url>`.
+ * Stops gracefully on SIGINT/SIGTERM.
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -10,15 +11,21 @@ import type { AnyRegistry } from "../shared/setup.ts";
 import { createServer } from "./create-server.ts";
 import { fileDriver } from "./drivers/file.ts";
 import { memoryDriver } from "./drivers/memory.ts";
+import { redisDriver } from "./drivers/redis.ts";
 
-const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--dir .data | --memory] [--log warn]
+const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--dir .data | --memory | --redis <url>] [--log warn]
 
-  <module>   a .ts or .js file that exports \`registry\` (from setup())
-  --port     port to listen on (default 8080, or $PORT)
-  --host     address to bind (default 127.0.0.1)
-  --dir      directory of the file driver (default .data)
-  --memory   keep actors in memory only
-  --log      log level: fatal, error, warn, info, debug (default info)`;
+  <module>     a .ts or .js file that exports \`registry\` (from setup())
+  --port       port to listen on (default 8080, or $PORT)
+  --host       address to bind (default 127.0.0.1)
+  --dir        directory of the file driver (default .data)
+  --memory     keep actors in memory only
+  --redis      run as one node of a cluster sharing this Redis (redis://host:port[/db]); start
+               as many nodes as you like behind any load balancer
+  --lease-ms   with --redis: how long a dead node keeps its actors (default 5000)
+  --advertise  with --redis: the URL other nodes reach this one at (default: the address it
+               listens on; needed with --host 0.0.0.0)
+  --log        log level: fatal, error, warn, info, debug (default info)`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,6 +43,9 @@ export async function main(argv: string[]): Promise<number> {
         host: { type: "string" },
         dir: { type: "string" },
         memory: { type: "boolean" },
+        redis: { type: "string" },
+        "lease-ms": { type: "string" },
+        advertise: { type: "string" },
         log: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -61,10 +71,24 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`--port must be a port number, got ${values.port}`);
     return 2;
   }
+  if ([values.dir !== undefined, values.memory === true, values.redis !== undefined].filter(Boolean).length > 1) {
+    console.error(`Choose one of --dir, --memory and --redis.\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.redis === undefined && (values["lease-ms"] !== undefined || values.advertise !== undefined)) {
+    console.error(`--lease-ms and --advertise go with --redis.\n\n${USAGE}`);
+    return 2;
+  }
+  const leaseMs = values["lease-ms"] === undefined ? undefined : Number(values["lease-ms"]);
+  if (leaseMs !== undefined && (!Number.isInteger(leaseMs) || leaseMs < 100)) {
+    console.error(`--lease-ms must be a whole number of milliseconds, at least 100; got ${values["lease-ms"]}`);
+    return 2;
+  }
   const dir = values.dir ?? ".data";
-  const driver = values.memory ? memoryDriver() : fileDriver({ dir });
+  const driver = values.redis !== undefined ? redisDriver({ url: values.redis, leaseMs }) : values.memory ? memoryDriver() : fileDriver({ dir });
+  const where = values.redis !== undefined ? `cluster node ${driver.ownership!.nodeId} on ${values.redis}` : values.memory ? "memory" : `file driver in ${dir}`;
   const level = (values.log ?? "info") as "info";
-  const server = createServer(registry, { driver, logger: level });
+  const server = createServer(registry, { driver, logger: level, cluster: values.advertise === undefined ? undefined : { advertiseUrl: values.advertise } });
   let url: string;
   try {
     url = await server.listen({ port, host: values.host ?? "127.0.0.1" });
@@ -73,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     await server.close().catch(() => undefined);
     return 1;
   }
-  console.log(`tandem: serving ${Object.keys(registry.actors).join(", ")} on ${url} (${values.memory ? "memory" : `file driver in ${dir}`})`);
+  console.log(`tandem: serving ${Object.keys(registry.actors).join(", ")} on ${url} (${where})`);
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once("SIGINT", stop);

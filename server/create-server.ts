@@ -19,6 +19,9 @@ import { type RevokeFilter, revokeChannels } from "./network/revoke.ts";
 import { SendBudget } from "./network/send-budget.ts";
 import type { SocketSession } from "./network/socket-session.ts";
 import { ActorRuntime } from "./runtime/actor-runtime.ts";
+import { ClusterNode, type ClusterOptions } from "./cluster/cluster-node.ts";
+import { inlineRemote } from "./cluster/inline-remote.ts";
+import { NO_CHAIN } from "./runtime/call-chain.ts";
 
 export interface ServerOptions {
   /** Where actors are stored. Default: `memoryDriver()` (nothing survives the process). */
@@ -47,6 +50,11 @@ export interface ServerOptions {
    * shares the proxy's address).
    */
   trustProxy?: FastifyServerOptions["trustProxy"];
+  /**
+   * With a driver shared by several processes (`redisDriver`): how this node is reached by
+   * its peers, which relay channels and forward calls to the owner of each actor.
+   */
+  cluster?: ClusterOptions;
 }
 
 /** @experimental */
@@ -129,14 +137,20 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
     compactAfterCommits: options.compactAfterCommits,
     exactlyOnce: limits,
   });
-  const client = createInlineClient<Registry<Actors>>(runtime);
+  const ownership = runtime.driver.ownership;
+  const cluster = ownership === undefined ? undefined : new ClusterNode(ownership, runtime, log, options.cluster);
+  const remote = cluster === undefined ? null : inlineRemote(cluster, runtime);
+  const client = createInlineClient<Registry<Actors>>(runtime, NO_CHAIN, remote);
   runtime.client = client;
-  runtime.clientWith = (chain) => createInlineClient(runtime, chain);
+  runtime.clientWith = (chain) => createInlineClient(runtime, chain, remote);
   const sessions = new Set<SocketSession>();
   const sendBudget = new SendBudget(limits.maxBufferedBytesTotal);
-  const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions, sendBudget });
+  const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions, sendBudget, cluster });
   const registered = app.register(plugin);
-  const ready = runtime.start();
+  const ready = (async () => {
+    await cluster?.start();
+    await runtime.start();
+  })();
   ready.catch((error) => log.error({ err: error }, "the storage driver cannot be used"));
   let port = 0;
   let host = "127.0.0.1";
@@ -178,6 +192,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
       await app.listen({ port: listenOptions.port ?? 0, host });
       const address = app.server.address();
       port = typeof address === "object" && address !== null ? address.port : (listenOptions.port ?? 0);
+      await cluster?.listening(this.url);
       return this.url;
     },
     revoke(filter) {
@@ -186,6 +201,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
     close() {
       closing ??= (async () => {
         await ready.catch(() => undefined);
+        cluster?.close();
         await runtime.close();
         for (const session of sessions) session.close(CloseCode.goingAway, withRetryAfter("server closing", options.closeRetryAfterMs ?? 1000));
         await app.close();

@@ -31,3 +31,4 @@ export type {
   StoredActor,
 } from "./drivers/driver.ts";
 export type { LogLevel, ServerLogger } from "./log.ts";
+export type { ClusterOptions } from "./cluster/cluster-node.ts";

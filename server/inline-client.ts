@@ -16,6 +16,8 @@ import type { ActorRuntime, LoadMode } from "./runtime/actor-runtime.ts";
 import type { ActorInstance } from "./runtime/actor-instance.ts";
 import { type CallChain, NO_CHAIN } from "./runtime/call-chain.ts";
 import { ConnImpl, newConnId, systemConn } from "./runtime/connection.ts";
+import type { PeerCall } from "./cluster/peer-call.ts";
+import { HeldElsewhere, type NodeAddress } from "./drivers/driver.ts";
 
 interface Target {
   readonly name: string;
@@ -34,14 +36,24 @@ function copy<T>(value: T, what: string): T {
   }
 }
 
-export function createInlineClient<R>(runtime: ActorRuntime, chain: CallChain = NO_CHAIN): InlineClient<R> {
-  return makeClientFacade<InlineClient<R>, Target>(new InlineTransport(runtime, chain));
+/**
+ * In a cluster: where an actor held by another node is, and how to run an inline call there
+ * (server/cluster/peer-call.ts). Absent on a single node.
+ */
+export interface InlineRemote {
+  owner(id: string): Promise<NodeAddress | null>;
+  call(owner: NodeAddress, call: PeerCall): Promise<unknown>;
+}
+
+export function createInlineClient<R>(runtime: ActorRuntime, chain: CallChain = NO_CHAIN, remote: InlineRemote | null = null): InlineClient<R> {
+  return makeClientFacade<InlineClient<R>, Target>(new InlineTransport(runtime, chain, remote));
 }
 
 class InlineTransport implements ClientTransport<Target> {
   constructor(
     private readonly runtime: ActorRuntime,
     private readonly chain: CallChain,
+    private readonly remote: InlineRemote | null,
   ) {}
 
   target(name: string, lookup: HandleLookup, raw: unknown): Target {
@@ -58,30 +70,48 @@ class InlineTransport implements ClientTransport<Target> {
 
   async create(name: string, key: unknown, raw: unknown): Promise<Target> {
     const { auth, params, input } = handleOptions(raw);
-    await this.instanceOf({ name, key, mode: { kind: "create", input: copy(input, "Create input") }, auth, params });
+    const target: Target = { name, key, mode: { kind: "create", input: copy(input, "Create input") }, auth, params };
+    const found = await this.placeOf(target);
+    if ("owner" in found) await this.forward(found.owner, target, "resolve");
     return { name, key, mode: { kind: "get" }, auth, params };
   }
 
   async resolve(target: Target): Promise<string> {
-    return (await this.instanceOf(target)).id;
+    const found = await this.placeOf(target);
+    if ("owner" in found) return (await this.forward(found.owner, target, "resolve")) as string;
+    return found.instance.id;
   }
 
   async call(target: Target, action: string, args: unknown[]): Promise<unknown> {
-    const instance = await this.instanceOf(target);
-    return this.callAction(target, instance, systemConn("inline", target.auth, target.params), action, args);
+    const found = await this.placeOf(target);
+    if ("owner" in found) return this.forward(found.owner, target, "call", action, copy(args, "Action arguments"));
+    return this.callAction(target, found.instance, systemConn("inline", target.auth, target.params), action, args);
+  }
+
+  /** The live instance here, or (in a cluster) the node that owns the actor. */
+  private async placeOf(target: Target): Promise<{ instance: ActorInstance } | { owner: NodeAddress }> {
+    try {
+      if (target.id !== undefined) return { instance: await this.runtime.resolveById(target.name, target.id, this.chain) };
+      return { instance: await this.runtime.resolve(target.name, target.key, target.mode, this.chain) };
+    } catch (error) {
+      if (error instanceof HeldElsewhere && this.remote !== null) {
+        const owner = await this.remote.owner(error.actorId).catch(() => null);
+        if (owner !== null) return { owner };
+      }
+      throw this.runtime.callerError(error, { actor: target.name });
+    }
+  }
+
+  private async forward(owner: NodeAddress, target: Target, op: PeerCall["op"], action?: string, args?: unknown[]): Promise<unknown> {
+    try {
+      return await this.remote!.call(owner, { op, name: target.name, key: target.key, id: target.id, mode: target.mode, action, args, auth: target.auth, params: target.params, chain: this.chain });
+    } catch (error) {
+      throw this.runtime.callerError(error, { actor: target.name, action });
+    }
   }
 
   connect(target: Target): object {
     return this.connection(target);
-  }
-
-  private async instanceOf(target: Target): Promise<ActorInstance> {
-    try {
-      if (target.id !== undefined) return await this.runtime.resolveById(target.name, target.id, this.chain);
-      return await this.runtime.resolve(target.name, target.key, target.mode, this.chain);
-    } catch (error) {
-      throw this.runtime.callerError(error, { actor: target.name });
-    }
   }
 
   private async callAction(target: Target, instance: ActorInstance, conn: ConnImpl, action: string, args: unknown[]): Promise<unknown> {
@@ -117,7 +147,11 @@ class InlineTransport implements ClientTransport<Target> {
       },
     });
     const ready = (async () => {
-      const instance = await this.instanceOf(target);
+      const found = await this.placeOf(target);
+      if ("owner" in found) {
+        throw new ActorStopped(`Actor "${target.name}" is live on another node (${found.owner.nodeId}): an inline connection reaches actors of its own node only; call its actions, or connect a client over the network`);
+      }
+      const instance = found.instance;
       try {
         await instance.connect(conn, undefined, this.chain);
       } catch (error) {

@@ -20,6 +20,12 @@ export class ServerUpstream implements Upstream, SessionChannel {
   private subscribed = false;
   private caught = false;
   private resubscribeTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Resubscribes since the channel last made progress (an action answered, or caught up with
+   * nothing to send): each waits longer, so a channel the server keeps closing (storage full
+   * or unreachable, an actor's node not reachable yet) does not reload it over and over.
+   */
+  private retries = 0;
   /** setParams calls waiting for the server's authResult, by id. */
   private readonly authWaiters = new Map<number, { resolve(): void; reject(error: unknown): void }>();
   private authIds = 0;
@@ -205,6 +211,7 @@ export class ServerUpstream implements Upstream, SessionChannel {
     const presence = this.core.presence.browserUpdate();
     if (presence !== null) this.session.send({ kind: Kind.awareness, channel: this.channel, update: presence });
     this.core.caughtUp(this.sendAction);
+    if (this.core.outbox.size === 0) this.retries = 0;
   }
 
   private ack(message: Ack): void {
@@ -217,6 +224,7 @@ export class ServerUpstream implements Upstream, SessionChannel {
     }
     const action = outbox.take(message.id);
     if (action === undefined) return;
+    this.retries = 0;
     // The state and the result land together; the prediction goes with the pending action.
     replica.applyRemote(message.update);
     try {
@@ -236,7 +244,7 @@ export class ServerUpstream implements Upstream, SessionChannel {
       this.resubscribeTimer = setTimeout(() => {
         this.resubscribeTimer = null;
         if (this.session.isOnline && !this.core.disposed) this.online();
-      }, 50 + Math.floor(Math.random() * 200));
+      }, resubscribeDelay(this.retries++));
       return;
     }
     this.fail(error);
@@ -252,4 +260,11 @@ export class ServerUpstream implements Upstream, SessionChannel {
     if (this.resubscribeTimer !== null) clearTimeout(this.resubscribeTimer);
     this.resubscribeTimer = null;
   }
+}
+
+/** How long before the n-th resubscribe in a row (from 0): 50–250 ms, then doubling up to 2 s, half of it jittered. */
+export function resubscribeDelay(retries: number): number {
+  if (retries === 0) return 50 + Math.floor(Math.random() * 200);
+  const ceiling = Math.min(2000, 100 * 2 ** retries);
+  return Math.floor(ceiling / 2 + Math.random() * (ceiling / 2));
 }

@@ -18,7 +18,7 @@
  * expire unless renewed, `acquire` refuses an actor whose lease another live node holds
  * (`HeldElsewhere`), and nodes find each other through it to forward what they do not own.
  */
-import type { WireError } from "../../shared/errors.ts";
+import { ActorStopped, type WireError } from "../../shared/errors.ts";
 
 export interface ActorMeta {
   readonly id: string;
@@ -103,16 +103,15 @@ export interface NodeAddress {
 }
 
 /**
- * `acquire` of an actor whose lease another node holds and keeps renewing. Never reaches a
- * caller: the node forwards to `owner` (or retries once the lease moved).
+ * `acquire` of an actor whose lease another node holds and keeps renewing. The node forwards
+ * to the owner; where it cannot, the caller sees `actor_stopped` (retry: the lease may move).
  */
-export class HeldElsewhere extends Error {
+export class HeldElsewhere extends ActorStopped {
   constructor(
     readonly actorId: string,
     readonly ownerNodeId: string,
   ) {
-    super(`Actor ${actorId} is owned by node ${ownerNodeId}`);
-    this.name = "HeldElsewhere";
+    super(`Actor ${actorId} is live on another node; retry`);
   }
 }
 

@@ -17,6 +17,11 @@ import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { ConnImpl, newConnId } from "../runtime/connection.ts";
 import { type AllowedOrigins, originAllowed } from "./origin.ts";
 import { toAuthRequest } from "./request.ts";
+import type { ClusterNode } from "../cluster/cluster-node.ts";
+import { forwardRequest } from "../cluster/http-forward.ts";
+import { forwardedAddress, isPeerRequest } from "../cluster/peer-request.ts";
+import { HeldElsewhere, type NodeAddress } from "../drivers/driver.ts";
+import { actorId, isActorId } from "../runtime/actor-id.ts";
 import { statusFor } from "./status.ts";
 
 type Mode = "get" | "getOrCreate" | "create";
@@ -90,26 +95,53 @@ async function target(runtime: ActorRuntime, request: FastifyRequest, authReques
  * allowed (same origin by default, as for the WebSocket). And the body must be declared JSON:
  * a "simple" request (form or text/plain, no preflight) cannot run anything.
  */
-function checkCrossSite(request: FastifyRequest, allowedOrigins: AllowedOrigins | undefined): void {
-  if (!originAllowed(request.headers.origin, request.headers.host, allowedOrigins)) throw new Forbidden("This origin may not call actions");
+function checkCrossSite(request: FastifyRequest, allowedOrigins: AllowedOrigins | undefined, cluster: ClusterNode | null): void {
+  // A peer forwards a request whose origin its own node checked (this host is not the one the browser saw).
+  const peer = cluster !== null && isPeerRequest(request.headers, cluster.secret);
+  if (!peer && !originAllowed(request.headers.origin, request.headers.host, allowedOrigins)) throw new Forbidden("This origin may not call actions");
   const type = request.headers["content-type"];
   if (typeof type !== "string" || !/^application\/json\s*(;|$)/i.test(type)) {
     throw new InvalidArguments("Requests must have Content-Type: application/json");
   }
 }
 
-export function registerActionRoutes(app: FastifyInstance, runtime: ActorRuntime, allowedOrigins?: AllowedOrigins): void {
+/**
+ * In a cluster: the node that owns the request's actor, when that is not this one and the
+ * request did not come from a peer already (one hop at most). Null: serve it here.
+ */
+async function ownerElsewhere(cluster: ClusterNode | null, request: FastifyRequest, name: string): Promise<NodeAddress | null> {
+  if (cluster === null || isPeerRequest(request.headers, cluster.secret)) return null;
+  if (!Object.hasOwn(cluster.registry.actors, name)) return null;
+  const input = body(request);
+  let id: string;
+  if (input.id !== undefined) {
+    if (!isActorId(input.id)) return null;
+    id = input.id;
+  } else id = actorId(name, normalizeKey(input.key ?? header(request, HttpHeader.key)));
+  return cluster.route(id);
+}
+
+/** Serves a call here, or passes it to the actor's owner (also when the lease moved while onAuth ran). */
+async function servedOrForwarded(cluster: ClusterNode | null, runtime: ActorRuntime, request: FastifyRequest, reply: FastifyReply, name: string, serve: () => Promise<FastifyReply>): Promise<FastifyReply> {
+  const timeoutMs = runtime.defaultActionTimeoutMs > 0 ? runtime.defaultActionTimeoutMs + 5_000 : 0;
+  const owner = await ownerElsewhere(cluster, request, name);
+  if (owner !== null) return forwardRequest(cluster!, request, reply, owner, timeoutMs);
+  try {
+    return await serve();
+  } catch (error) {
+    if (!(error instanceof HeldElsewhere) || cluster === null || isPeerRequest(request.headers, cluster.secret)) throw error;
+    const moved = await cluster.route(error.actorId);
+    if (moved === null) throw error;
+    return forwardRequest(cluster, request, reply, moved, timeoutMs);
+  }
+}
+
+export function registerActionRoutes(app: FastifyInstance, runtime: ActorRuntime, allowedOrigins?: AllowedOrigins, cluster: ClusterNode | null = null): void {
   app.post<{ Params: { name: string; action: string } }>("/actors/:name/actions/:action", async (request, reply) => {
     const { name, action } = request.params;
     try {
-      checkCrossSite(request, allowedOrigins);
-      const authRequest = toAuthRequest(request);
-      const { instance, auth, params, input } = await target(runtime, request, authRequest, name, "get", "action");
-      const args = input.args ?? [];
-      if (!Array.isArray(args)) throw new InvalidArguments("args must be an array");
-      const conn = new ConnImpl(newConnId("http"), auth, params, null, authRequest);
-      const result = await instance.action(action, args, conn);
-      return reply.send({ result: result ?? null });
+      checkCrossSite(request, allowedOrigins, cluster);
+      return await servedOrForwarded(cluster, runtime, request, reply, name, () => call(runtime, request, reply, name, action, cluster));
     } catch (error) {
       return sendError(runtime, reply, error, { actor: name, action });
     }
@@ -118,11 +150,29 @@ export function registerActionRoutes(app: FastifyInstance, runtime: ActorRuntime
   app.post<{ Params: { name: string } }>("/actors/:name/resolve", async (request, reply) => {
     const { name } = request.params;
     try {
-      checkCrossSite(request, allowedOrigins);
-      const { instance } = await target(runtime, request, toAuthRequest(request), name, "get", "get");
-      return reply.send({ id: instance.id });
+      checkCrossSite(request, allowedOrigins, cluster);
+      return await servedOrForwarded(cluster, runtime, request, reply, name, async () => {
+        const { instance } = await target(runtime, request, authRequestOf(request, cluster), name, "get", "get");
+        return reply.send({ id: instance.id });
+      });
     } catch (error) {
       return sendError(runtime, reply, error, { actor: name });
     }
   });
+}
+
+/** The request as onAuth sees it; a peer's forwarded request carries its client's address. */
+function authRequestOf(request: FastifyRequest, cluster: ClusterNode | null): AuthRequest {
+  const peer = cluster !== null && isPeerRequest(request.headers, cluster.secret);
+  return toAuthRequest(request, peer ? forwardedAddress(request.headers, request.ip) : request.ip);
+}
+
+async function call(runtime: ActorRuntime, request: FastifyRequest, reply: FastifyReply, name: string, action: string, cluster: ClusterNode | null): Promise<FastifyReply> {
+  const authRequest = authRequestOf(request, cluster);
+  const { instance, auth, params, input } = await target(runtime, request, authRequest, name, "get", "action");
+  const args = input.args ?? [];
+  if (!Array.isArray(args)) throw new InvalidArguments("args must be an array");
+  const conn = new ConnImpl(newConnId("http"), auth, params, null, authRequest);
+  const result = await instance.action(action, args, conn);
+  return reply.send({ result: result ?? null });
 }

@@ -4,7 +4,10 @@
  * existing fastify app can mount it with a prefix: `app.register(server.plugin, { prefix })`.
  */
 import websocket from "@fastify/websocket";
-import type { FastifyError, FastifyInstance, FastifyPluginAsync } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { ClusterNode } from "../cluster/cluster-node.ts";
+import { forwardedAddress, isPeerRequest } from "../cluster/peer-request.ts";
+import { registerPeerCallRoute } from "../cluster/peer-call.ts";
 import { ErrorCodes, InvalidArguments, MessageTooLarge, RateLimited } from "../../shared/errors.ts";
 import { CloseCode, Kind, encodeDown, withRetryAfter } from "../../shared/protocol/index.ts";
 import { closeFirmly } from "../network/close-firmly.ts";
@@ -28,6 +31,8 @@ export interface NetworkOptions {
   sessions: Set<SocketSession>;
   /** Bytes queued to this server's sockets (default: a budget of `limits.maxBufferedBytesTotal` for this plugin). */
   sendBudget?: SendBudget;
+  /** The cluster this server is a node of (a driver with `ownership`): relays channels and forwards calls. */
+  cluster?: ClusterNode;
 }
 
 /** How long a client refused for too many sockets from its address should wait. */
@@ -35,6 +40,8 @@ const TOO_MANY_SOCKETS_RETRY_MS = 5_000;
 
 export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ prefix?: string }> {
   const { runtime, limits, sessions } = options;
+  const cluster = options.cluster ?? null;
+  const fromPeer = (request: FastifyRequest) => cluster !== null && isPeerRequest(request.headers, cluster.secret);
   const terms = new LeaderTerms(); // the browsers' leader tabs, fenced by epoch
   const budget = options.sendBudget ?? new SendBudget(limits.maxBufferedBytesTotal);
   const perAddress = new SocketsPerAddress(limits.maxSocketsPerAddress);
@@ -67,13 +74,15 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
       {
         websocket: true,
         preValidation: async (request, reply) => {
-          if (!originAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
+          // A peer's relay link carries a client whose origin its own node already checked.
+          if (!fromPeer(request) && !originAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
             await reply.code(403).send({ error: { code: ErrorCodes.forbidden, message: "This origin may not connect", group: "auth" } });
           }
         },
       },
       (socket, request) => {
-        const address = request.ip;
+        const peer = fromPeer(request);
+        const address = peer ? forwardedAddress(request.headers, request.ip) : request.ip;
         if (!perAddress.admit(address)) {
           runtime.log.warn({ address, limit: limits.maxSocketsPerAddress }, "refusing a socket: too many from its address");
           const error = new RateLimited(`At most ${limits.maxSocketsPerAddress} sockets from one address`).toWire();
@@ -81,7 +90,8 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
           closeFirmly(socket, CloseCode.rateLimited, withRetryAfter("too many sockets from this address", TOO_MANY_SOCKETS_RETRY_MS));
           return;
         }
-        const session = new SocketSession(socket, toAuthRequest(request), runtime, limits, runtime.log, terms, budget, channelsPerAddress.of(address));
+        // A peer's link is served here and never relayed on (one hop at most).
+        const session = new SocketSession(socket, toAuthRequest(request, address), runtime, limits, runtime.log, terms, budget, channelsPerAddress.of(address), peer ? null : cluster);
         sessions.add(session);
         socket.on("close", () => {
           sessions.delete(session);
@@ -90,7 +100,8 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
       },
     );
 
-    registerActionRoutes(app, runtime, options.allowedOrigins);
+    registerActionRoutes(app, runtime, options.allowedOrigins, cluster);
+    if (cluster !== null) registerPeerCallRoute(app, runtime, cluster);
 
     app.get("/openapi.json", async () => openApiDocument(runtime.registry, { prefix }));
   };

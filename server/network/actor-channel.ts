@@ -6,7 +6,7 @@
  */
 import * as Y from "yjs";
 import type { Intent } from "../../shared/context.ts";
-import { ActorStopped, InvalidArguments, TandemError, toWireError } from "../../shared/errors.ts";
+import { ActorStopped, InvalidArguments, StorageUnavailable, TandemError, toWireError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
 import type { Action, Auth, Edit, Subscribe } from "../../shared/protocol/index.ts";
 import { Kind } from "../../shared/protocol/kinds.ts";
@@ -126,7 +126,9 @@ export class ActorChannel {
       if (!(error instanceof TandemError)) this.host.log.error({ err: error, actor: subscribe.name }, "subscribe failed");
       this.closed = true;
       this.release();
-      this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error: wire, retry: wire.code === "actor_stopped" });
+      // Worth another try: the actor stopped or moved, or storage is unreachable for now (Redis restarting).
+      const retry = wire.code === "actor_stopped" || error instanceof StorageUnavailable;
+      this.host.send({ kind: Kind.unsubscribed, channel: this.channel, error: wire, retry });
       this.host.forget(this.channel, this);
       return false;
     }

@@ -17,7 +17,7 @@ export interface HelloHost {
   /** Work with no caller failed (the timer): the socket goes. */
   fail(error: unknown): void;
   /** The hello was accepted: who the client is, and whether it reads batch frames. */
-  greeted(clientId: string, epoch: number, batching: boolean): void;
+  greeted(clientId: string, epoch: number, batching: boolean, version: number): void;
 }
 
 export class Handshake {
@@ -29,6 +29,11 @@ export class Handshake {
     private readonly timeoutMs: number,
   ) {
     this.timer = setTimeout(() => runGuarded(() => this.timedOut(), (error) => host.fail(error)), timeoutMs);
+  }
+
+  /** Whether the hello was accepted. */
+  get isDone(): boolean {
+    return this.done;
   }
 
   /** Refuses every frame but hello until the hello was accepted. */
@@ -48,7 +53,7 @@ export class Handshake {
     if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) throw new MalformedFrame(`A client id has 1 to ${MAX_CLIENT_ID_LENGTH} characters`);
     this.done = true;
     this.stop();
-    this.host.greeted(clientId, epoch, version >= BATCH_PROTOCOL_VERSION);
+    this.host.greeted(clientId, epoch, version >= BATCH_PROTOCOL_VERSION, version);
     this.host.send({ kind: Kind.welcome, channel: 0, version: PROTOCOL_VERSION, minVersion: MIN_PROTOCOL_VERSION, clientId, socketId: this.host.socketId });
   }
 

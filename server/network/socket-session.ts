@@ -6,7 +6,7 @@
  */
 import type { WebSocket } from "ws";
 import type { AuthRequest } from "../../shared/context.ts";
-import { MalformedFrame, RateLimited, Superseded, TandemError, UnknownChannel, toWireError } from "../../shared/errors.ts";
+import { ActorStopped, MalformedFrame, RateLimited, Superseded, TandemError, UnknownChannel, toWireError } from "../../shared/errors.ts";
 import { CloseCode, type DownMessage, Kind, type UpMessage, decodeUp, encodeDown, unexpectedCase, withRetryAfter } from "../../shared/protocol/index.ts";
 import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
@@ -25,21 +25,34 @@ import { OUTPUT_RECHECK_MS, OutputRoom } from "./output-room.ts";
 import { oversizedAnswer } from "./oversized-frame.ts";
 import { type BudgetedSocket, SendBudget } from "./send-budget.ts";
 import { TurnWriter } from "./turn-writer.ts";
+import type { ClusterNode } from "../cluster/cluster-node.ts";
+import type { RelayedChannel } from "../cluster/relayed-channel.ts";
+import { type RelaySessionHost, SessionRelays } from "../cluster/session-relays.ts";
+import type { NodeAddress } from "../drivers/driver.ts";
 
 /** Size on the wire of each action frame waiting or running (what its arguments hold in memory); one map for all sockets. */
 const ACTION_BYTES = new WeakMap<UpMessage, number>();
 
+/** Where the cluster routed each subscribe (read before it is dispatched): null here, else its owner. */
+const ROUTES = new WeakMap<UpMessage, NodeAddress | null>();
+
 /** Decoded frames waiting for the rate limit before the socket is closed as abusive. */
 const MAX_INBOX = 10_000;
 
-export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
+export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, RelaySessionHost {
   readonly socketId = newConnId("ws");
   clientId = "";
   /** The leader tab's term from the hello (0: no tabs). */
-  private epoch = 0;
+  epoch = 0;
+  /** The protocol version of the client's hello. */
+  version = 0;
+  /** Channels of actors owned by other nodes go through these (cluster only; never on a peer's socket). */
+  private readonly relays: SessionRelays | null;
+  /** A subscribe's route is being looked up: frames after it wait, in order. */
+  private routing = false;
   /** Identity digests this socket's open channels speak as (held-identities.ts). */
   private readonly identities = new HeldIdentities();
-  private readonly channels = new Map<number, ActorChannel>();
+  private readonly channels = new Map<number, ActorChannel | RelayedChannel>();
   private readonly rate: RateLimiter;
   private closed = false;
   private readonly inbox: UpMessage[] = [];
@@ -70,7 +83,10 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     private readonly budget: SendBudget = new SendBudget(limits.maxBufferedBytesTotal),
     /** Channels its address may still open (channels-per-address.ts). */
     private readonly channelQuota: ChannelQuota = UNLIMITED_CHANNELS,
+    /** The cluster this node is part of, when the socket may relay (not a peer's relay link). */
+    cluster: ClusterNode | null = null,
   ) {
+    this.relays = cluster === null ? null : new SessionRelays(cluster, this, limits);
     this.rate = new RateLimiter(limits.framesPerSecond);
     this.writer = new TurnWriter(socket, (error) => this.fail(error));
     this.output = new OutputRoom(() => this.writer.bufferedAmount);
@@ -145,7 +161,12 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
       while (this.inbox.length > 0 && !this.closed) {
         if (this.output.full) return this.holdForOutput();
         this.heldForOutput = false;
+        if (this.routing) return this.hold();
         const message = this.inbox[0]!;
+        if (message.kind === Kind.subscribe && this.relays !== null && !ROUTES.has(message) && this.handshake.isDone) {
+          this.route(message);
+          return this.hold();
+        }
         if (message.kind === Kind.action) {
           const channel = this.channels.get(message.channel);
           if (channel !== undefined && channel.pendingCount >= this.limits.maxPendingActionsPerChannel) return this.hold();
@@ -169,6 +190,18 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** Looks up where a subscribe's actor lives (cluster), then reads on. */
+  private route(message: UpMessage & { kind: typeof Kind.subscribe }): void {
+    this.routing = true;
+    void this.relays!.route(message).then((owner) =>
+      runGuarded(() => {
+        ROUTES.set(message, owner);
+        this.routing = false;
+        this.drain();
+      }, (error) => this.fail(error)),
+    );
   }
 
   /** Stops reading; resumes after `ms`, or when an action of a full channel is answered. */
@@ -252,7 +285,19 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
           this.send({ kind: Kind.unsubscribed, channel: message.channel, error, retry: false });
           return;
         }
-        this.channels.set(message.channel, new ActorChannel(this, message.channel, message));
+        const owner = ROUTES.get(message) ?? null;
+        if (owner === null) {
+          this.channels.set(message.channel, new ActorChannel(this, message.channel, message));
+          return;
+        }
+        const relayed = this.relays!.open(message, owner);
+        if (relayed === null) {
+          this.channelQuota.release();
+          const error = new ActorStopped("The actor's node cannot be reached now; subscribe again").toWire();
+          this.send({ kind: Kind.unsubscribed, channel: message.channel, error, retry: true });
+          return;
+        }
+        this.channels.set(message.channel, relayed);
         return;
       }
       case Kind.unsubscribe: {
@@ -300,17 +345,27 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
   }
 
   /** The hello was accepted (hello.ts). */
-  greeted(clientId: string, epoch: number, batching: boolean): void {
+  greeted(clientId: string, epoch: number, batching: boolean, version: number): void {
     this.clientId = clientId;
     this.epoch = epoch;
+    this.version = version;
     this.writer.batching = batching;
+  }
+
+  /** The client's address (what per-address limits count; a peer's relay link carries its client's). */
+  get clientAddress(): string {
+    return this.request.ip ?? "";
+  }
+
+  get clientHeaders(): Iterable<[string, string]> {
+    return this.request.headers;
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  private channel(id: number): ActorChannel {
+  private channel(id: number): ActorChannel | RelayedChannel {
     const channel = this.channels.get(id);
     if (channel === undefined) throw new UnknownChannel(`Channel ${id} is not open`);
     return channel;
@@ -361,6 +416,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
   revoke(match: (channel: ActorChannel) => boolean, error: TandemError): number {
     let closed = 0;
     for (const channel of [...this.channels.values()]) {
+      if (!(channel instanceof ActorChannel)) continue; // its owner's node revokes it
       channel.revokeWhileDeciding(match, error); // onAuth deciding now: its outcome is checked too
       if (match(channel) && channel.revoke(error)) closed++;
     }
@@ -396,6 +452,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost {
     }
     const channels = [...this.channels.values()];
     this.channels.clear();
+    this.relays?.close();
     for (let i = 0; i < channels.length; i++) this.channelQuota.release();
     const closed = await Promise.allSettled(channels.map((channel) => channel.close(reason)));
     for (const result of closed) if (result.status === "rejected") this.log.error({ err: result.reason, socket: this.socketId }, "closing a channel failed");

@@ -7,7 +7,7 @@ import type { AnyActorConfig } from "../../shared/actor.ts";
 import { ActorAlreadyExists, ActorNotFound, ActorStopped, InternalError, echo, isInternal, toCallerError } from "../../shared/errors.ts";
 import { normalizeKey } from "../../shared/key.ts";
 import type { AnyRegistry } from "../../shared/setup.ts";
-import type { Alarm, Driver } from "../drivers/driver.ts";
+import { type Alarm, type Driver, HeldElsewhere } from "../drivers/driver.ts";
 import type { ServerLogger } from "../log.ts";
 import { actorId, isActorId } from "./actor-id.ts";
 import { ActorInstance, type InstanceHost } from "./actor-instance.ts";
@@ -190,6 +190,11 @@ export class ActorRuntime implements InstanceHost {
     if (alarm !== null && !this.closed) this.alarmClock.set({ id: instance.id, name: instance.name, key: instance.key, at: alarm });
   }
 
+  /** Wakes the actor of `alarm` when it falls due (alarms another node stored: cluster-node.ts). */
+  wakeAt(alarm: Alarm): void {
+    if (!this.closed) this.alarmClock.set(alarm);
+  }
+
   sleep(instance: ActorInstance): void {
     void instance.stop("actor went to sleep");
   }
@@ -198,6 +203,8 @@ export class ActorRuntime implements InstanceHost {
     try {
       await this.resolve(alarm.name, alarm.key, { kind: "get" });
     } catch (error) {
+      // Live on another node: that node runs its schedules.
+      if (error instanceof HeldElsewhere) return;
       this.log.error({ err: error, actorId: alarm.id }, "could not wake an actor for its alarm");
     }
   }

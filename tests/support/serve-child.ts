@@ -53,7 +53,7 @@ export class ServeChild {
     this.listening = new Promise((resolve, reject) => {
       createInterface({ input: child.stdout! }).on("line", (line) => {
         this.stdout += `${line}\n`;
-        // server/cli.ts: `tandem: serving <actors> on http://127.0.0.1:PORT (file driver in DIR)`
+        // server/cli.ts: `tandem: serving <actors> on http://127.0.0.1:PORT (file driver in DIR | cluster node …)`
         const match = /^tandem: serving .* on (http:\/\/127\.0\.0\.1:(\d+)) /.exec(line);
         if (match !== null && this.url === null) {
           this.url = match[1]!;
@@ -68,10 +68,11 @@ export class ServeChild {
     this.listening.catch(() => undefined);
   }
 
-  /** Starts `tandem serve <module> --port 0 --dir <dir> --log <level>`. */
-  static start(module: string, dir: string, { log = "warn", extraArgs = [] as string[] } = {}): ServeChild {
+  /** Starts `tandem serve <module> --port 0 --dir <dir> --log <level>` (no --dir when `dir` is null: e.g. with --redis in extraArgs). */
+  static start(module: string, dir: string | null, { log = "warn", extraArgs = [] as string[] } = {}): ServeChild {
     killAllOnExit();
-    const child = spawn(process.execPath, [BIN, "serve", module, "--port", "0", "--dir", dir, "--log", log, ...extraArgs], {
+    const where = dir === null ? [] : ["--dir", dir];
+    const child = spawn(process.execPath, [BIN, "serve", module, "--port", "0", ...where, "--log", log, ...extraArgs], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
