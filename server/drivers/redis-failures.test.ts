@@ -160,3 +160,17 @@ test("Redis never reachable: calls reject within connectWaitMs with StorageUnava
   expect(outcome.ms).toBeLessThan(3000);
   expect(await driver.durabilityChecked).toBe("unknown");
 });
+
+test("Redis paused: a renewal fails within half a lease time, well before the data connection's command timeout", async () => {
+  const server = await start();
+  const driver = open(server, { leaseMs: 1000, commandTimeoutMs: 20_000 });
+  const lease = await driver.acquire("r");
+  server.pause();
+  try {
+    const outcome = await settle(driver.ownership.renew([lease]));
+    expect(outcome.error).toBeInstanceOf(StorageUnavailable);
+    expect(outcome.ms).toBeLessThan(10_000); // 500 ms by the rule; 20 s with the data connection's timeout
+  } finally {
+    server.resume();
+  }
+});

@@ -37,7 +37,11 @@ export interface RedisDriverOptions {
   nodeId?: string;
   /** When an append counts as durable: see redis/durability.ts. Default: Redis' answer (durable under AOF appendfsync always). */
   durability?: RedisDurability;
-  /** A command Redis does not answer within this time (ms) fails. Default 5000 (raised above the WAIT timeout when one is set). */
+  /**
+   * A command Redis does not answer within this time (ms) fails. Default 5000 (raised above the
+   * WAIT timeout when one is set). Control commands (renew, owner, alarms, meta) fail within
+   * half a lease time at most.
+   */
   commandTimeoutMs?: number;
   /** A call made while disconnected waits this long (ms) for the connection, then fails. Default 2000. */
   connectWaitMs?: number;
@@ -121,7 +125,10 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
   // blocking it while replicas are slow), and control (renewals, owners, alarms, meta), so a
   // backlog of writes or a replica outage never delays a lease renewal past its expiry.
   const connection = new RedisConnection({ name: "data", url: options.url, commandTimeoutMs, connectWaitMs, log });
-  const control = new RedisConnection({ name: "control", url: options.url, commandTimeoutMs: Math.min(commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS), connectWaitMs, log });
+  // A renewal that Redis does not answer fails within half a lease time, so the node learns in
+  // time that it may be losing its actors (a slower answer would come after the leases expired).
+  const controlTimeoutMs = Math.min(commandTimeoutMs, Math.max(100, Math.floor(leaseMs / 2)));
+  const control = new RedisConnection({ name: "control", url: options.url, commandTimeoutMs: controlTimeoutMs, connectWaitMs: Math.min(connectWaitMs, controlTimeoutMs), log });
   const writes = new LeaseWrites();
   const replicaWaits = wait === null ? null : new ReplicaWaits(wait);
   const store = new ActorStore({ nodeId, connection, control, keys, writes, wait: replicaWaits });
