@@ -1,0 +1,226 @@
+/**
+ * A socket of a stock y-websocket provider (`WebsocketProvider` of y-websocket v3) on one
+ * actor: a dialect of the Tandem socket. Everything a Tandem socket checks and limits
+ * (frame size, frame rate, backpressure, heartbeats, the send budget, per-address caps)
+ * applies as is, because this *is* a SocketSession: only its first step (reading a peer's
+ * message into Tandem frames) and its last (writing Tandem frames as y-websocket messages)
+ * differ. The actor side is an ordinary ActorChannel (channel 1): onAuth, the edit checks,
+ * canEdit/onEdit, fan-out and presence (identity stamping, limits) are the same code as for
+ * a Tandem client.
+ *
+ * Reading: the first message opens the channel (a synthesized hello, then subscribe with
+ * mode getOrCreate; when it is sync step 1, as a provider's first message always is, its
+ * state vector rides on the subscribe, so the answer is one step 2). Then sync step 1 is
+ * sync step 1, step 2 and update are edits (answered inside the server, see below),
+ * awareness is awareness, and query-awareness travels as a ping (so it is rate limited and
+ * ordered like any frame) whose pong is answered with every presence state.
+ *
+ * Writing: sync and awareness frames keep their bodies (the bytes are the same) under a
+ * y-websocket header. An editable channel asks the provider for what the server lacks
+ * (sync step 1 after `subscribed`: offline edits come up as step 2). An edit refused because
+ * it skips changes the server has not seen yet (an update sent before the provider's step 2
+ * arrived) asks again with step 1 instead of failing; any other refusal — a read-only
+ * actor, canEdit or onEdit saying no, a bad update or awareness state, onAuth refusing,
+ * an unknown actor, a limit — closes the socket with a close code that mirrors HTTP
+ * (yjs-close.ts), preceded by y-protocols' "permission denied" for 401/403. A provider's
+ * document cannot be taken back to the server's state (Yjs cannot drop items it applied),
+ * so the refusal is made visible instead: v3 providers emit `closed` with the code and
+ * reason and stop reconnecting.
+ */
+import * as decoding from "lib0/decoding";
+import * as Y from "yjs";
+import type { WebSocket } from "ws";
+import type { AuthRequest } from "../../../shared/context.ts";
+import { ErrorCodes, type WireError } from "../../../shared/errors.ts";
+import { awarenessBody } from "../../../shared/protocol/awareness.ts";
+import { Kind, PROTOCOL_VERSION, type UpMessage, decodeDown } from "../../../shared/protocol/index.ts";
+import type { ServerLogger } from "../../log.ts";
+import type { ActorRuntime } from "../../runtime/actor-runtime.ts";
+import type { ChannelQuota } from "../channels-per-address.ts";
+import { runGuarded } from "../guard.ts";
+import type { LeaderTerms } from "../leader-terms.ts";
+import type { Limits } from "../limits.ts";
+import type { SendBudget } from "../send-budget.ts";
+import { SocketSession } from "../socket-session.ts";
+import { closeCodeFor, closeReasonFor } from "./yjs-close.ts";
+import { frameWithBody } from "../frames.ts";
+import { YjsMessageType, readYjsMessage, yjsMessage, yjsPermissionDenied, yjsStep1 } from "./yjs-messages.ts";
+
+/** The actor a y-websocket socket syncs, from its URL (yjs-target.ts). */
+export interface YjsTarget {
+  readonly name: string;
+  readonly key: readonly string[];
+  /** The query string's parameters, as onAuth sees them (undefined when there are none). */
+  readonly params: Readonly<Record<string, string>> | undefined;
+}
+
+/** The socket's one actor channel. */
+const CHANNEL = 1;
+
+/** An awareness frame with no states: tells the provider the link is alive, changes nothing. */
+const EMPTY_AWARENESS = frameWithBody(Kind.awareness, CHANNEL, awarenessBody(Uint8Array.of(0)));
+
+export class YjsSocketSession extends SocketSession {
+  /** A stock provider re-broadcasts the awareness states it is told (presence.ts skips those echoes). */
+  readonly echoesPresence = true;
+  private opened = false;
+  private nextEdit = 0;
+  /** What `subscribed` said: an editable channel is asked for the provider's changes. */
+  private editable = false;
+  /** A refusal closes the socket: once. */
+  private ending = false;
+  /** Edits sent on and not yet answered, by id (a refused one is checked for a gap). */
+  private readonly edits = new Map<number, Uint8Array>();
+
+  constructor(
+    socket: WebSocket,
+    request: AuthRequest,
+    runtime: ActorRuntime,
+    limits: Limits,
+    log: ServerLogger,
+    terms: LeaderTerms,
+    budget: SendBudget,
+    channelQuota: ChannelQuota,
+    private readonly target: YjsTarget,
+  ) {
+    super(socket, request, runtime, limits, log, terms, budget, channelQuota);
+  }
+
+  /** A provider reads one message per WebSocket message: never batches. */
+  override greeted(clientId: string, epoch: number): void {
+    super.greeted(clientId, epoch, false);
+  }
+
+  /**
+   * A provider has no client id of its own: the socket takes its identity's, so a provider
+   * that reconnects as the same user may bring back its awareness client id (presence.ts
+   * binds a removed id to the client that owned it), and nobody else may.
+   */
+  override identified(identity: string): void {
+    this.clientId = `yjs:${identity}`;
+    super.identified(identity);
+  }
+
+  protected override fromPeer(bytes: Uint8Array): readonly UpMessage[] {
+    const message = readYjsMessage(bytes);
+    const frames: UpMessage[] = [];
+    if (!this.opened) {
+      this.opened = true;
+      frames.push({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: `yjs:${this.socketId}`, epoch: 0 });
+      const { name, key, params } = this.target;
+      const stateVector = message.type === "step1" ? message.stateVector : new Uint8Array();
+      frames.push({ kind: Kind.subscribe, channel: CHANNEL, name, target: { by: "key", mode: "getOrCreate", key }, params, stateVector });
+      if (message.type === "step1") return frames;
+    }
+    switch (message.type) {
+      case "step1":
+        frames.push({ kind: Kind.sync, channel: CHANNEL, step: "step1", data: message.stateVector });
+        break;
+      case "update": {
+        const id = ++this.nextEdit;
+        this.edits.set(id, message.update);
+        frames.push({ kind: Kind.edit, channel: CHANNEL, id, update: message.update });
+        break;
+      }
+      case "awareness":
+        frames.push({ kind: Kind.awareness, channel: CHANNEL, update: message.update });
+        // A provider that hears nothing for 30 s reconnects; the relay does not echo its own state.
+        this.sendFrame(EMPTY_AWARENESS);
+        break;
+      case "queryAwareness":
+        frames.push({ kind: Kind.ping, channel: 0 });
+        break;
+    }
+    return frames;
+  }
+
+  protected override toPeer(frame: Uint8Array): Uint8Array | null {
+    const decoder = decoding.createDecoder(frame);
+    const kind = decoding.readVarUint(decoder);
+    decoding.readVarUint(decoder); // the channel: this socket has one
+    switch (kind) {
+      case Kind.sync:
+        return yjsMessage(YjsMessageType.sync, frame.subarray(decoder.pos));
+      case Kind.awareness:
+        return yjsMessage(YjsMessageType.awareness, frame.subarray(decoder.pos));
+      case Kind.pong:
+        // The answer to a query-awareness.
+        this.channelOrNull()?.sendPresence();
+        return null;
+      case Kind.subscribed:
+      case Kind.editResult:
+      case Kind.unsubscribed:
+      case Kind.error:
+        return this.answer(frame);
+      default:
+        // welcome, acks, events, auth results: nothing a provider has.
+        return null;
+    }
+  }
+
+  private answer(frame: Uint8Array): Uint8Array | null {
+    const message = decodeDown(frame);
+    switch (message.kind) {
+      case Kind.subscribed: {
+        this.editable = message.canEdit;
+        return this.editable ? this.askForChanges() : null;
+      }
+      case Kind.editResult: {
+        const update = this.edits.get(message.id);
+        this.edits.delete(message.id);
+        if (message.ok) return null;
+        if (this.editable && update !== undefined && this.skipsAhead(update)) return this.askForChanges();
+        return this.closeFor(message.error);
+      }
+      case Kind.unsubscribed:
+      case Kind.error:
+        return this.closeFor(message.error);
+      default:
+        return null;
+    }
+  }
+
+  /** Sync step 1 with the actor's state vector: the provider answers with what the actor lacks. */
+  private askForChanges(): Uint8Array | null {
+    const doc = this.channelOrNull()?.document;
+    return doc === undefined || doc === null ? null : yjsStep1(Y.encodeStateVector(doc));
+  }
+
+  /** Whether an update starts past what the actor has of one of its clients (it came before what it continues). */
+  private skipsAhead(update: Uint8Array): boolean {
+    const doc = this.channelOrNull()?.document;
+    if (doc === undefined || doc === null) return false;
+    let from: Map<number, number>;
+    try {
+      from = Y.parseUpdateMeta(update).from;
+    } catch {
+      return false;
+    }
+    for (const [client, clock] of from) if (clock > Y.getState(doc.store, client)) return true;
+    return false;
+  }
+
+  /** Closes the socket for `error` (after this turn's frames), with y-protocols' permission denied first for 401/403. */
+  private closeFor(error: WireError): Uint8Array | null {
+    if (this.ending) return null;
+    this.ending = true;
+    const code = closeCodeFor(error);
+    const reason = closeReasonFor(error);
+    queueMicrotask(() =>
+      runGuarded(
+        () => this.close(code, reason),
+        (failure) => this.fail(failure),
+      ),
+    );
+    const denied = error.code === ErrorCodes.unauthorized || error.code === ErrorCodes.forbidden;
+    return denied ? yjsPermissionDenied(reason) : null;
+  }
+
+  private channelOrNull() {
+    try {
+      return this.channel(CHANNEL);
+    } catch {
+      return null;
+    }
+  }
+}
