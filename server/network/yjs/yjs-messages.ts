@@ -9,6 +9,7 @@
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import { messageYjsSyncStep1, messageYjsSyncStep2, messageYjsUpdate } from "y-protocols/sync";
+import { TandemError } from "../../../shared/errors.ts";
 import { malformedFrame } from "../../../shared/protocol/errors.ts";
 import { readBytes, readUint } from "../../../shared/protocol/value.ts";
 
@@ -36,6 +37,15 @@ export type YjsPeerMessage =
  * larger buffers). Throws malformed_frame for anything else, trailing bytes included.
  */
 export function readYjsMessage(bytes: Uint8Array): YjsPeerMessage {
+  try {
+    return readMessage(bytes);
+  } catch (error) {
+    // lib0's readers throw plain errors past the end of a varuint.
+    throw error instanceof TandemError ? error : malformedFrame("a y-websocket message does not decode");
+  }
+}
+
+function readMessage(bytes: Uint8Array): YjsPeerMessage {
   const decoder = decoding.createDecoder(bytes);
   const type = readUint(decoder);
   let message: YjsPeerMessage;

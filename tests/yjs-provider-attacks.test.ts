@@ -1,0 +1,169 @@
+/**
+ * Issue 15, the y-websocket endpoint as an attacker meets it: garbage and text frames,
+ * oversized frames and awareness states, unknown actors and bad URLs, awareness forged for
+ * another client's id, too many sockets from one address, a socket that never speaks.
+ * Every one is refused (a close code or an HTTP status) and changes nothing; the server and
+ * the honest peers on the same actor go on.
+ */
+import { describe, expect, test } from "vitest";
+import * as encoding from "lib0/encoding";
+import * as Y from "yjs";
+import { actor, setup, Unauthorized } from "tandem";
+import { waitFor } from "./seed-helpers.ts";
+import { encodeAwarenessUpdate } from "./support/awareness-wire.ts";
+import { random, seeds } from "./support/random.ts";
+import { useNetwork } from "./support/raw-socket.ts";
+import { recordUncaught } from "./support/uncaught.ts";
+import { useYjsProviders, yjsBase } from "./support/yjs-provider.ts";
+
+const pad = actor({
+  state: { notes: new Y.Text("") },
+  onAuth: ({ params }) => {
+    if (!params?.user) throw new Unauthorized();
+    return { userId: params.user };
+  },
+  canEdit: () => true,
+  actions: { read: (c) => c.state.notes.toString() },
+});
+
+const registry = setup({ use: { pad } });
+type R = typeof registry;
+
+const net = useNetwork();
+const yjs = useYjsProviders();
+const uncaught = recordUncaught();
+
+type States = Map<number, Record<string, unknown>>;
+const notesOf = (doc: Y.Doc) => doc.getMap("state").get("notes") as Y.Text;
+
+/** A y-websocket message: type, then the body's parts. */
+function message(type: number, write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, type);
+  write(encoder);
+  return encoding.toUint8Array(encoder);
+}
+const awarenessMessage = (update: Uint8Array) => message(1, (e) => encoding.writeVarUint8Array(e, update));
+const step1 = (doc: Y.Doc) => message(0, (e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint8Array(e, Y.encodeStateVector(doc))));
+
+describe("the y-websocket endpoint under attack", () => {
+  test("garbage frames (seeded): each is refused with a 44xx close or changes nothing; an honest provider goes on", async () => {
+    const server = await net.server(registry);
+    const honest = yjs.provider(server.url, "pad", "g", { user: "ada" });
+    await honest.synced;
+    notesOf(honest.doc).insert(0, "kept");
+    await waitFor(async () => (await server.client.pad.get("g").read()) === "kept", { what: "the honest edit" });
+    const runs = seeds(30);
+    console.log(`garbage frames: seeds ${runs[0]}..${runs.at(-1)} (SEED=<n> re-runs one)`);
+    for (const seed of runs) {
+      const rng = random(seed);
+      const bytes = new Uint8Array(1 + rng.int(64)).map(() => rng.int(256));
+      // The first byte picks a y-websocket type (or none) so the decoders past it are reached too.
+      bytes[0] = rng.pick([0, 1, 2, 3, 4, 200]);
+      if (bytes[0] === 0 && bytes.length > 1) bytes[1] = rng.int(4);
+      const socket = yjs.raw(`${yjsBase(server.url, "pad")}/g?user=mallory`);
+      await socket.opened;
+      socket.ws.send(bytes);
+      const outcome = await Promise.race([socket.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 300))]);
+      if (outcome !== null && (outcome.code < 4400 || outcome.code > 4499)) {
+        throw new Error(`seed ${seed}: closed with ${outcome.code} ${outcome.reason} for [${bytes.join(",")}]`);
+      }
+      socket.ws.terminate();
+    }
+    expect(await server.client.pad.get("g").read()).toBe("kept");
+    notesOf(honest.doc).insert(4, "!");
+    await waitFor(async () => (await server.client.pad.get("g").read()) === "kept!", { what: "the honest provider still editing" });
+    expect(uncaught).toEqual([]);
+  });
+
+  test("a text frame is refused (4400); a socket that never speaks is closed after helloTimeoutMs", async () => {
+    const server = await net.server(registry, { limits: { helloTimeoutMs: 200 } });
+    const text = yjs.raw(`${yjsBase(server.url, "pad")}/t?user=ada`);
+    await text.opened;
+    text.ws.send("hello");
+    expect((await text.closed).code).toBe(4400);
+    const silent = yjs.raw(`${yjsBase(server.url, "pad")}/t?user=ada`);
+    await silent.opened;
+    const closed = await silent.closed;
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toBe("no hello");
+  });
+
+  test("an oversized frame is refused (4413), so is an awareness state over maxPresenceStateBytes; nothing changes", async () => {
+    const server = await net.server(registry, { limits: { maxFrameBytes: 4096, maxPresenceStateBytes: 512 } });
+    const big = yjs.provider(server.url, "pad", "o", { user: "ada" });
+    await big.synced;
+    notesOf(big.doc).insert(0, "x".repeat(5000));
+    expect((await big.closed).code).toBe(4413);
+    expect(await server.client.pad.get("o").read()).toBe("");
+
+    const loud = yjs.provider(server.url, "pad", "o", { user: "bob" });
+    await loud.synced;
+    loud.provider.awareness.setLocalState({ blob: "y".repeat(1000) });
+    expect((await loud.closed).code).toBe(4413);
+  });
+
+  test("an unknown actor is closed 4404; URLs without an actor, with a key too long or a __proto__ param are refused before the upgrade (400)", async () => {
+    const server = await net.server(registry);
+    const unknown = yjs.provider(server.url, "nosuchactor", "k", { user: "ada" });
+    const closed = await unknown.closed;
+    expect(closed.code).toBe(4404);
+    expect(closed.reason).toContain("actor_not_found");
+    const base = yjsBase(server.url, "pad");
+    const root = base.replace(/\/pad$/, "");
+    for (const url of [`${root}/`, `${root}//k`, `${base}/k?__proto__=x&user=ada`, `${base}/${"k".repeat(2000)}`]) {
+      const socket = yjs.raw(url);
+      await expect(socket.opened, url).rejects.toMatchObject({ status: 400 });
+    }
+  });
+
+  test("awareness forged for another client's id is refused (4400); the victim's state stays as it was", async () => {
+    const server = await net.server(registry);
+    const client = net.client<R>(server.url);
+    const watcher = client.pad.getOrCreate("f", { params: { user: "carol" } }).connect();
+    await watcher.whenSynced();
+    const victim = yjs.provider(server.url, "pad", "f", { user: "ada" });
+    await victim.synced;
+    victim.provider.awareness.setLocalState({ cursor: 1 });
+    const id = victim.doc.clientID;
+    await waitFor(() => (watcher.awareness.getStates() as States).get(id)?.cursor === 1, { what: "the victim's cursor" });
+    const clock = watcher.awareness.meta.get(id)!.clock;
+
+    const attacker = yjs.raw(`${yjsBase(server.url, "pad")}/f?user=mallory`);
+    await attacker.opened;
+    attacker.ws.send(step1(new Y.Doc()));
+    // What it was told, sent back (a stock provider does that): skipped, not applied.
+    attacker.ws.send(awarenessMessage(encodeAwarenessUpdate([{ clientId: id, clock, json: JSON.stringify({ cursor: 666 }) }])));
+    // A newer state for the victim's id: refused, and the socket closes.
+    attacker.ws.send(awarenessMessage(encodeAwarenessUpdate([{ clientId: id, clock: clock + 5, json: JSON.stringify({ cursor: 666 }) }])));
+    const closed = await attacker.closed;
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toContain("belongs to another connection");
+    victim.provider.awareness.setLocalStateField("cursor", 2);
+    await waitFor(() => (watcher.awareness.getStates() as States).get(id)?.cursor === 2, { what: "the victim still moving its cursor" });
+    expect((watcher.awareness.getStates() as States).get(id)?.user).toEqual({ userId: "ada" });
+
+    // A removal of the victim's id one clock past what it was told (a provider's 30 s timeout of a peer) is skipped too.
+    const echo = yjs.raw(`${yjsBase(server.url, "pad")}/f?user=mallory`);
+    await echo.opened;
+    echo.ws.send(step1(new Y.Doc()));
+    const now = watcher.awareness.meta.get(id)!.clock;
+    echo.ws.send(awarenessMessage(encodeAwarenessUpdate([{ clientId: id, clock: now + 1, json: "null" }])));
+    echo.ws.send(awarenessMessage(encodeAwarenessUpdate([{ clientId: id, clock: now + 2, json: "null" }])));
+    expect((await echo.closed).code).toBe(4400);
+    expect((watcher.awareness.getStates() as States).get(id)?.cursor).toBe(2);
+  });
+
+  test("sockets per address are capped across both endpoints: one too many is closed 4429", async () => {
+    const server = await net.server(registry, { limits: { maxSocketsPerAddress: 2 } });
+    const client = net.client<R>(server.url);
+    const conn = client.pad.getOrCreate("c", { params: { user: "ada" } }).connect();
+    await conn.whenSynced();
+    const first = yjs.provider(server.url, "pad", "c", { user: "ada" });
+    await first.synced;
+    const second = yjs.provider(server.url, "pad", "c", { user: "bob" });
+    expect((await second.closed).code).toBe(4429);
+    notesOf(first.doc).insert(0, "still here");
+    await waitFor(() => conn.state?.notes.toString() === "still here", { what: "the admitted provider's edit" });
+  });
+});
