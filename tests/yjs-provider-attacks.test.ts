@@ -6,7 +6,6 @@
  * the honest peers on the same actor go on.
  */
 import { describe, expect, test } from "vitest";
-import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
 import { actor, setup, Unauthorized } from "tandem";
 import { waitFor } from "./seed-helpers.ts";
@@ -14,7 +13,7 @@ import { encodeAwarenessUpdate } from "./support/awareness-wire.ts";
 import { random, seeds } from "./support/random.ts";
 import { useNetwork } from "./support/raw-socket.ts";
 import { recordUncaught } from "./support/uncaught.ts";
-import { useYjsProviders, yjsBase } from "./support/yjs-provider.ts";
+import { useYjsProviders, yjsAwareness, yjsBase, yjsSync } from "./support/yjs-provider.ts";
 
 const pad = actor({
   state: { notes: new Y.Text("") },
@@ -36,15 +35,8 @@ const uncaught = recordUncaught();
 type States = Map<number, Record<string, unknown>>;
 const notesOf = (doc: Y.Doc) => doc.getMap("state").get("notes") as Y.Text;
 
-/** A y-websocket message: type, then the body's parts. */
-function message(type: number, write: (encoder: encoding.Encoder) => void): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, type);
-  write(encoder);
-  return encoding.toUint8Array(encoder);
-}
-const awarenessMessage = (update: Uint8Array) => message(1, (e) => encoding.writeVarUint8Array(e, update));
-const step1 = (doc: Y.Doc) => message(0, (e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint8Array(e, Y.encodeStateVector(doc))));
+const awarenessMessage = yjsAwareness;
+const step1 = (doc: Y.Doc) => yjsSync(0, Y.encodeStateVector(doc));
 
 describe("the y-websocket endpoint under attack", () => {
   test("garbage frames (seeded): each is refused with a 44xx close or changes nothing; an honest provider goes on", async () => {

@@ -9,7 +9,7 @@ import * as Y from "yjs";
 import { actor, setup, Unauthorized, UserError } from "tandem";
 import { waitFor } from "./seed-helpers.ts";
 import { useNetwork } from "./support/raw-socket.ts";
-import { useYjsProviders } from "./support/yjs-provider.ts";
+import { readYjsSync, useYjsProviders, yjsBase, yjsSync } from "./support/yjs-provider.ts";
 
 const pad = actor({
   state: { notes: new Y.Text(""), title: "untitled" },
@@ -175,6 +175,45 @@ describe("a stock y-websocket provider and a Tandem client on one actor", () => 
     await p.synced;
     expect(server.revoke({ actor: "pad", where: (auth) => (auth as { userId: string }).userId === "ada" })).toBe(1);
     expect((await p.closed).code).toBe(4401);
+  });
+
+  test("an update that depends on changes still on their way (another tab's) waits for the provider's step 2; content refused again in step 2 closes", async () => {
+    const server = await net.server(registry);
+    await server.client.pad.getOrCreate("p7").setTitle("t");
+    const socket = yjs.raw(`${yjsBase(server.url, "pad")}/p7?token=secret&user=ada`);
+    await socket.opened;
+    const syncs = (step: number, from = 0) => socket.messages.slice(from).map(readYjsSync).filter((m) => m !== null && m.step === step);
+    socket.ws.send(yjsSync(0, new Uint8Array([0])));
+    // The server sends its state (step 2) and asks for what it lacks (step 1).
+    await waitFor(() => syncs(0).length > 0 && syncs(1).length > 0, { what: "the server's step 1 and step 2" });
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, syncs(1)[0]!.data);
+    const notes = doc.getMap("state").get("notes") as Y.Text;
+    const serverVector = syncs(0)[0]!.data;
+    // Another tab's change, shared with this one (a BroadcastChannel) but not at the server yet...
+    const tab = new Y.Doc();
+    Y.applyUpdate(tab, Y.encodeStateAsUpdate(doc));
+    (tab.getMap("state").get("notes") as Y.Text).insert(0, "first ");
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(tab, Y.encodeStateVector(doc)));
+    const middle = Y.encodeStateVector(doc);
+    // ...and this tab's change right after it: sent alone, it refers to an item the actor lacks.
+    notes.insert(6, "second");
+    socket.ws.send(yjsSync(2, Y.encodeStateAsUpdate(doc, middle)));
+    // The answer to the server's step 1: all it lacks.
+    socket.ws.send(yjsSync(1, Y.encodeStateAsUpdate(doc, serverVector)));
+    await waitFor(async () => (await server.client.pad.get("p7").read()).notes === "first second", { what: "both changes on the server" });
+
+    // Writing outside the state: refused, asked again with step 1, refused again in step 2: closed.
+    const asked = socket.messages.length;
+    const beforeBad = Y.encodeStateVector(doc);
+    doc.getText("elsewhere").insert(0, "x");
+    socket.ws.send(yjsSync(2, Y.encodeStateAsUpdate(doc, beforeBad)));
+    await waitFor(() => syncs(0, asked).length > 0, { what: "step 1 asked again" });
+    socket.ws.send(yjsSync(1, Y.encodeStateAsUpdate(doc, syncs(0, asked)[0]!.data)));
+    const closed = await socket.closed;
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toContain("outside the state");
+    expect((await server.client.pad.get("p7").read()).notes).toBe("first second");
   });
 
   test("keys: the room is the key, its parts URI-encoded and joined by /", async () => {

@@ -3,6 +3,8 @@
  * sockets to the same endpoint for tests that send what no provider would. Everything
  * opened here is closed by the afterEach `useYjsProviders()` registers.
  */
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
 import { afterEach } from "vitest";
 import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
@@ -80,4 +82,29 @@ export function useYjsProviders(): {
       return new RawYjsSocket(ws);
     },
   };
+}
+
+/** A y-websocket sync message by hand: step 0 (step 1, a state vector), 1 (step 2) or 2 (update), then its data. */
+export function yjsSync(step: 0 | 1 | 2, data: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, 0);
+  encoding.writeVarUint(encoder, step);
+  encoding.writeVarUint8Array(encoder, data);
+  return encoding.toUint8Array(encoder);
+}
+
+/** A y-websocket awareness message by hand, around an awareness update. */
+export function yjsAwareness(update: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, 1);
+  encoding.writeVarUint8Array(encoder, update);
+  return encoding.toUint8Array(encoder);
+}
+
+/** A y-websocket sync message's step and data (null: not a sync message). */
+export function readYjsSync(message: Uint8Array): { step: number; data: Uint8Array } | null {
+  const decoder = decoding.createDecoder(message);
+  if (decoding.readVarUint(decoder) !== 0) return null;
+  const step = decoding.readVarUint(decoder);
+  return { step, data: decoding.readVarUint8Array(decoder) };
 }

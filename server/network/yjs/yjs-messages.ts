@@ -27,8 +27,8 @@ const PERMISSION_DENIED = 0;
 /** A message a provider sends. */
 export type YjsPeerMessage =
   | { readonly type: "step1"; readonly stateVector: Uint8Array }
-  /** Step 2 and update both carry a Yjs update (v1): the provider's changes. */
-  | { readonly type: "update"; readonly update: Uint8Array }
+  /** Step 2 (`answer`: what the server asked for with step 1) and update both carry a Yjs update (v1): the provider's changes. */
+  | { readonly type: "update"; readonly update: Uint8Array; readonly answer: boolean }
   | { readonly type: "awareness"; readonly update: Uint8Array }
   | { readonly type: "queryAwareness" };
 
@@ -54,7 +54,7 @@ function readMessage(bytes: Uint8Array): YjsPeerMessage {
       const step = readUint(decoder);
       const data = readBytes(decoder).slice();
       if (step === messageYjsSyncStep1) message = { type: "step1", stateVector: data };
-      else if (step === messageYjsSyncStep2 || step === messageYjsUpdate) message = { type: "update", update: data };
+      else if (step === messageYjsSyncStep2 || step === messageYjsUpdate) message = { type: "update", update: data, answer: step === messageYjsSyncStep2 };
       else throw malformedFrame(`unknown y-websocket sync message ${step}`);
       break;
     }

@@ -17,11 +17,17 @@
  *
  * Writing: sync and awareness frames keep their bodies (the bytes are the same) under a
  * y-websocket header. An editable channel asks the provider for what the server lacks
- * (sync step 1 after `subscribed`: offline edits come up as step 2). An edit refused because
- * it skips changes the server has not seen yet (an update sent before the provider's step 2
- * arrived) asks again with step 1 instead of failing; any other refusal — a read-only
- * actor, canEdit or onEdit saying no, a bad update or awareness state, onAuth refusing,
- * an unknown actor, a limit — closes the socket with a close code that mirrors HTTP
+ * (sync step 1 after `subscribed`: offline edits come up as step 2).
+ *
+ * Refusals. An update may depend on changes the actor does not have yet without being
+ * wrong: one typed before the provider's step 2 reached the server, one built on another
+ * tab's changes (providers of one browser share them over a BroadcastChannel) that are still
+ * on their way. So an editable channel's update refused as invalid_arguments asks for
+ * everything again (step 1) instead of failing, and further such refusals wait for the
+ * answer: the provider's step 2 holds all the server lacks, the refused update included,
+ * and is judged whole — refused, it closes the socket. Any other refusal — a read-only
+ * actor, canEdit or onEdit saying no, a bad awareness state, onAuth refusing, an unknown
+ * actor, a limit — closes the socket at once with a close code that mirrors HTTP
  * (yjs-close.ts), preceded by y-protocols' "permission denied" for 401/403. A provider's
  * document cannot be taken back to the server's state (Yjs cannot drop items it applied),
  * so the refusal is made visible instead: v3 providers emit `closed` with the code and
@@ -69,8 +75,10 @@ export class YjsSocketSession extends SocketSession {
   private editable = false;
   /** A refusal closes the socket: once. */
   private ending = false;
-  /** Edits sent on and not yet answered, by id (a refused one is checked for a gap). */
-  private readonly edits = new Map<number, Uint8Array>();
+  /** Edits sent on and not yet answered, by id: whether each is a step 2 (an answer to step 1). */
+  private readonly edits = new Map<number, boolean>();
+  /** Step 1 was sent and no step 2 answered yet: updates refused for missing changes wait for it. */
+  private resyncing = false;
 
   constructor(
     socket: WebSocket,
@@ -118,7 +126,7 @@ export class YjsSocketSession extends SocketSession {
         break;
       case "update": {
         const id = ++this.nextEdit;
-        this.edits.set(id, message.update);
+        this.edits.set(id, message.answer);
         frames.push({ kind: Kind.edit, channel: CHANNEL, id, update: message.update });
         break;
       }
@@ -166,10 +174,11 @@ export class YjsSocketSession extends SocketSession {
         return this.editable ? this.askForChanges() : null;
       }
       case Kind.editResult: {
-        const update = this.edits.get(message.id);
+        const answer = this.edits.get(message.id) === true;
         this.edits.delete(message.id);
+        if (answer) this.resyncing = false;
         if (message.ok) return null;
-        if (this.editable && update !== undefined && this.skipsAhead(update)) return this.askForChanges();
+        if (!answer && this.editable && message.error.code === ErrorCodes.invalidArguments) return this.resyncing ? null : this.askForChanges();
         return this.closeFor(message.error);
       }
       case Kind.unsubscribed:
@@ -183,21 +192,9 @@ export class YjsSocketSession extends SocketSession {
   /** Sync step 1 with the actor's state vector: the provider answers with what the actor lacks. */
   private askForChanges(): Uint8Array | null {
     const doc = this.channelOrNull()?.document;
-    return doc === undefined || doc === null ? null : yjsStep1(Y.encodeStateVector(doc));
-  }
-
-  /** Whether an update starts past what the actor has of one of its clients (it came before what it continues). */
-  private skipsAhead(update: Uint8Array): boolean {
-    const doc = this.channelOrNull()?.document;
-    if (doc === undefined || doc === null) return false;
-    let from: Map<number, number>;
-    try {
-      from = Y.parseUpdateMeta(update).from;
-    } catch {
-      return false;
-    }
-    for (const [client, clock] of from) if (clock > Y.getState(doc.store, client)) return true;
-    return false;
+    if (doc === undefined || doc === null) return null;
+    this.resyncing = true;
+    return yjsStep1(Y.encodeStateVector(doc));
   }
 
   /** Closes the socket for `error` (after this turn's frames), with y-protocols' permission denied first for 401/403. */
