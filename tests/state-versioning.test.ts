@@ -192,6 +192,25 @@ describe("the server migrates stored actors", () => {
     expect((await again.client.board.get("b").read()).items).toEqual([{ text: "milk", done: false }]);
   });
 
+  test("a client cannot forge the version: a direct edit of the version entry is refused and changes nothing", async () => {
+    const dir = await dataDir();
+    const server = await serve(v2, dir);
+    const app = client<typeof v2>(server.url, memoryStorage());
+    const conn = app.board.getOrCreate("b", {}).connect();
+    await conn.whenSynced();
+    const discarded: DiscardedEdits[] = [];
+    conn.onDoc((event) => discarded.push(event.discarded));
+    conn.doc.getMap("tandem").set("stateVersion", 1);
+    await waitFor(() => discarded.length === 1, { what: "the forged version refused" });
+    expect((discarded[0]!.error as TandemError).code).toBe("invalid_arguments");
+    expect(conn.doc.getMap("tandem").get("stateVersion")).toBe(2);
+    await stop(server);
+    calls.length = 0;
+    const again = await serve(v2, dir);
+    await again.client.board.get("b").read();
+    expect(calls.filter((call) => call.startsWith("migrate"))).toEqual([]);
+  });
+
   test("actor() refuses a version that is not an integer from 1", () => {
     for (const version of [0, -1, 1.5, Number.NaN, "2"]) {
       expect(() => actor({ version: version as number, actions: {} }), String(version)).toThrow(/integer from 1/);
