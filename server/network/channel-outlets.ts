@@ -21,8 +21,6 @@ export interface OutletOwner {
 /** Where a channel's frames go: its socket. */
 export interface OutletSocket {
   readonly clientId: string;
-  /** Its peer sends back the presence states it is told (presence.ts, `echoes`). */
-  readonly echoesPresence?: boolean;
   sendFrame(frame: Uint8Array): void;
 }
 
@@ -50,7 +48,6 @@ export function memberOf(owner: OutletOwner, socket: OutletSocket): ChannelMembe
     get clientId() {
       return socket.clientId;
     },
-    echoes: socket.echoesPresence === true,
     identity: null as unknown,
     sendFrame(frame: Uint8Array) {
       socket.sendFrame(frame);

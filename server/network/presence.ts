@@ -45,13 +45,6 @@ export interface PresenceMember {
   readonly clientId: string;
   /** What the server says this member is (from auth); stamped as `state.user`. */
   readonly identity: unknown;
-  /**
-   * It sends back the states it is told (a stock y-websocket provider re-broadcasts every
-   * awareness change, its peers' included, and times out peers it has not heard from for
-   * 30 s): another member's state at a clock it was told, or removed one clock past it, is
-   * skipped; anything newer is refused as from any member.
-   */
-  readonly echoes?: boolean;
   sendFrame(frame: Uint8Array): void;
   /** A relay carrying this member's changes failed (its channel logs and closes). */
   fail(error: unknown): void;
@@ -140,20 +133,14 @@ export class Presence {
     const changes = new Map<number, Change>();
     for (let count = readAwarenessCount(decoder); count > 0; count--) {
       const { clientID: clientId, clock, json } = readAwarenessEntry(decoder);
-      const current = this.entries.get(clientId);
-      if (current !== undefined && current.owner !== member) {
-        if (echoed(member, clock, json, current.clock)) continue;
-        throw new InvalidArguments(`Awareness client ${clientId} belongs to another connection`);
-      }
-      const tombstone = this.tombstones.get(clientId);
-      if (tombstone !== undefined && tombstone.ownerClient !== member.clientId) {
-        if (echoed(member, clock, json, tombstone.clock)) continue;
-        throw new InvalidArguments(`Awareness client ${clientId} belonged to another client`);
-      }
       // What is relayed is the state stamped with the member's identity: both count.
       const bytes = Buffer.byteLength(json) + this.identityBytes(member);
       if (bytes > limits.maxPresenceStateBytes) throw new MessageTooLarge(`An awareness state (with the identity the server adds) is limited to ${limits.maxPresenceStateBytes} bytes`);
       if (jsonNestsDeeperThan(json, MAX_VALUE_DEPTH)) throw new InvalidArguments(`An awareness state may nest at most ${MAX_VALUE_DEPTH} levels deep`);
+      const current = this.entries.get(clientId);
+      if (current !== undefined && current.owner !== member) throw new InvalidArguments(`Awareness client ${clientId} belongs to another connection`);
+      const tombstone = this.tombstones.get(clientId);
+      if (tombstone !== undefined && tombstone.ownerClient !== member.clientId) throw new InvalidArguments(`Awareness client ${clientId} belonged to another client`);
       let state: unknown;
       try {
         state = JSON.parse(json);
@@ -325,11 +312,6 @@ export class Presence {
   private encode(clientIds: number[]): Uint8Array {
     return encodeStates(clientIds.map((clientId) => [clientId, this.entries.get(clientId)!]));
   }
-}
-
-/** Whether a state of a client id another member owns (relayed at `relayed`) is only `member` echoing what it was told. */
-function echoed(member: PresenceMember, clock: number, json: string, relayed: number): boolean {
-  return member.echoes === true && (clock <= relayed || (json === "null" && clock === relayed + 1));
 }
 
 /** A member whose send throws is failed on its own; the others still get the relay. */

@@ -108,3 +108,13 @@ export function readYjsSync(message: Uint8Array): { step: number; data: Uint8Arr
   const step = decoding.readVarUint(decoder);
   return { step, data: decoding.readVarUint8Array(decoder) };
 }
+
+/** Records the reasons of y-protocols "permission denied" messages a provider gets (instead of its console.warn). */
+export function deniedReasons(provider: WebsocketProvider): string[] {
+  const reasons: string[] = [];
+  provider.messageHandlers[2] = (_encoder, decoder) => {
+    decoding.readVarUint(decoder); // permission denied
+    reasons.push(decoding.readVarString(decoder));
+  };
+  return reasons;
+}

@@ -12,8 +12,14 @@
  * mode getOrCreate; when it is sync step 1, as a provider's first message always is, its
  * state vector rides on the subscribe, so the answer is one step 2). Then sync step 1 is
  * sync step 1, step 2 and update are edits (answered inside the server, see below),
- * awareness is awareness, and query-awareness travels as a ping (so it is rate limited and
+ * awareness is awareness without the provider's echoes of others' states
+ * (awareness-echoes.ts), and query-awareness travels as a ping (so it is rate limited and
  * ordered like any frame) whose pong is answered with every presence state.
+ *
+ * In a cluster the channel of an actor another node owns is relayed there like a Tandem
+ * client's (server/cluster/): the dialect stays here, at the edge, and the owner sees Tandem
+ * frames. What needs the actor's document here (step 1 with its state vector, the answer to
+ * query-awareness) does without it: step 1 asks for everything, query-awareness gets nothing.
  *
  * Writing: sync and awareness frames keep their bodies (the bytes are the same) under a
  * y-websocket header. An editable channel asks the provider for what the server lacks
@@ -25,14 +31,18 @@
  * on their way. So an editable channel's update refused as invalid_arguments asks for
  * everything again (step 1) instead of failing, and further such refusals wait for the
  * answer: the provider's step 2 holds all the server lacks, the refused update included,
- * and is judged whole — refused, it closes the socket. Any other refusal — a read-only
- * actor, canEdit or onEdit saying no, a bad awareness state, onAuth refusing, an unknown
- * actor, a limit — closes the socket at once with a close code that mirrors HTTP
+ * and is judged whole — refused, it closes the socket. An awareness update refused by
+ * presence changes nothing and is only told to the provider (y-protocols' "permission
+ * denied", which it logs): the document is not at stake, and a provider that reconnects
+ * before the server noticed its old socket is gone has its own id refused until then. Any
+ * other refusal — a read-only actor, canEdit or onEdit saying no, onAuth refusing, an
+ * unknown actor, a frame limit — closes the socket at once with a close code that mirrors HTTP
  * (yjs-close.ts), preceded by y-protocols' "permission denied" for 401/403. A provider's
  * document cannot be taken back to the server's state (Yjs cannot drop items it applied),
  * so the refusal is made visible instead: v3 providers emit `closed` with the code and
  * reason and stop reconnecting.
  */
+import { createHash } from "node:crypto";
 import * as decoding from "lib0/decoding";
 import * as Y from "yjs";
 import type { WebSocket } from "ws";
@@ -47,7 +57,10 @@ import { runGuarded } from "../guard.ts";
 import type { LeaderTerms } from "../leader-terms.ts";
 import type { Limits } from "../limits.ts";
 import type { SendBudget } from "../send-budget.ts";
+import type { ClusterNode } from "../../cluster/cluster-node.ts";
+import { ActorChannel } from "../actor-channel.ts";
 import { SocketSession } from "../socket-session.ts";
+import { AwarenessEchoes } from "./awareness-echoes.ts";
 import { closeCodeFor, closeReasonFor } from "./yjs-close.ts";
 import { frameWithBody } from "../frames.ts";
 import { YjsMessageType, readYjsMessage, yjsMessage, yjsPermissionDenied, yjsStep1 } from "./yjs-messages.ts";
@@ -63,13 +76,24 @@ export interface YjsTarget {
 /** The socket's one actor channel. */
 const CHANNEL = 1;
 
+/** A state vector with no clients: "send everything". */
+const EMPTY_STATE_VECTOR = Uint8Array.of(0);
+
+/** Error codes of an awareness update presence refused (the socket stays: the document is not at stake). */
+const AWARENESS_REFUSALS: ReadonlySet<string> = new Set([ErrorCodes.invalidArguments, ErrorCodes.messageTooLarge, ErrorCodes.rateLimited]);
+
+/** A short digest of plain data (the hello's client id of a provider). */
+function digestOf(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("base64url").slice(0, 22);
+}
+
 /** An awareness frame with no states: tells the provider the link is alive, changes nothing. */
 const EMPTY_AWARENESS = frameWithBody(Kind.awareness, CHANNEL, awarenessBody(Uint8Array.of(0)));
 
 export class YjsSocketSession extends SocketSession {
-  /** A stock provider re-broadcasts the awareness states it is told (presence.ts skips those echoes). */
-  readonly echoesPresence = true;
   private opened = false;
+  /** What the provider was told of others' awareness: its echoes are dropped (awareness-echoes.ts). */
+  private readonly echoes: AwarenessEchoes;
   private nextEdit = 0;
   /** What `subscribed` said: an editable channel is asked for the provider's changes. */
   private editable = false;
@@ -89,20 +113,25 @@ export class YjsSocketSession extends SocketSession {
     terms: LeaderTerms,
     budget: SendBudget,
     channelQuota: ChannelQuota,
+    /** In a cluster, the channel of an actor another node owns is relayed there (frames pass as Tandem frames). */
+    cluster: ClusterNode | null,
     private readonly target: YjsTarget,
   ) {
-    super(socket, request, runtime, limits, log, terms, budget, channelQuota);
+    super(socket, request, runtime, limits, log, terms, budget, channelQuota, cluster);
+    this.echoes = new AwarenessEchoes(limits.maxPresenceStatesPerActor);
   }
 
   /** A provider reads one message per WebSocket message: never batches. */
-  override greeted(clientId: string, epoch: number): void {
-    super.greeted(clientId, epoch, false);
+  override greeted(clientId: string, epoch: number, _batching: boolean, version: number): void {
+    super.greeted(clientId, epoch, false, version);
   }
 
   /**
    * A provider has no client id of its own: the socket takes its identity's, so a provider
    * that reconnects as the same user may bring back its awareness client id (presence.ts
-   * binds a removed id to the client that owned it), and nobody else may.
+   * binds a removed id to the client that owned it), and nobody else may. (A relayed
+   * channel is identified on the owner, under the hello's client id: a digest of the
+   * actor and the params, the same for a provider that reconnects with the same params.)
    */
   override identified(identity: string): void {
     this.clientId = `yjs:${identity}`;
@@ -114,8 +143,8 @@ export class YjsSocketSession extends SocketSession {
     const frames: UpMessage[] = [];
     if (!this.opened) {
       this.opened = true;
-      frames.push({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: `yjs:${this.socketId}`, epoch: 0 });
       const { name, key, params } = this.target;
+      frames.push({ kind: Kind.hello, channel: 0, version: PROTOCOL_VERSION, clientId: `yjs:${digestOf([name, key, params ?? null])}`, epoch: 0 });
       const stateVector = message.type === "step1" ? message.stateVector : new Uint8Array();
       frames.push({ kind: Kind.subscribe, channel: CHANNEL, name, target: { by: "key", mode: "getOrCreate", key }, params, stateVector });
       if (message.type === "step1") return frames;
@@ -130,11 +159,13 @@ export class YjsSocketSession extends SocketSession {
         frames.push({ kind: Kind.edit, channel: CHANNEL, id, update: message.update });
         break;
       }
-      case "awareness":
-        frames.push({ kind: Kind.awareness, channel: CHANNEL, update: message.update });
+      case "awareness": {
+        const update = this.echoes.strip(message.update);
+        if (update !== null) frames.push({ kind: Kind.awareness, channel: CHANNEL, update });
         // A provider that hears nothing for 30 s reconnects; the relay does not echo its own state.
         this.sendFrame(EMPTY_AWARENESS);
         break;
+      }
       case "queryAwareness":
         frames.push({ kind: Kind.ping, channel: 0 });
         break;
@@ -149,11 +180,14 @@ export class YjsSocketSession extends SocketSession {
     switch (kind) {
       case Kind.sync:
         return yjsMessage(YjsMessageType.sync, frame.subarray(decoder.pos));
-      case Kind.awareness:
-        return yjsMessage(YjsMessageType.awareness, frame.subarray(decoder.pos));
+      case Kind.awareness: {
+        const body = frame.subarray(decoder.pos);
+        this.echoes.sent(body);
+        return yjsMessage(YjsMessageType.awareness, body);
+      }
       case Kind.pong:
-        // The answer to a query-awareness.
-        this.channelOrNull()?.sendPresence();
+        // The answer to a query-awareness (a relayed channel's states are on its owner: none).
+        this.localChannel()?.sendPresence();
         return null;
       case Kind.subscribed:
       case Kind.editResult:
@@ -181,20 +215,29 @@ export class YjsSocketSession extends SocketSession {
         if (!answer && this.editable && message.error.code === ErrorCodes.invalidArguments) return this.resyncing ? null : this.askForChanges();
         return this.closeFor(message.error);
       }
-      case Kind.unsubscribed:
       case Kind.error:
+        // An awareness update refused (another connection's id, too large, over a limit): nothing
+        // of it was applied; the provider is told (it logs it) and goes on syncing the document.
+        if (message.channel === CHANNEL && AWARENESS_REFUSALS.has(message.error.code)) return yjsPermissionDenied(closeReasonFor(message.error));
+        return this.closeFor(message.error);
+      case Kind.unsubscribed:
         return this.closeFor(message.error);
       default:
         return null;
     }
   }
 
-  /** Sync step 1 with the actor's state vector: the provider answers with what the actor lacks. */
+  /**
+   * Sync step 1 with the actor's state vector: the provider answers with what the actor
+   * lacks. A relayed channel has no document here: an empty state vector asks for all the
+   * provider has (what the actor already holds is skipped when it is applied).
+   */
   private askForChanges(): Uint8Array | null {
-    const doc = this.channelOrNull()?.document;
-    if (doc === undefined || doc === null) return null;
+    const local = this.localChannel();
+    const doc = local === null ? null : local.document;
+    if (local !== null && doc === null) return null; // closing
     this.resyncing = true;
-    return yjsStep1(Y.encodeStateVector(doc));
+    return yjsStep1(doc === null ? EMPTY_STATE_VECTOR : Y.encodeStateVector(doc));
   }
 
   /** Closes the socket for `error` (after this turn's frames), with y-protocols' permission denied first for 401/403. */
@@ -213,9 +256,11 @@ export class YjsSocketSession extends SocketSession {
     return denied ? yjsPermissionDenied(reason) : null;
   }
 
-  private channelOrNull() {
+  /** The channel when this node serves its actor (null: not open, or relayed to the owner). */
+  private localChannel(): ActorChannel | null {
     try {
-      return this.channel(CHANNEL);
+      const channel = this.channel(CHANNEL);
+      return channel instanceof ActorChannel ? channel : null;
     } catch {
       return null;
     }
