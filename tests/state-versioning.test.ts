@@ -221,6 +221,17 @@ describe("the server migrates stored actors", () => {
   });
 });
 
+/** Waits until the replica's document (and an unanswered edit, if one is expected) is in storage. */
+async function stored(storage: ClientStorage, edit: boolean): Promise<void> {
+  await waitFor(
+    async () => {
+      const keys = (await storage.list("r:")).map(([key]) => key);
+      return keys.some((key) => /:(u:|s$)/.test(key)) && (!edit || keys.some((key) => key.includes(":e:")));
+    },
+    { what: "the replica in storage" },
+  );
+}
+
 describe("clients with replicas stored by an older version", () => {
   /** A v1 replica in `storage`: synced from a v1 server, then (optionally) an edit made offline and stored unanswered. */
   async function oldReplica(dir: string, storage: ClientStorage, offlineEdit: string | null): Promise<number> {
@@ -235,10 +246,10 @@ describe("clients with replicas stored by an older version", () => {
     if (offlineEdit !== null) {
       await waitFor(() => conn.status === "offline" || conn.status === "connecting", { what: "the client offline" });
       (conn.doc.getMap("state").get("todos") as Y.Array<string>).push([offlineEdit]);
-      await waitFor(() => conn.outbox.length >= 0 && (conn.state?.todos as string[]).includes(offlineEdit), { what: "the offline edit" });
+      await waitFor(() => (conn.state?.todos as string[]).includes(offlineEdit), { what: "the offline edit" });
     }
     app.dispose();
-    await new Promise((resolve) => setTimeout(resolve, 20)); // storage writes queued by the disposed client land
+    await stored(storage, offlineEdit !== null);
     return port;
   }
 
@@ -295,7 +306,7 @@ describe("clients with replicas stored by an older version", () => {
     const port = first.port;
     await stop(first);
     app.dispose();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await stored(storage, false);
     const again = client<typeof v2>(`http://127.0.0.1:${port}`, storage, stateVersionsOf(v2));
     const reopened = again.board.getOrCreate("b", {}).connect();
     await reopened.whenLoaded();
