@@ -4,12 +4,11 @@
  * `--memory` for nothing on disk). Stops gracefully on SIGINT/SIGTERM.
  */
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import type { AnyRegistry } from "../shared/setup.ts";
 import { createServer } from "./create-server.ts";
 import { fileDriver } from "./drivers/file.ts";
 import { memoryDriver } from "./drivers/memory.ts";
+import { importRegistry } from "./registry-module.ts";
 
 const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--dir .data | --memory] [--log warn]
 
@@ -50,9 +49,8 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const modulePath = resolve(positionals[0]!);
-  const mod = (await import(pathToFileURL(modulePath).href)) as { registry?: AnyRegistry; default?: AnyRegistry };
-  const registry = mod.registry ?? mod.default;
-  if (registry?.kind !== "tandem.registry") {
+  const registry = await importRegistry(modulePath);
+  if (registry === undefined) {
     console.error(`${positionals[0]} does not export \`registry\` (the value returned by setup()).`);
     return 2;
   }
