@@ -5,19 +5,32 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { TandemError } from "../shared/errors.ts";
 import { createServer } from "./create-server.ts";
 import { fileDriver } from "./drivers/file.ts";
 import { memoryDriver } from "./drivers/memory.ts";
+import { type CorsOption, originPolicy } from "./http/cors.ts";
 import { importRegistry } from "./registry-module.ts";
 
 const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--dir .data | --memory] [--log warn]
+                    [--allowed-origin https://app.example …] [--cors]
 
   <module>   a .ts or .js file that exports \`registry\` (from setup())
   --port     port to listen on (default 8080, or $PORT)
   --host     address to bind (default 127.0.0.1)
   --dir      directory of the file driver (default .data)
   --memory   keep actors in memory only
-  --log      log level: fatal, error, warn, info, debug (default info)`;
+  --log      log level: fatal, error, warn, info, debug (default info)
+  --allowed-origin <origin>
+             a browser app served from <origin> may use this server: WebSocket, and HTTP
+             actions with CORS headers (repeatable; default: the server's own origin only)
+  --cors     CORS for every origin (or, with --allowed-origin, for those only)`;
+
+/** createServer's \`cors\` from --cors and --allowed-origin (one set of origins for WebSockets, HTTP and CORS). */
+function corsOf(cors: boolean | undefined, allowed: string[] | undefined): CorsOption | undefined {
+  if (allowed !== undefined && allowed.length > 0) return { origins: allowed };
+  return cors ? true : undefined;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
         dir: { type: "string" },
         memory: { type: "boolean" },
         log: { type: "string" },
+        cors: { type: "boolean" },
+        "allowed-origin": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -59,10 +74,18 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`--port must be a port number, got ${values.port}`);
     return 2;
   }
+  const cors = corsOf(values.cors, values["allowed-origin"]);
+  try {
+    originPolicy(undefined, cors);
+  } catch (error) {
+    if (!(error instanceof TandemError)) throw error;
+    console.error(`tandem: ${error.message.replace("cors.origins", "--allowed-origin")}`);
+    return 2;
+  }
   const dir = values.dir ?? ".data";
   const driver = values.memory ? memoryDriver() : fileDriver({ dir });
   const level = (values.log ?? "info") as "info";
-  const server = createServer(registry, { driver, logger: level });
+  const server = createServer(registry, { driver, logger: level, cors });
   let url: string;
   try {
     url = await server.listen({ port, host: values.host ?? "127.0.0.1" });

@@ -16,6 +16,7 @@ import { ChannelsPerAddress } from "../network/channels-per-address.ts";
 import { SocketsPerAddress } from "../network/sockets-per-address.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { registerActionRoutes, sendError } from "./actions-route.ts";
+import { type OriginPolicy, registerCors } from "./cors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { type AllowedOrigins, originAllowed } from "./origin.ts";
 import { toAuthRequest } from "./request.ts";
@@ -24,6 +25,8 @@ export interface NetworkOptions {
   runtime: ActorRuntime;
   limits: Limits;
   allowedOrigins?: AllowedOrigins;
+  /** CORS headers for the allowed origins (createServer's `cors`, through `originPolicy`). Default: none. */
+  cors?: OriginPolicy["cors"];
   /** Sessions open on this server, for close() and tests. */
   sessions: Set<SocketSession>;
   /** Bytes queued to this server's sockets (default: a budget of `limits.maxBufferedBytesTotal` for this plugin). */
@@ -90,6 +93,7 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
       },
     );
 
+    registerCors(app, { allowed: options.allowedOrigins, cors: options.cors ?? null });
     registerActionRoutes(app, runtime, options.allowedOrigins);
 
     app.get("/openapi.json", async () => openApiDocument(runtime.registry, { prefix }));
