@@ -85,6 +85,40 @@ await server?.close();
 console.log(JSON.stringify({ overHttp: overHttp.userId, overSocket: overSocket.text, texts, refused }));
 `;
 
+/**
+ * An actor written inline in setup({ use }) (issue 15: its context `c` was implicitly any on
+ * TypeScript 5.9), type-checked by the consumer's compilers; never run.
+ */
+const INLINE_ACTORS = `import { actor, setup } from "tandem";
+import { createClient } from "tandem/client";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertType<T extends true>(): void {}
+
+export const inlineRegistry = setup({
+  use: {
+    counter: actor({
+      state: { n: 0 },
+      onAuth: async ({ params }) => ({ userId: params.token ?? "anon" }),
+      actions: {
+        inc: (c, by: number) => {
+          assertType<Equal<typeof c.state, { n: number }>>();
+          assertType<Equal<typeof c.conn.auth, { userId: string }>>();
+          return (c.state.n += by);
+        },
+      },
+    }),
+  },
+});
+
+export function typed(url: string): Promise<number> {
+  const client = createClient<typeof inlineRegistry>(url);
+  const result = client.counter.getOrCreate("k").inc(1);
+  assertType<Equal<typeof result, Promise<number>>>();
+  return result;
+}
+`;
+
 interface Project {
   readonly dir: string;
   readonly files: readonly string[];
@@ -130,7 +164,8 @@ beforeAll(async () => {
     }
   }
   writeFileSync(join(dir, "client-check.ts"), CLIENT_CHECK);
-  files.push("client-check.ts");
+  writeFileSync(join(dir, "inline-actors.ts"), INLINE_ACTORS);
+  files.push("client-check.ts", "inline-actors.ts");
   writeFileSync(
     join(dir, "tsconfig.json"),
     `${JSON.stringify(
@@ -184,7 +219,7 @@ describe("the packed package", () => {
     expect(existsSync(join(project.dir, "node_modules", "tandem", "node_modules", "yjs"))).toBe(false);
   });
 
-  it("type-checks the README quick start with TypeScript 7, strict, and compiles it for plain node", () => {
+  it("type-checks the README quick start and an inline actor with TypeScript 7, strict, and compiles them for plain node", () => {
     expect(project.files).toContain("actors.ts");
     expect(project.files).toContain("server.ts");
     ok(run(process.execPath, [TSC_7, "-p", project.dir], project.dir), "tsc (TypeScript 7)");
@@ -197,7 +232,7 @@ describe("the packed package", () => {
     expect([...erring].filter((file) => !file.startsWith("node_modules/yjs/"))).toEqual([]);
   }, SLOW);
 
-  it("type-checks the README quick start with TypeScript 5.x, strict", () => {
+  it("type-checks the README quick start and an inline actor with TypeScript 5.x, strict", () => {
     if (!existsSync(TSC_5)) throw new Error("TypeScript 5.x is missing: add the devDependency `typescript5: npm:typescript@5` (node_modules/typescript5)");
     const version = ok(run(process.execPath, [TSC_5, "--version"], project.dir), "tsc --version");
     expect(version).toMatch(/Version 5\./);
