@@ -17,8 +17,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = join(root, "dist");
 export const LIBRARY_FOLDERS = ["shared", "client", "server"];
 
-/** Relative specifiers ending in .ts, in `from "…"`, `import("…")` and `import "…"`. */
-const RELATIVE_TS = /((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']*?)\.ts(["'])/g;
+/** Relative specifiers ending in .ts/.tsx/.mts/.cts, in `from "…"`, `import("…")` and `import "…"`. */
+const RELATIVE_TS = /((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']*?)\.([mc]?)tsx?(["'])/g;
 
 function declarationFiles(dir) {
   const out = [];
@@ -35,7 +35,7 @@ const STAMP = join(dist, ".library-built");
 
 function newestSource(path) {
   const stat = statSync(path);
-  if (!stat.isDirectory()) return path.endsWith(".ts") ? stat.mtimeMs : 0;
+  if (!stat.isDirectory()) return /\.[mc]?tsx?$/.test(path) ? stat.mtimeMs : 0;
   let newest = stat.mtimeMs;
   for (const entry of readdirSync(path)) newest = Math.max(newest, newestSource(join(path, entry)));
   return newest;
@@ -66,7 +66,7 @@ export function buildLibrary({ log = console.log } = {}) {
   for (const folder of LIBRARY_FOLDERS) {
     for (const file of declarationFiles(join(dist, folder))) {
       const text = readFileSync(file, "utf8");
-      const next = text.replace(RELATIVE_TS, (_, head, path, tail) => `${head}${path}.js${tail}`);
+      const next = text.replace(RELATIVE_TS, (_, head, path, flavour, tail) => `${head}${path}.${flavour}js${tail}`);
       if (next !== text) {
         writeFileSync(file, next);
         rewritten++;

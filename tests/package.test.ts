@@ -119,6 +119,18 @@ export function typed(url: string): Promise<number> {
 }
 `;
 
+/** What a browser app imports (bundled by esbuild for the browser in a test; never run). */
+const BROWSER_ENTRY = `import { createClient, indexedDbStorage } from "tandem/client";
+import { actor, setup } from "tandem";
+export const parts = [createClient, indexedDbStorage, actor, setup];
+`;
+
+/** Bundles BROWSER_ENTRY with the esbuild the package brings (through tsx) for platform "browser". */
+const BUNDLE = `import { build } from "esbuild";
+const result = await build({ entryPoints: ["browser-entry.js"], bundle: true, platform: "browser", format: "esm", write: false, logLevel: "silent" });
+console.log(JSON.stringify({ bytes: result.outputFiles[0].contents.byteLength, errors: result.errors.length }));
+`;
+
 interface Project {
   readonly dir: string;
   readonly files: readonly string[];
@@ -165,6 +177,8 @@ beforeAll(async () => {
   }
   writeFileSync(join(dir, "client-check.ts"), CLIENT_CHECK);
   writeFileSync(join(dir, "inline-actors.ts"), INLINE_ACTORS);
+  writeFileSync(join(dir, "browser-entry.js"), BROWSER_ENTRY);
+  writeFileSync(join(dir, "bundle.mjs"), BUNDLE);
   files.push("client-check.ts", "inline-actors.ts");
   writeFileSync(
     join(dir, "tsconfig.json"),
@@ -237,6 +251,13 @@ describe("the packed package", () => {
     const version = ok(run(process.execPath, [TSC_5, "--version"], project.dir), "tsc --version");
     expect(version).toMatch(/Version 5\./);
     ok(run(process.execPath, [TSC_5, "-p", project.dir, "--noEmit"], project.dir), "tsc (TypeScript 5.x)");
+  }, SLOW);
+
+  it("bundles tandem and tandem/client for the browser: no Node module is imported statically", () => {
+    const out = ok(run(process.execPath, [join(project.dir, "bundle.mjs")], project.dir), "esbuild --platform=browser");
+    const bundled = JSON.parse(out.trim()) as { bytes: number; errors: number };
+    expect(bundled.errors).toBe(0);
+    expect(bundled.bytes).toBeGreaterThan(0);
   }, SLOW);
 
   it("runs the README's server.ts with plain node", () => {
