@@ -4,10 +4,11 @@
 // built by Vite) is left alone.
 //
 // Declarations: tsc rewrites the sources' relative `.ts` imports to `.js` in the JavaScript
-// it emits (rewriteRelativeImportExtensions) but writes them as they are in `.d.ts` files.
-// A consumer's TypeScript 5.x reads `./actor.ts` in a declaration as an import of a source
-// file (and refuses it without allowImportingTsExtensions), so the `.d.ts` files here say
-// `./actor.js`, which every TypeScript resolves to `./actor.d.ts`.
+// it emits (rewriteRelativeImportExtensions) but leaves them as written in `.d.ts` files.
+// TypeScript 5.9 and 7 resolve `./actor.ts` inside a declaration file to `./actor.d.ts`, but
+// older compilers and tools that read declarations with Node's rules (`.ts` next to the
+// `.js` they describe) do not; `./actor.js` is the form every one of them reads. So the
+// `.d.ts` files here say `.js`, like the JavaScript beside them.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -203,6 +203,8 @@ beforeAll(async () => {
   );
   // A Node-only app: no DOM lib. Yjs's own declarations need it (Y.XmlFragment#toDOM), the package's must not.
   writeFileSync(join(dir, "tsconfig.node.json"), `${JSON.stringify({ extends: "./tsconfig.json", compilerOptions: { lib: ["ES2023"], noEmit: true } }, null, 2)}\n`);
+  // A bundler app (Vite, esbuild…): moduleResolution "bundler" reads the same exports.
+  writeFileSync(join(dir, "tsconfig.bundler.json"), `${JSON.stringify({ extends: "./tsconfig.json", compilerOptions: { module: "ESNext", moduleResolution: "Bundler", allowImportingTsExtensions: true, noEmit: true } }, null, 2)}\n`);
   project = { dir, files, packed: tarball.files.map((file) => file.path) };
 }, SLOW);
 
@@ -222,7 +224,7 @@ describe("the packed package", () => {
     expect(packed.filter((path) => path.endsWith(".ts") && !path.endsWith(".d.ts"))).toEqual([]);
     expect(packed.filter((path) => /\.test\.|\.child\.|test-d/.test(path))).toEqual([]);
     expect(packed.filter((path) => path.startsWith("dist/demo"))).toEqual([]);
-    // Declarations import each other as .js (TypeScript 5.x refuses `.ts` there).
+    // Declarations import each other as .js, like the JavaScript they describe.
     const declarations = packed.filter((path) => path.endsWith(".d.ts"));
     const tsImports = declarations.filter((path) => /(from|import)\s*\(?\s*["']\.{1,2}\/[^"']*\.ts["']/.test(readFileSync(join(project.dir, "node_modules", "tandem", path), "utf8")));
     expect(tsImports).toEqual([]);
@@ -233,10 +235,11 @@ describe("the packed package", () => {
     expect(existsSync(join(project.dir, "node_modules", "tandem", "node_modules", "yjs"))).toBe(false);
   });
 
-  it("type-checks the README quick start and an inline actor with TypeScript 7, strict, and compiles them for plain node", () => {
+  it("type-checks the README quick start and an inline actor with TypeScript 7, strict (NodeNext and bundler resolution), and compiles them for plain node", () => {
     expect(project.files).toContain("actors.ts");
     expect(project.files).toContain("server.ts");
     ok(run(process.execPath, [TSC_7, "-p", project.dir], project.dir), "tsc (TypeScript 7)");
+    ok(run(process.execPath, [TSC_7, "-p", join(project.dir, "tsconfig.bundler.json")], project.dir), "tsc (TypeScript 7, bundler resolution)");
     expect(existsSync(join(project.dir, "out", "server.js"))).toBe(true);
   }, SLOW);
 
