@@ -6,9 +6,11 @@
  * refused at createServer and by `tandem serve`, and nothing starts.
  */
 import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { actor, setup } from "tandem";
 import { createServer, type ServerOptions } from "tandem/server";
 import { ServeChild } from "./support/serve-child.ts";
@@ -177,9 +179,18 @@ describe("cors options", () => {
 
 describe("tandem serve --allowed-origin / --cors", () => {
   const REGISTRY = fileURLToPath(new URL("./support/serve-registry.ts", import.meta.url));
+  const dirs: string[] = [];
+  const dataDir = async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tandem-cors-"));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(async () => {
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  });
 
   test("--allowed-origin (repeatable) admits those origins with CORS; others are refused", async () => {
-    const child = ServeChild.start(REGISTRY, tmpdir(), { log: "fatal", extraArgs: ["--memory", "--allowed-origin", APP, "--allowed-origin", "https://other.example"] });
+    const child = ServeChild.start(REGISTRY, await dataDir(), { log: "fatal", extraArgs: ["--allowed-origin", APP, "--allowed-origin", "https://other.example"] });
     try {
       const url = await child.ready();
       for (const origin of [APP, "https://other.example"]) {
@@ -196,7 +207,7 @@ describe("tandem serve --allowed-origin / --cors", () => {
   });
 
   test("--cors alone admits every origin", async () => {
-    const child = ServeChild.start(REGISTRY, tmpdir(), { log: "fatal", extraArgs: ["--memory", "--cors"] });
+    const child = ServeChild.start(REGISTRY, await dataDir(), { log: "fatal", extraArgs: ["--cors"] });
     try {
       const url = await child.ready();
       expect((await preflight(url, EVIL)).headers.get("access-control-allow-origin")).toBe(EVIL);
