@@ -80,7 +80,9 @@ export function buildLibrary({ log = console.log } = {}) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
-    buildLibrary();
+    // --if-stale (npm start, e2e, bench): skip the build when nothing it is made from changed.
+    if (process.argv.includes("--if-stale")) ensureLibraryBuilt();
+    else buildLibrary();
   } catch (error) {
     console.error(error.message);
     process.exit(1);
