@@ -131,6 +131,29 @@ const result = await build({ entryPoints: ["browser-entry.js"], bundle: true, pl
 console.log(JSON.stringify({ bytes: result.outputFiles[0].contents.byteLength, errors: result.errors.length }));
 `;
 
+/**
+ * A Y.Text made with the app's own `yjs` in an actor's state, run by plain node: with two Yjs
+ * instances (the package's and the app's) Yjs would not recognise it as one of its types.
+ */
+const YTEXT_CHECK = `import * as Y from "yjs";
+import { actor, setup } from "tandem";
+import { createServer, memoryDriver } from "tandem/server";
+
+const notes = actor({
+  state: { body: new Y.Text("hello") },
+  actions: {
+    append: (c, text: string) => {
+      c.state.body.insert(c.state.body.length, text);
+      return c.state.body.toString();
+    },
+  },
+});
+const server = createServer(setup({ use: { notes } }), { driver: memoryDriver(), logger: "fatal" });
+const text = await server.client.notes.getOrCreate("k").append(" world");
+await server.close();
+console.log(JSON.stringify({ text }));
+`;
+
 interface Project {
   readonly dir: string;
   readonly files: readonly string[];
@@ -177,6 +200,8 @@ beforeAll(async () => {
   }
   writeFileSync(join(dir, "client-check.ts"), CLIENT_CHECK);
   writeFileSync(join(dir, "inline-actors.ts"), INLINE_ACTORS);
+  writeFileSync(join(dir, "ytext-check.ts"), YTEXT_CHECK);
+  files.push("ytext-check.ts");
   writeFileSync(join(dir, "browser-entry.js"), BROWSER_ENTRY);
   writeFileSync(join(dir, "bundle.mjs"), BUNDLE);
   files.push("client-check.ts", "inline-actors.ts");
@@ -212,6 +237,7 @@ afterAll(async () => {
   if (temp !== "") await rm(temp, { recursive: true, force: true });
 });
 
+// In order: the type-check of TypeScript 7 compiles out/, which the tests after it run.
 describe("the packed package", () => {
   it("ships compiled JavaScript, declarations and source maps, not the sources or the tests", () => {
     const packed = project.packed;
@@ -228,11 +254,6 @@ describe("the packed package", () => {
     const declarations = packed.filter((path) => path.endsWith(".d.ts"));
     const tsImports = declarations.filter((path) => /(from|import)\s*\(?\s*["']\.{1,2}\/[^"']*\.ts["']/.test(readFileSync(join(project.dir, "node_modules", "tandem", path), "utf8")));
     expect(tsImports).toEqual([]);
-  });
-
-  it("shares the app's Yjs: yjs is a peer dependency, not a copy of the package's own", () => {
-    expect(existsSync(join(project.dir, "node_modules", "yjs"))).toBe(true);
-    expect(existsSync(join(project.dir, "node_modules", "tandem", "node_modules", "yjs"))).toBe(false);
   });
 
   it("type-checks the README quick start and an inline actor with TypeScript 7, strict (NodeNext and bundler resolution), and compiles them for plain node", () => {
@@ -261,6 +282,13 @@ describe("the packed package", () => {
     const bundled = JSON.parse(out.trim()) as { bytes: number; errors: number };
     expect(bundled.errors).toBe(0);
     expect(bundled.bytes).toBeGreaterThan(0);
+  }, SLOW);
+
+  it("shares the app's Yjs: yjs is a peer dependency, and a Y.Text of the app's works in an actor's state", () => {
+    expect(existsSync(join(project.dir, "node_modules", "yjs"))).toBe(true);
+    expect(existsSync(join(project.dir, "node_modules", "tandem", "node_modules", "yjs"))).toBe(false);
+    const out = ok(run(process.execPath, [join(project.dir, "out", "ytext-check.js")], project.dir), "node out/ytext-check.js");
+    expect(JSON.parse(out.trim().split("\n").pop()!)).toEqual({ text: "hello world" });
   }, SLOW);
 
   it("runs the README's server.ts with plain node", () => {
