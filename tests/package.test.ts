@@ -300,9 +300,12 @@ describe("the packed package", () => {
     expect(JSON.parse(out.trim().split("\n").pop()!)).toEqual({ overHttp: "ada", overSocket: "over the socket", texts: ["over http", "over the socket"], refused: "unauthorized" });
   }, SLOW);
 
-  it("`tandem serve actors.ts` from the installed package serves the README's TypeScript actors to a plain-node client", async () => {
+  it.each([
+    ["actors.ts", "the README's TypeScript actors (tsx loads them)"],
+    ["out/actors.js", "the README's actors compiled (no tsx)"],
+  ])("`tandem serve %s` from the installed package serves %s to a plain-node client", async (module) => {
     const bin = join(project.dir, "node_modules", ".bin", "tandem");
-    const child = spawn(bin, ["serve", "actors.ts", "--memory", "--port", "0", "--log", "fatal"], { cwd: project.dir, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(bin, ["serve", module, "--memory", "--port", "0", "--log", "fatal"], { cwd: project.dir, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
     try {
       const url = await listening(child);
       const out = ok(run(process.execPath, [join(project.dir, "out", "client-check.js"), url], project.dir), "node out/client-check.js <url>");
