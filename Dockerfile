@@ -23,7 +23,7 @@ RUN npm ci --include=dev --no-audit --no-fund
 
 COPY . .
 RUN npm run build && npm run build:demo \
- && mkdir -p .data && chown -R node:node .data
+ && mkdir -p .data && chown -R node:node .data dist
 
 USER node
 VOLUME ["/app/.data"]
