@@ -63,6 +63,15 @@ export async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
+  // Checked before the actors module is loaded: a bad flag runs none of the user's code.
+  const cors = corsOf(values.cors, values["allowed-origin"]);
+  try {
+    originPolicy(undefined, cors);
+  } catch (error) {
+    if (!(error instanceof TandemError)) throw error;
+    console.error(`tandem: ${error.message.replace("cors.origins", "--allowed-origin")}`);
+    return 2;
+  }
   const modulePath = resolve(positionals[0]!);
   const registry = await importRegistry(modulePath);
   if (registry === undefined) {
@@ -72,14 +81,6 @@ export async function main(argv: string[]): Promise<number> {
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`--port must be a port number, got ${values.port}`);
-    return 2;
-  }
-  const cors = corsOf(values.cors, values["allowed-origin"]);
-  try {
-    originPolicy(undefined, cors);
-  } catch (error) {
-    if (!(error instanceof TandemError)) throw error;
-    console.error(`tandem: ${error.message.replace("cors.origins", "--allowed-origin")}`);
     return 2;
   }
   const dir = values.dir ?? ".data";

@@ -216,9 +216,11 @@ describe("tandem serve --allowed-origin / --cors", () => {
     }
   });
 
-  test("an --allowed-origin that is no origin: exit 2 with the reason, nothing served", async () => {
+  test("an --allowed-origin that is no origin: exit 2 with the reason before the actors module loads, nothing served", async () => {
     const bin = fileURLToPath(new URL("../bin/tandem.mjs", import.meta.url));
-    const child = spawn(process.execPath, [bin, "serve", REGISTRY, "--memory", "--port", "0", "--allowed-origin", "https://app.example/"], { stdio: ["ignore", "pipe", "pipe"] });
+    // A module that does not exist: the flags are checked before any user code is loaded.
+    const missing = join(tmpdir(), "no-such-actors-module.ts");
+    const child = spawn(process.execPath, [bin, "serve", missing, "--memory", "--port", "0", "--allowed-origin", "https://app.example/"], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += String(chunk)));
