@@ -35,6 +35,8 @@ export default defineConfig(({ mode }) => ({
   },
   test: {
     include: ["**/*.test.ts", "**/*.test.tsx"],
+    // Builds the library (dist/) when stale: tests of `tandem serve` run the compiled CLI.
+    globalSetup: ["scripts/vitest-global-setup.mjs"],
     exclude: ["node_modules/**", "bench/**", "e2e/**", "dist/**", ...(process.env.SCRATCH ? [] : ["scratch/**"])],
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -5,15 +5,17 @@
  * Stops gracefully on SIGINT/SIGTERM.
  */
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import type { AnyRegistry } from "../shared/setup.ts";
+import { TandemError } from "../shared/errors.ts";
 import { createServer } from "./create-server.ts";
 import { fileDriver } from "./drivers/file.ts";
 import { memoryDriver } from "./drivers/memory.ts";
 import { redisDriver } from "./drivers/redis.ts";
+import { type CorsOption, originPolicy } from "./http/cors.ts";
+import { importRegistry } from "./registry-module.ts";
 
 const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--dir .data | --memory | --redis <url>] [--log warn]
+                     [--allowed-origin https://app.example …] [--cors]
 
   <module>     a .ts or .js file that exports \`registry\` (from setup())
   --port       port to listen on (default 8080, or $PORT)
@@ -25,7 +27,17 @@ const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--
   --lease-ms   with --redis: how long a dead node keeps its actors (default 5000)
   --advertise  with --redis: the URL other nodes reach this one at (default: the address it
                listens on; needed with --host 0.0.0.0)
-  --log        log level: fatal, error, warn, info, debug (default info)`;
+  --log        log level: fatal, error, warn, info, debug (default info)
+  --allowed-origin <origin>
+               a browser app served from <origin> may use this server: WebSocket, and HTTP
+               actions with CORS headers (repeatable; default: the server's own origin only)
+  --cors       CORS for every origin (or, with --allowed-origin, for those only)`;
+
+/** createServer's \`cors\` from --cors and --allowed-origin (one set of origins for WebSockets, HTTP and CORS). */
+function corsOf(cors: boolean | undefined, allowed: string[] | undefined): CorsOption | undefined {
+  if (allowed !== undefined && allowed.length > 0) return { origins: allowed };
+  return cors ? true : undefined;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -47,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
         "lease-ms": { type: "string" },
         advertise: { type: "string" },
         log: { type: "string" },
+        cors: { type: "boolean" },
+        "allowed-origin": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -59,10 +73,18 @@ export async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
+  // Checked before the actors module is loaded: a bad flag runs none of the user's code.
+  const cors = corsOf(values.cors, values["allowed-origin"]);
+  try {
+    originPolicy(undefined, cors);
+  } catch (error) {
+    if (!(error instanceof TandemError)) throw error;
+    console.error(`tandem: ${error.message.replace("cors.origins", "--allowed-origin")}`);
+    return 2;
+  }
   const modulePath = resolve(positionals[0]!);
-  const mod = (await import(pathToFileURL(modulePath).href)) as { registry?: AnyRegistry; default?: AnyRegistry };
-  const registry = mod.registry ?? mod.default;
-  if (registry?.kind !== "tandem.registry") {
+  const registry = await importRegistry(modulePath);
+  if (registry === undefined) {
     console.error(`${positionals[0]} does not export \`registry\` (the value returned by setup()).`);
     return 2;
   }
@@ -88,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
   const driver = values.redis !== undefined ? redisDriver({ url: values.redis, leaseMs }) : values.memory ? memoryDriver() : fileDriver({ dir });
   const where = values.redis !== undefined ? `cluster node ${driver.ownership!.nodeId} on ${values.redis}` : values.memory ? "memory" : `file driver in ${dir}`;
   const level = (values.log ?? "info") as "info";
-  const server = createServer(registry, { driver, logger: level, cluster: values.advertise === undefined ? undefined : { advertiseUrl: values.advertise } });
+  const server = createServer(registry, { driver, logger: level, cors, cluster: values.advertise === undefined ? undefined : { advertiseUrl: values.advertise } });
   let url: string;
   try {
     url = await server.listen({ port, host: values.host ?? "127.0.0.1" });

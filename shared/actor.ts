@@ -119,7 +119,19 @@ export interface ActorDefinition<S, PS, V, A, P, E extends EventMap, I, Act> {
 
 export type AnyActorConfig = ActorConfig<any, any, any, any, any, any, any, any>;
 
-export type AnyActorDefinition = ActorDefinition<any, any, any, any, any, any, any, any>;
+/**
+ * Any actor definition (what `setup` takes). Its type carrier is `unknown`, not the `any`s of
+ * `ActorDefinition<any, …>`: an `actor({...})` written inline in `setup({ use: { x: actor(…) } })`
+ * is contextually typed by this, and TypeScript 5.x infers the inline call's type parameters
+ * from that contextual return type first — `any` for the actions, which then typed their
+ * context `c` as implicitly any. From `unknown` nothing is inferred, so an inline actor is
+ * typed from its own literal exactly like one defined in a variable.
+ */
+export interface AnyActorDefinition {
+  readonly kind: "tandem.actor";
+  readonly config: AnyActorConfig;
+  readonly types?: unknown;
+}
 
 /** Names a handle or connection already uses, so actions cannot take them. */
 export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([

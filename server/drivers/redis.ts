@@ -16,14 +16,15 @@ import { InvalidArguments, StorageCorrupt } from "../../shared/errors.ts";
 import { consoleLogger } from "../log.ts";
 import { HeldElsewhere, type Driver, type Lease, type Ownership } from "./driver.ts";
 import { ActorStore } from "./redis/actor-store.ts";
-import { type ConnectionLogger, RedisConnection } from "./redis/connection.ts";
-import { DEFAULT_WAIT_TIMEOUT_MS, type RedisDurability, type ReplicaWait, ReplicaWaits, checkDurability, confirmReplicas } from "./redis/durability.ts";
+import { RedisConnection } from "./redis/connection.ts";
+import type { ConnectionLogger, RedisDurability } from "./redis/options.ts";
+import { DEFAULT_WAIT_TIMEOUT_MS, type ReplicaWait, ReplicaWaits, checkDurability, confirmReplicas } from "./redis/durability.ts";
 import { DEFAULT_KEY_PREFIX, type RedisKeys, redisKeys } from "./redis/keys.ts";
 import { LeaseWrites } from "./redis/lease-writes.ts";
 import { readAlarms, redisOwnership } from "./redis/ownership.ts";
 import { decodeCommitRecord } from "./redis/records.ts";
 
-export type { RedisDurability } from "./redis/durability.ts";
+export type { RedisDurability } from "./redis/options.ts";
 export type { RedisKeys } from "./redis/keys.ts";
 
 export interface RedisDriverOptions {

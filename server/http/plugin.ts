@@ -22,6 +22,7 @@ import { YjsSocketSession } from "../network/yjs/yjs-session.ts";
 import { SocketsPerAddress } from "../network/sockets-per-address.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
 import { registerActionRoutes, sendError } from "./actions-route.ts";
+import { type OriginPolicy, registerCors } from "./cors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { type AllowedOrigins, originAllowed } from "./origin.ts";
 import { toAuthRequest } from "./request.ts";
@@ -31,6 +32,8 @@ export interface NetworkOptions {
   runtime: ActorRuntime;
   limits: Limits;
   allowedOrigins?: AllowedOrigins;
+  /** CORS headers for the allowed origins (createServer's `cors`, through `originPolicy`). Default: none. */
+  cors?: OriginPolicy["cors"];
   /** Sessions open on this server, for close() and tests. */
   sessions: Set<SocketSession>;
   /** Bytes queued to this server's sockets (default: a budget of `limits.maxBufferedBytesTotal` for this plugin). */
@@ -118,6 +121,7 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
         admit(socket, request.ip, false, (quota) => new YjsSocketSession(socket, toAuthRequest(request, request.ip), runtime, limits, runtime.log, terms, budget, quota, cluster, target)),
     });
 
+    registerCors(app, { allowed: options.allowedOrigins, cors: options.cors ?? null });
     registerActionRoutes(app, runtime, options.allowedOrigins, cluster);
     if (cluster !== null) registerPeerCallRoute(app, runtime, cluster);
 

@@ -14,12 +14,22 @@
  *
  * Every failure reaches the caller as `StorageUnavailable`.
  */
-import { Redis } from "ioredis";
-import { StorageCorrupt, StorageUnavailable, TandemError } from "../../../shared/errors.ts";
+import { createRequire } from "node:module";
+import type { Redis } from "ioredis";
+import { InvalidArguments, StorageCorrupt, StorageUnavailable, TandemError } from "../../../shared/errors.ts";
+import type { ConnectionLogger } from "./options.ts";
 import { SCRIPTS, type ScriptName } from "./scripts.ts";
 
-export interface ConnectionLogger {
-  warn(obj: object, msg?: string): void;
+export type { ConnectionLogger } from "./options.ts";
+
+/** ioredis is an optional peer dependency: loaded when a Redis driver is made, not when tandem/server is imported. */
+function ioredis(): typeof Redis {
+  try {
+    return (createRequire(import.meta.url)("ioredis") as { Redis: typeof Redis }).Redis;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "MODULE_NOT_FOUND") throw error;
+    throw new InvalidArguments("redisDriver needs the ioredis package (an optional peer dependency of tandem): npm install ioredis");
+  }
 }
 
 export interface ConnectionOptions {
@@ -50,7 +60,8 @@ export class RedisConnection {
   private connected = false;
 
   constructor(private readonly options: ConnectionOptions) {
-    this.redis = new Redis(options.url, {
+    const RedisClient = ioredis();
+    this.redis = new RedisClient(options.url, {
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,

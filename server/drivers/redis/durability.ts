@@ -11,14 +11,9 @@
  */
 import type { Redis } from "ioredis";
 import { StorageUnavailable } from "../../../shared/errors.ts";
-import type { ConnectionLogger } from "./connection.ts";
+import type { ConnectionLogger, RedisDurability } from "./options.ts";
 
-export interface RedisDurability {
-  /** Replicas that must acknowledge each write (WAIT) before an append resolves. */
-  readonly waitReplicas: number;
-  /** How long WAIT waits for them (ms). Default 1000. */
-  readonly waitTimeoutMs?: number;
-}
+export type { RedisDurability } from "./options.ts";
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 1000;
 
