@@ -11,7 +11,7 @@ import * as Y from "yjs";
 import { actor, setup, Unauthorized } from "tandem";
 import type { TandemServer } from "tandem/server";
 import type { InlineClient } from "../shared/client-types.ts";
-import { waitFor, within } from "./seed-helpers.ts";
+import { sleep, waitFor, within } from "./seed-helpers.ts";
 import { memoryCluster } from "./support/memory-cluster.ts";
 import { useNetwork } from "./support/raw-socket.ts";
 
@@ -207,6 +207,34 @@ describe("links between nodes", () => {
     const conn = net.client<R>(b.url).room.get("forged", { params }).connect();
     await within(conn.whenSynced(), 3000, "synced");
     expect(((await conn.whoAmI()) as { ip: string }).ip).toBe("127.0.0.1");
+  });
+});
+
+describe("following the clients", () => {
+  test("an actor whose clients are all on another node moves there; its clients keep going; clients on both nodes keep it put", async () => {
+    const cluster = memoryCluster({ leaseMs: 1000 });
+    const follow = { followClientsMs: 100 };
+    const a = await net.server(registry, { driver: cluster.node("A"), cluster: follow });
+    const b = await net.server(registry, { driver: cluster.node("B"), cluster: follow });
+    await a.client.room.getOrCreate("follow").items();
+    await a.client.room.getOrCreate("mixed").items();
+    const id = await a.client.room.get("follow").resolve();
+    const mixedId = await a.client.room.get("mixed").resolve();
+
+    const onB = net.client<R>(b.url).room.get("follow", { params }).connect();
+    const mixedOnB = net.client<R>(b.url).room.get("mixed", { params }).connect();
+    const mixedOnA = net.client<R>(a.url).room.get("mixed", { params }).connect();
+    await within(Promise.all([onB.whenSynced(), mixedOnB.whenSynced(), mixedOnA.whenSynced()]), 3000, "synced");
+    expect(await onB.add("before")).toBe(1);
+
+    await waitFor(() => cluster.ownerOf(id) === "B" && b.runtime.loaded.has(id), { what: "the actor moved to B", timeoutMs: 5000 });
+    expect(await within(onB.add("after"), 5000, "an action after the move")).toBe(2);
+    expect(onB.state?.items).toEqual(["before", "after"]);
+    expect(a.runtime.loaded.has(id)).toBe(false);
+
+    await sleep(500); // several checks
+    expect(cluster.ownerOf(mixedId)).toBe("A");
+    expect(await mixedOnB.add("x")).toBe(1);
   });
 });
 

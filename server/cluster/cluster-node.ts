@@ -12,10 +12,16 @@
  * - **Routing:** `route(id)` — null when the actor is (or may become) live here, else the
  *   owner's address. Relays and HTTP forwarding use it.
  * - **Announcement:** its URL, so peers can forward to it.
+ * - **Following the clients:** an actor whose channels have all come from one other node
+ *   for two checks in a row (every `followClientsMs`) is handed over to that node: it
+ *   stops here (its queued work done, its lease released) and its clients, told to subscribe
+ *   again, load it on their own node. Each action then crosses one node instead of two. An
+ *   actor with clients on several nodes, or any of its own, stays where it is.
  */
 import type { Lease, NodeAddress, Ownership } from "../drivers/driver.ts";
 import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
+import { soleRemoteOrigin } from "./channel-origins.ts";
 import { LeaseLost } from "./lease-lost.ts";
 
 export interface ClusterOptions {
@@ -27,6 +33,8 @@ export interface ClusterOptions {
   readonly advertiseUrl?: string;
   /** How often due alarms are polled (ms). Default min(1,000, leaseMs / 2). */
   readonly alarmPollMs?: number;
+  /** How often actors whose clients are all on one other node are looked for, to move there (ms; 0: never). Default 1,000. */
+  readonly followClientsMs?: number;
 }
 
 /** How long a node that could not be reached is not tried again (its lease runs out meanwhile). */
@@ -44,6 +52,11 @@ export class ClusterNode {
   private closed = false;
   private readonly unreachable = new Map<string, number>();
   private readonly alarmPollMs: number;
+  private followTimer: NodeJS.Timeout | null = null;
+  /** Actors seen at the last check with all their channels from one other node (id → that node). */
+  private leaning = new Map<string, string>();
+  /** Actors handed over to the node their clients are on (for tests and metrics). */
+  handedOver = 0;
 
   constructor(
     readonly ownership: Ownership,
@@ -78,6 +91,33 @@ export class ClusterNode {
     this.renewTimer.unref();
     this.alarmTimer = setInterval(() => void this.pollAlarms(), this.alarmPollMs);
     this.alarmTimer.unref();
+    const follow = this.options.followClientsMs ?? 1_000;
+    if (follow > 0) {
+      this.followTimer = setInterval(() => this.followClients(), follow);
+      this.followTimer.unref();
+    }
+  }
+
+  /** Hands over actors whose channels have all come from one other node since the last check. */
+  private followClients(): void {
+    try {
+      const next = new Map<string, string>();
+      for (const [id, instance] of this.runtime.loaded) {
+        if (!instance.isRunning) continue;
+        const node = soleRemoteOrigin(instance);
+        if (node === null) continue;
+        if (this.leaning.get(id) !== node) {
+          next.set(id, node);
+          continue;
+        }
+        this.handedOver++;
+        this.log.info({ actorId: id, to: node }, "handing an actor over to the node its clients are on");
+        void instance.stop("moved to the node its clients are on").catch((error: unknown) => this.log.error({ err: error, actorId: id }, "handing an actor over failed"));
+      }
+      this.leaning = next;
+    } catch (error) {
+      this.log.error({ err: error }, "looking for actors to hand over failed");
+    }
   }
 
   /** The server listens at `url`: peers may forward to it from now on. */
@@ -158,5 +198,6 @@ export class ClusterNode {
     this.closed = true;
     if (this.renewTimer !== null) clearInterval(this.renewTimer);
     if (this.alarmTimer !== null) clearInterval(this.alarmTimer);
+    if (this.followTimer !== null) clearInterval(this.followTimer);
   }
 }

@@ -12,6 +12,8 @@ import type { IncomingHttpHeaders } from "node:http";
 export const PeerHeader = {
   secret: "x-tandem-peer",
   forwardedFor: "x-tandem-forwarded-for",
+  /** The forwarding node's id (trusted with the secret only): where the actor's clients are. */
+  node: "x-tandem-peer-node",
 } as const;
 
 /** Headers never copied from a client's request to the owner's (hop-by-hop, the WebSocket handshake's, the peer's own). */
@@ -32,10 +34,11 @@ const NOT_FORWARDED = new Set([
   "sec-websocket-accept",
   PeerHeader.secret,
   PeerHeader.forwardedFor,
+  PeerHeader.node,
 ]);
 
 /** The client's headers as the owner should see them, plus the peer's proof and the client's address. */
-export function forwardedHeaders(headers: Iterable<[string, string]>, secret: string, clientAddress: string): Record<string, string> {
+export function forwardedHeaders(headers: Iterable<[string, string]>, secret: string, clientAddress: string, nodeId?: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of headers) {
     const lower = name.toLowerCase();
@@ -44,6 +47,7 @@ export function forwardedHeaders(headers: Iterable<[string, string]>, secret: st
   }
   out[PeerHeader.secret] = secret;
   out[PeerHeader.forwardedFor] = clientAddress;
+  if (nodeId !== undefined) out[PeerHeader.node] = nodeId;
   return out;
 }
 
@@ -61,4 +65,10 @@ export function isPeerRequest(headers: IncomingHttpHeaders, secret: string | nul
 export function forwardedAddress(headers: IncomingHttpHeaders, fallback: string): string {
   const value = headers[PeerHeader.forwardedFor];
   return typeof value === "string" && value.length > 0 && value.length <= 64 ? value : fallback;
+}
+
+/** The node id a peer's request names (null when absent or malformed). */
+export function forwardingNode(headers: IncomingHttpHeaders): string | null {
+  const value = headers[PeerHeader.node];
+  return typeof value === "string" && value.length > 0 && value.length <= 200 ? value : null;
 }

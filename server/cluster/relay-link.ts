@@ -45,6 +45,8 @@ export interface LinkedChannel {
 export interface LinkOptions {
   readonly owner: NodeAddress;
   readonly secret: string;
+  /** This node's id, so the owner knows where the channel's client is. */
+  readonly nodeId: string;
   readonly clientAddress: string;
   readonly clientHeaders: Iterable<[string, string]>;
   readonly heartbeatMs: number;
@@ -76,7 +78,7 @@ export class RelayLink {
     readonly options: LinkOptions,
   ) {
     const url = `${options.owner.url.replace(/^http/, "ws").replace(/\/$/, "")}/connect`;
-    this.socket = new WebSocket(url, { headers: forwardedHeaders(options.clientHeaders, options.secret, options.clientAddress), perMessageDeflate: false });
+    this.socket = new WebSocket(url, { headers: forwardedHeaders(options.clientHeaders, options.secret, options.clientAddress, options.nodeId), perMessageDeflate: false });
     this.socket.binaryType = "nodebuffer";
     const fail = (error: unknown) => this.end(`relay link failed: ${error instanceof Error ? error.message : String(error)}`);
     this.socket.on("open", () => runGuarded(() => this.opened(), fail));

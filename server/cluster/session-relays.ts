@@ -57,6 +57,7 @@ export class SessionRelays {
       link = new RelayLink(this.host, {
         owner,
         secret,
+        nodeId: this.cluster.nodeId,
         clientAddress: this.host.clientAddress,
         clientHeaders: this.host.clientHeaders,
         heartbeatMs: this.limits.heartbeatMs,

@@ -8,7 +8,7 @@ import websocket from "@fastify/websocket";
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import type { ClusterNode } from "../cluster/cluster-node.ts";
-import { forwardedAddress, isPeerRequest } from "../cluster/peer-request.ts";
+import { forwardedAddress, forwardingNode, isPeerRequest } from "../cluster/peer-request.ts";
 import { registerPeerCallRoute } from "../cluster/peer-call.ts";
 import { ErrorCodes, InvalidArguments, MessageTooLarge, RateLimited } from "../../shared/errors.ts";
 import { CloseCode, Kind, encodeDown, withRetryAfter } from "../../shared/protocol/index.ts";
@@ -91,7 +91,11 @@ export function tandemPlugin(options: NetworkOptions): FastifyPluginAsync<{ pref
         const peer = fromPeer(request);
         const address = peer ? forwardedAddress(request.headers, request.ip) : request.ip;
         // A peer's link is served here and never relayed on (one hop at most).
-        admit(socket, address, true, (quota) => new SocketSession(socket, toAuthRequest(request, address), runtime, limits, runtime.log, terms, budget, quota, peer ? null : cluster));
+        admit(socket, address, true, (quota) => {
+          const session = new SocketSession(socket, toAuthRequest(request, address), runtime, limits, runtime.log, terms, budget, quota, peer ? null : cluster);
+          if (peer) session.peerNode = forwardingNode(request.headers);
+          return session;
+        });
       },
     );
 

@@ -21,6 +21,7 @@ import { type ChannelMember, memberOf, subscriberOf } from "./channel-outlets.ts
 import { type EditTarget, EditBatcher } from "./edit-batch.ts";
 import { editClientCount } from "./edit-clients.ts";
 import { checkParamsSize } from "./params-size.ts";
+import { LOCAL_ORIGIN, originJoined, originLeft } from "../cluster/channel-origins.ts";
 import { frameWithBody } from "./frames.ts";
 import { identityOf } from "./presence.ts";
 import { RevokesMeanwhile } from "./revokes-meanwhile.ts";
@@ -44,6 +45,12 @@ export class ActorChannel {
   private readonly member: ChannelMember;
   private readonly subscriber: UpdateSubscriber;
   private readonly edits = new EditBatcher(this.editTarget());
+  /** Whether this channel is counted among its actor's channel origins. */
+  private originCounted = false;
+  /** Where the channel's client is (cluster: a peer node's id, or this node's own). */
+  private get origin(): string {
+    return this.host.peerNode ?? LOCAL_ORIGIN;
+  }
   /** Resolves once subscribed; frames that arrive earlier wait for it, in order. */
   readonly ready: Promise<boolean>;
 
@@ -112,6 +119,8 @@ export class ActorChannel {
       // From here on every committed update reaches this channel; step 2 covers all before.
       this.hub.fanout.subscribers.add(this.subscriber);
       this.hub.presence.members.add(this.member);
+      originJoined(instance, this.origin);
+      this.originCounted = true;
       this.host.send({ kind: Kind.subscribed, channel: this.channel, actorId: instance.id, canEdit, connId: conn.id });
       if (subscribe.stateVector.length > 0) {
         const diff = Y.encodeStateAsUpdate(instance.doc, subscribe.stateVector);
@@ -405,6 +414,10 @@ export class ActorChannel {
       this.hub.fanout.flush();
       this.hub.fanout.subscribers.delete(this.subscriber);
       this.hub.presence.leave(this.member);
+      if (this.instance !== null && this.originCounted) {
+        this.originCounted = false;
+        originLeft(this.instance, this.origin);
+      }
     }
   }
 }

@@ -14,6 +14,8 @@ export interface ChannelHost {
   readonly log: ServerLogger;
   readonly request: AuthRequest | undefined;
   readonly clientId: string;
+  /** For a peer node's relay link: that node's id (where the client is); null for a client's own socket. */
+  readonly peerNode: string | null;
   readonly socketId: string;
   sendFrame(frame: Uint8Array): void;
   send(message: DownMessage): void;

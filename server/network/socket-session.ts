@@ -46,6 +46,8 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
   epoch = 0;
   /** The protocol version of the client's hello. */
   version = 0;
+  /** Set for a peer node's relay link (plugin.ts): that node's id. */
+  peerNode: string | null = null;
   /** Channels of actors owned by other nodes go through these (cluster only; never on a peer's socket). */
   private readonly relays: SessionRelays | null;
   /** A subscribe's route is being looked up: frames after it wait, in order. */
