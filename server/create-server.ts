@@ -11,6 +11,7 @@ import type { ActorDefinitions, Registry } from "../shared/setup.ts";
 import type { Driver } from "./drivers/driver.ts";
 import { memoryDriver } from "./drivers/memory.ts";
 import { tandemPlugin } from "./http/plugin.ts";
+import { answerBadUrl, endRefusedUpgrades } from "./http/refused-upgrade.ts";
 import { type CorsOption, originPolicy } from "./http/cors.ts";
 import type { AllowedOrigins } from "./http/origin.ts";
 import { createInlineClient } from "./inline-client.ts";
@@ -112,9 +113,10 @@ export interface TandemServer<R> {
 }
 
 function fastifyFor(option: ServerOptions["logger"], bodyLimit: number, trustProxy: ServerOptions["trustProxy"] = false): FastifyInstance {
-  if (option === false) return Fastify({ logger: false, bodyLimit, trustProxy });
-  if (option === undefined || typeof option === "string") return Fastify({ logger: { level: option ?? "warn" }, bodyLimit, trustProxy });
-  return Fastify({ loggerInstance: asPino(option) as never, bodyLimit, trustProxy }) as unknown as FastifyInstance;
+  const common = { bodyLimit, trustProxy, frameworkErrors: answerBadUrl };
+  if (option === false) return Fastify({ logger: false, ...common });
+  if (option === undefined || typeof option === "string") return Fastify({ logger: { level: option ?? "warn" }, ...common });
+  return Fastify({ loggerInstance: asPino(option) as never, ...common }) as unknown as FastifyInstance;
 }
 
 /** Fastify wants pino's whole shape; a logger with only the four levels gets the rest. */
@@ -137,6 +139,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const origins = originPolicy(options.allowedOrigins, options.cors);
   const app = fastifyFor(options.logger, limits.maxFrameBytes, options.trustProxy);
+  endRefusedUpgrades(app);
   const log = app.log as unknown as ServerLogger;
   const runtime = new ActorRuntime(registry, {
     driver: options.driver ?? memoryDriver(),
