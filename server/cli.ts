@@ -12,6 +12,7 @@ import { createServer } from "./create-server.ts";
 import { fileDriver } from "./drivers/file.ts";
 import { memoryDriver } from "./drivers/memory.ts";
 import { redisDriver } from "./drivers/redis.ts";
+import { inspectorTokenFromEnv } from "./inspector/cli-token.ts";
 
 const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--dir .data | --memory | --redis <url>] [--log warn]
 
@@ -25,6 +26,8 @@ const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--
   --lease-ms   with --redis: how long a dead node keeps its actors (default 5000)
   --advertise  with --redis: the URL other nodes reach this one at (default: the address it
                listens on; needed with --host 0.0.0.0)
+  --inspector  serve the inspector (/inspector) and /metrics, behind a bearer token: from
+               $TANDEM_INSPECTOR_TOKEN, else a random one printed once at start
   --log        log level: fatal, error, warn, info, debug (default info)`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -46,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
         redis: { type: "string" },
         "lease-ms": { type: "string" },
         advertise: { type: "string" },
+        inspector: { type: "boolean" },
         log: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -88,7 +92,15 @@ export async function main(argv: string[]): Promise<number> {
   const driver = values.redis !== undefined ? redisDriver({ url: values.redis, leaseMs }) : values.memory ? memoryDriver() : fileDriver({ dir });
   const where = values.redis !== undefined ? `cluster node ${driver.ownership!.nodeId} on ${values.redis}` : values.memory ? "memory" : `file driver in ${dir}`;
   const level = (values.log ?? "info") as "info";
-  const server = createServer(registry, { driver, logger: level, cluster: values.advertise === undefined ? undefined : { advertiseUrl: values.advertise } });
+  const inspector = values.inspector ? inspectorTokenFromEnv(process.env.TANDEM_INSPECTOR_TOKEN) : null;
+  let server;
+  try {
+    server = createServer(registry, { driver, logger: level, cluster: values.advertise === undefined ? undefined : { advertiseUrl: values.advertise }, inspector: inspector ?? undefined });
+  } catch (error) {
+    console.error(`tandem: ${(error as Error).message}`);
+    await driver.close().catch(() => undefined);
+    return 2;
+  }
   let url: string;
   try {
     url = await server.listen({ port, host: values.host ?? "127.0.0.1" });
@@ -98,6 +110,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   console.log(`tandem: serving ${Object.keys(registry.actors).join(", ")} on ${url} (${where})`);
+  if (inspector !== null) console.log(`tandem: inspector at ${url}/inspector${inspector.generated ? `#token=${inspector.token} (a random token; set TANDEM_INSPECTOR_TOKEN to choose one)` : " (token from TANDEM_INSPECTOR_TOKEN)"}`);
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once("SIGINT", stop);

@@ -129,6 +129,11 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
     this.heartbeat.heard();
     if (this.closed) return;
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    const counters = this.runtime.observer?.network;
+    if (counters !== undefined) {
+      counters.bytesIn += bytes.byteLength;
+      counters.framesIn++;
+    }
     if (bytes.byteLength > this.limits.maxFrameBytes) {
       return this.send(oversizedAnswer(bytes, this.limits.maxFrameBytes));
     }
@@ -387,6 +392,11 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     if (this.writer.bufferedAmount > this.limits.maxBufferedBytes) return this.terminate("it does not keep up");
     this.writer.send(frame);
+    const counters = this.runtime.observer?.network;
+    if (counters !== undefined) {
+      counters.bytesOut += frame.byteLength;
+      counters.framesOut++;
+    }
     this.budget.note(this);
   }
 
