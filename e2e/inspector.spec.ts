@@ -99,10 +99,17 @@ test("the inspector shows a board live through actions, offline edits and a reco
     await page.getByTestId("wake").click();
     await expect(page.getByTestId("state")).toContainText("Offline card");
 
-    // The token never travelled in a URL: the fragment form is read and cleared.
+    // A link with the token in its fragment (never the query string): read, then cleared from
+    // the address bar — in the same tab (only the fragment changes) and in a new one.
     await page.goto(`${server.url}/inspector#token=${TOKEN}`);
     await expect(page.getByTestId("actors")).toContainText("team-a");
-    expect(page.url()).not.toContain(TOKEN);
+    await expect.poll(() => page.url()).not.toContain(TOKEN);
+    const fresh = await page.context().browser()!.newContext();
+    const other = await fresh.newPage();
+    await other.goto(`${server.url}/inspector#token=${TOKEN}`);
+    await expect(other.getByTestId("actors")).toContainText("team-a");
+    await expect.poll(() => other.url()).not.toContain(TOKEN);
+    await fresh.close();
   } finally {
     client.dispose();
     await proxy.close();

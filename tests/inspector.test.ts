@@ -313,3 +313,19 @@ test("many inspector clients at once are all answered, and hold nothing after (p
   expect(answers.every((a) => a.status === 200)).toBe(true);
   expect(server.network.sockets).toBe(0);
 });
+
+test("label values are escaped on every path (samples and histogram series), though kinds (setup: letters, digits, _ and -) and codes (ErrorCodes) never need it", async () => {
+  const { Exposition, escapeLabelValue } = await import("../server/inspector/prometheus.ts");
+  const { Histogram } = await import("../server/inspector/histogram.ts");
+  expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
+  const odd = 'we"ird\\kind\nx';
+  const histogram = new Histogram([0.1, 1]);
+  histogram.observe(0.5);
+  const text = new Exposition().family("tandem_x_total", "counter", "help\nwith a newline").sample("tandem_x_total", { actor: odd }, 1).family("tandem_h", "histogram", "h").histogram("tandem_h", { actor: odd }, histogram).text();
+  expect(text).toContain('tandem_x_total{actor="we\\"ird\\\\kind\\nx"} 1');
+  expect(text).toContain('tandem_h_bucket{actor="we\\"ird\\\\kind\\nx",le="1"} 1');
+  expect(text).toContain("# HELP tandem_x_total help\\nwith a newline");
+  expect(text.trim().split("\n")).toHaveLength(10);
+  for (const line of text.trim().split("\n")) if (!line.startsWith("#")) expect(line).toMatch(/^tandem_[a-z_]+(\{([a-z]+="([^"\\\n]|\\["\\n])*",?)*\})? [-+0-9.eInfa]+$/);
+  expect(() => setup({ use: { [odd]: actor({ state: {}, actions: {} }) } })).toThrow(/not a valid actor name/);
+});

@@ -56,11 +56,17 @@ export const INSPECTOR_PAGE = `<!doctype html>
 <script>
 (() => {
   const KEY = "tandem.inspector.token";
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.get("token")) {
+  // A token in the fragment is taken and cleared from the address bar (on load, and when
+  // only the fragment changes: that is no new load).
+  function takeFragmentToken() {
+    const fragment = new URLSearchParams(location.hash.slice(1));
+    if (!fragment.get("token")) return false;
     sessionStorage.setItem(KEY, fragment.get("token"));
     history.replaceState(null, "", location.pathname);
+    return true;
   }
+  takeFragmentToken();
+  window.addEventListener("hashchange", () => { if (takeFragmentToken()) { $("login").hidden = true; $("error").textContent = ""; start(); } });
   const base = location.pathname.replace(/\\/inspector\\/?$/, "");
   let selected = null;
   const $ = (id) => document.getElementById(id);
@@ -142,6 +148,7 @@ export const INSPECTOR_PAGE = `<!doctype html>
         body.append(tr);
       }
       const asleep = $("asleep"); asleep.replaceChildren();
+      if (list.asleepWithAlarms.length === 0) asleep.append(el("tr", "none", "muted"));
       for (const a of list.asleepWithAlarms) { const tr = el("tr", undefined, "actor"); tr.append(el("td", a.name), el("td", JSON.stringify(a.key)), el("td", "alarm " + when(a.alarmAt))); tr.onclick = () => { selected = { name: a.name, id: a.id }; refresh(); }; asleep.append(tr); }
       if (selected) renderDetail(await api("/actors/" + encodeURIComponent(selected.name) + "/" + selected.id));
       if ($("error").textContent.startsWith("offline")) $("error").textContent = "";
