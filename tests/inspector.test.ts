@@ -329,3 +329,19 @@ test("label values are escaped on every path (samples and histogram series), tho
   for (const line of text.trim().split("\n")) if (!line.startsWith("#")) expect(line).toMatch(/^tandem_[a-z_]+(\{([a-z]+="([^"\\\n]|\\["\\n])*",?)*\})? [-+0-9.eInfa]+$/);
   expect(() => setup({ use: { [odd]: actor({ state: {}, actions: {} }) } })).toThrow(/not a valid actor name/);
 });
+
+test("with a cluster driver: a live actor shows this node as its owner; one live on another node shows as not loaded here, with that owner", async () => {
+  const { memoryCluster } = await import("./support/memory-cluster.ts");
+  const cluster = memoryCluster({ leaseMs: 5000 });
+  const a = await start({ driver: cluster.node("node-A") });
+  const b = await start({ driver: cluster.node("node-B") });
+  const handle = a.client.counter.getOrCreate(["owned"]);
+  await handle.inc(1);
+  const id = await handle.resolve();
+  const list = (await get(a, "/inspector/api/actors")).json();
+  expect(list.nodeId).toBe("node-A");
+  expect(list.actors[0]).toMatchObject({ id, ownerNodeId: "node-A" });
+  expect((await get(a, `/inspector/api/actors/counter/${id}`)).json()).toMatchObject({ loaded: true, ownerNodeId: "node-A" });
+  expect((await get(b, `/inspector/api/actors/counter/${id}`)).json()).toMatchObject({ loaded: false, status: "elsewhere", ownerNodeId: "node-A", key: ["owned"] });
+  expect((await get(b, "/inspector/api/actors")).json().total).toBe(0);
+});

@@ -118,7 +118,7 @@ export const INSPECTOR_PAGE = `<!doctype html>
     const wake = el("button", "Wake"); wake.dataset.testid = "wake"; wake.onclick = () => admin("/actors/" + encodeURIComponent(actor.name) + "/" + actor.id + "/wake");
     const sleep = el("button", "Sleep"); sleep.dataset.testid = "sleep"; sleep.onclick = () => admin("/actors/" + encodeURIComponent(actor.name) + "/" + actor.id + "/sleep");
     buttons.append(wake, sleep); d.append(buttons);
-    if (!actor.loaded) { d.append(el("p", "Asleep: not loaded on this node." + (actor.alarmAt ? " Next alarm " + when(actor.alarmAt) : ""))); return; }
+    if (!actor.loaded) { d.append(el("p", (actor.status === "elsewhere" ? "Live on node " + actor.ownerNodeId + ", not here." : "Asleep: not loaded.") + (actor.alarmAt ? " Next alarm " + when(actor.alarmAt) : ""))); return; }
     d.append(el("div", "last commit " + when(actor.lastCommitAt) + " · state " + actor.stateBytes + " bytes · storage size " + actor.storageNote + " · mailbox " + actor.mailbox, "muted"));
     d.append(el("h3", "State"));
     const t = el("div", undefined, "tree"); t.dataset.testid = "state"; t.append(actor.stateTooLarge ? el("span", "too large to show (" + actor.stateBytes + " bytes)") : tree(actor.state)); d.append(t);

@@ -99,7 +99,9 @@ export function inspectorRoutes(options: InspectorRouteOptions) {
         const meta = await runtime.driver.meta(id);
         if (meta === null || meta.name !== name) throw new ActorNotFound(`There is no "${echo(name)}" actor with id ${echo(id)}`);
         const owner = (await runtime.driver.ownership?.owner(id)) ?? null;
-        return { name, key: meta.key, id, loaded: false, status: "asleep", ownerNodeId: owner?.nodeId ?? null, createdAt: meta.createdAt, alarmAt: runtime.asleepWithAlarms.get(id)?.at ?? null };
+        // Not loaded here: live on its owner node (a cluster driver says which), or asleep.
+        const status = owner !== null && owner.nodeId !== nodeId ? "elsewhere" : "asleep";
+        return { name, key: meta.key, id, loaded: false, status, ownerNodeId: owner?.nodeId ?? null, createdAt: meta.createdAt, alarmAt: runtime.asleepWithAlarms.get(id)?.at ?? null };
       }),
     );
 
