@@ -74,7 +74,7 @@ export interface Limits extends ExactlyOnceLimits {
   maxPresenceBytesPerActor: number;
   /**
    * With the inspector on (createServer `inspector`): entries of recent actions, edits and
-   * events kept per live actor (a ring: the oldest go; ~40 bytes each, allocated when the
+   * events kept per live actor (a ring: the oldest go; ~50 bytes each, allocated when the
    * actor loads). 0 keeps none.
    */
   inspectorRecentEntries: number;
