@@ -345,3 +345,44 @@ test("with a cluster driver: a live actor shows this node as its owner; one live
   expect((await get(b, `/inspector/api/actors/counter/${id}`)).json()).toMatchObject({ loaded: false, status: "elsewhere", ownerNodeId: "node-A", key: ["owned"] });
   expect((await get(b, "/inspector/api/actors")).json().total).toBe(0);
 });
+
+test("direct edits count by outcome (accepted, refused by onEdit) and show in the recent activity; HTTP actions count like the others", async () => {
+  const Y = await import("yjs");
+  const { InvalidArguments } = await import("../shared/errors.ts");
+  const pad = actor({
+    state: { notes: new Y.Text("") },
+    canEdit: () => true,
+    onEdit: (c) => {
+      if (c.state.notes.toString().includes("nope")) throw new InvalidArguments("no nope");
+    },
+    actions: { len: (c) => c.state.notes.length },
+  });
+  const edits = setup({ use: { pad } });
+  const server = createServer(edits, { logger: false, inspector: { token: TOKEN } });
+  servers.push(server as never);
+  await server.listen();
+  const client = createClient<typeof edits>(server.url);
+  try {
+    const conn = client.pad.getOrCreate("p").connect();
+    await conn.whenSynced();
+    const notes = () => conn.doc.getMap("state").get("notes") as InstanceType<typeof Y.Text>;
+    notes().insert(0, "hello");
+    await expect.poll(() => conn.pending).toBe(0);
+    notes().insert(0, "nope ");
+    await expect.poll(() => conn.pending).toBe(0);
+    // Over HTTP (a handle's call without a connection).
+    expect(await client.pad.getOrCreate("p").len()).toBe(5);
+    const text = await (await fetch(`${server.url}/metrics`, { headers: auth() })).text();
+    expect(text).toContain('tandem_edits_total{actor="pad",outcome="ok"} 1');
+    expect(text).toContain('tandem_edits_total{actor="pad",outcome="invalid_arguments"} 1');
+    expect(text).toContain('tandem_errors_total{actor="pad",code="invalid_arguments"} 1');
+    expect(text).toContain('tandem_actions_total{actor="pad",outcome="ok"} 1');
+    const id = await client.pad.getOrCreate("p").resolve();
+    const detail = (await get(server as never, `/inspector/api/actors/pad/${id}`)).json();
+    expect(detail.recent.map((r: { kind: string; name: string; outcome: string }) => `${r.kind}:${r.name}:${r.outcome}`)).toEqual(["action:len:ok", "edit:(edit):invalid_arguments", "edit:(edit):ok"]);
+    expect(detail.state).toEqual({ notes: "hello" });
+    conn.dispose();
+  } finally {
+    client.dispose();
+  }
+});
