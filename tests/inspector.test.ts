@@ -386,3 +386,18 @@ test("direct edits count by outcome (accepted, refused by onEdit) and show in th
     client.dispose();
   }
 });
+
+test("frames the network refuses count by error code in tandem_refused_frames_total", async () => {
+  const { RawSocket } = await import("./support/raw-socket.ts");
+  const server = await start();
+  const raw = await RawSocket.open(server.url);
+  try {
+    await raw.hello();
+    raw.sendBytes(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff]));
+    const error = await raw.nextError(0);
+    const text = (await get(server, "/metrics")).text;
+    expect(text).toContain(`tandem_refused_frames_total{code="${error.error.code}"} 1`);
+  } finally {
+    await raw.close();
+  }
+});

@@ -58,6 +58,9 @@ export function metricsText(metrics: ServerMetrics, runtime: ActorRuntime, netwo
   out.family("tandem_connections", "gauge", "Live connections (WebSocket channels and inline connections) of loaded actors, by actor kind.");
   for (const [name, entry] of loaded) out.sample("tandem_connections", { actor: name }, entry.connections);
 
+  out.family("tandem_refused_frames_total", "counter", "Frames the network answered with an error frame (malformed, rate limited, unknown channel…), by error code.");
+  for (const [code, n] of metrics.refusals) out.sample("tandem_refused_frames_total", { code }, n);
+
   const counters = metrics.network;
   out.family("tandem_sockets", "gauge", "WebSockets open.").sample("tandem_sockets", {}, network.sockets);
   out.family("tandem_channels", "gauge", "Actor channels open over all WebSockets.").sample("tandem_channels", {}, network.channels);

@@ -36,4 +36,6 @@ export interface NetworkCounters {
 export interface ActorObserver {
   actor(name: string, id: string): ObservedActor;
   readonly network: NetworkCounters;
+  /** A socket got an error frame for one of its frames (malformed, rate limited, unknown channel…), by code. */
+  refused(code: string): void;
 }

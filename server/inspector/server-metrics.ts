@@ -90,6 +90,14 @@ export class ServerMetrics implements ActorObserver {
     for (const name of kindNames) this.kinds.set(name, new KindMetrics(name));
   }
 
+  /** Frames refused by the network, by error code (one of ErrorCodes, else "other"). */
+  readonly refusals = new Map<string, number>();
+
+  refused(code: string): void {
+    const label = KNOWN_CODES.has(code) ? code : "other";
+    this.refusals.set(label, (this.refusals.get(label) ?? 0) + 1);
+  }
+
   actor(name: string): InstanceObserver {
     let kind = this.kinds.get(name);
     if (kind === undefined) this.kinds.set(name, (kind = new KindMetrics(name)));

@@ -378,7 +378,9 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
 
   private refuse(channel: number, error: unknown): void {
     if (!(error instanceof TandemError)) this.log.error({ err: error }, "frame handling failed");
-    this.send({ kind: Kind.error, channel, error: toWireError(error) });
+    const wire = toWireError(error);
+    this.runtime.observer?.refused(wire.code);
+    this.send({ kind: Kind.error, channel, error: wire });
   }
 
   // ---------------------------------------------------------------------------------------
