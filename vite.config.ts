@@ -30,10 +30,13 @@ export default defineConfig(({ mode }) => ({
       { find: /^tandem$/, replacement: here("./shared/index.ts") },
       { find: /^tandem\/client$/, replacement: here("./client/index.ts") },
       { find: /^tandem\/server$/, replacement: here("./server/index.ts") },
+      { find: /^tandem\/react$/, replacement: here("./client/react/index.ts") },
     ],
   },
   test: {
-    include: ["**/*.test.ts"],
+    include: ["**/*.test.ts", "**/*.test.tsx"],
+    // Builds the library (dist/) when stale: tests of `tandem serve` run the compiled CLI.
+    globalSetup: ["scripts/vitest-global-setup.mjs"],
     exclude: ["node_modules/**", "bench/**", "e2e/**", "dist/**", ...(process.env.SCRATCH ? [] : ["scratch/**"])],
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -10,7 +10,8 @@
  * is applied and the outbox is flushed, then `synced`; `offline` while the link is down.
  */
 import * as Y from "yjs";
-import { ActorStopped, InvalidArguments, StorageError, TandemError } from "../shared/errors.ts";
+import { ActorStopped, InvalidArguments, InvalidState, StorageError, TandemError } from "../shared/errors.ts";
+import { stateVersionOf } from "../shared/state/index.ts";
 import type { ConnectionStatus } from "./connection-status.ts";
 import type { Predictor } from "./optimistic.ts";
 import type { ActionStore } from "./outbox.ts";
@@ -151,6 +152,16 @@ export class ActorSubscription extends SubscriptionCore {
       stored.confirmed.length = 0;
       stored.edits.length = 0;
     }
+    const stale = staleVersion(stored.confirmed, this.spec.stateVersion);
+    if (stale !== null) {
+      // Stored by another version of the app's state: never shown, never sent; synced anew.
+      const updates = stored.edits.map((edit) => edit.update);
+      if (route.role === "leader") await this.store.clear(true);
+      stored.confirmed.length = 0;
+      stored.edits.length = 0;
+      const error = new InvalidState(`The replica was stored by state version ${stale}; this app expects version ${this.spec.stateVersion}: it syncs anew`);
+      if (updates.length > 0) this.emitter.emit("doc", { doc: this.replica.doc, discarded: { error, updates } });
+    }
     for (const update of stored.confirmed) this.replica.applyRemote(update);
     this.upstream.restore(stored);
     this.optimistic.invalidate();
@@ -207,6 +218,21 @@ export class ActorSubscription extends SubscriptionCore {
   /** Why a call is refused once the subscription is no longer live. */
   private refusal(): TandemError {
     return this.disposed || this.machine.error === null ? new ActorStopped("The connection is disposed") : this.machine.error;
+  }
+}
+
+/** The state version stored updates hold, when it is not `expected` (null: it is, or nothing is stored, or nothing is expected). */
+function staleVersion(confirmed: readonly Uint8Array[], expected: number | undefined): number | null {
+  if (expected === undefined || confirmed.length === 0) return null;
+  const doc = new Y.Doc();
+  try {
+    Y.transact(doc, () => {
+      for (const update of confirmed) Y.applyUpdate(doc, update);
+    });
+    const version = stateVersionOf(doc);
+    return version === expected ? null : version;
+  } finally {
+    doc.destroy();
   }
 }
 

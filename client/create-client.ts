@@ -25,7 +25,7 @@ import { TabCoordinator } from "./tabs/tab-coordinator.ts";
 import { type MultiTabOptions, holdStorageLock, multiTabApis } from "./tabs/tab-apis.ts";
 import { ClientIdentity } from "./client-identity.ts";
 import { type HandleHost, type HandleSpec, networkTransport, specOfLink } from "./handles.ts";
-import type { Client, OptimisticHandlers } from "./types.ts";
+import type { Client, ClientStateVersions, OptimisticHandlers } from "./types.ts";
 
 export type { MultiTabOptions };
 
@@ -37,6 +37,14 @@ export interface ClientOptions<R = unknown> {
   storage?: ClientStorage;
   /** Predictions of actions, applied at once to what `conn.state` shows until the server answers. */
   optimistic?: OptimisticHandlers<R>;
+  /**
+   * The state version this build of the app expects per actor kind (`stateVersionsOf(registry)`,
+   * or the numbers by hand): a replica stored by another version is never shown — it is
+   * dropped when it loads (its unanswered direct edits with it; the outbox stays) and synced
+   * anew. Without it, a replica stored by an older version shows until it syncs, then merges
+   * the server's migration (docs/versioning.md).
+   */
+  stateVersions?: ClientStateVersions<R>;
   /** How to open a WebSocket (tests, proxies). Default: the platform's, or `ws` in Node. */
   socketFactory?: SocketFactory;
   /** How to make stateless HTTP calls. Default: in Node, `node:http` over a keep-alive agent (cheaper per call than undici's fetch); elsewhere, the global fetch. */
@@ -230,7 +238,7 @@ class ClientCore implements HandleHost {
           seqs: this.identity,
           predictors,
         },
-        { name: spec.name, target, params: spec.params },
+        { name: spec.name, target, params: spec.params, stateVersion: (this.options.stateVersions as Record<string, number | undefined> | undefined)?.[spec.name] },
       );
       this.stores.set(rid, store);
       this.subscriptions.set(identity, subscription);

@@ -6,7 +6,7 @@
  * and when it loads or takes over, is the subscription's (actor-subscription.ts).
  */
 import * as Y from "yjs";
-import { ActorStopped, Forbidden, PredictionFailed, TandemError } from "../shared/errors.ts";
+import { ActorStopped, Forbidden, InvalidState, PredictionFailed, TandemError } from "../shared/errors.ts";
 import { type ConnectionStatus, StatusMachine } from "./connection-status.ts";
 import { Emitter } from "./emitter.ts";
 import { OptimisticView, type Predictor } from "./optimistic.ts";
@@ -150,6 +150,12 @@ export abstract class SubscriptionCore implements ChannelCore {
   rejectEdit(id: number, error: TandemError): void {
     const discarded = this.replica.reject(id);
     if (discarded.length > 0) this.discarded(error, discarded);
+  }
+
+  /** The server's state moved to another version: unanswered edits made on the old one are discarded, never sent. */
+  versionMoved(from: number, to: number): void {
+    const edits = this.replica.discardLocal();
+    if (edits.length > 0) this.discarded(new InvalidState(`The actor's state moved from version ${from} to ${to}: local edits made on version ${from} were discarded`), edits);
   }
 
   /** A read-only replica: local edits never leave this client; the replica goes back. */

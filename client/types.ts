@@ -27,6 +27,9 @@ export type { ConnectionStatus, DiscardedEdits, OutboxEntry };
 /** An optimistic handler: the action's effect predicted on a draft of the state. */
 export type Prediction<D, F> = F extends (c: never, ...args: infer Args) => unknown ? (state: StateOf<D>, ...args: Args) => void : never;
 
+/** `createClient(url, { stateVersions: { actorName: 2 } })` (or `stateVersionsOf(registry)`): the state version this app expects per actor kind. */
+export type ClientStateVersions<R> = { readonly [K in keyof ActorsOf<R>]?: number };
+
 /** `createClient(url, { optimistic: { actorName: { action: (state, ...args) => {...} } } })`, typed by the registry. */
 export type OptimisticHandlers<R> = {
   readonly [K in keyof ActorsOf<R>]?: { readonly [A in keyof ActionsOf<ActorsOf<R>[K]>]?: Prediction<ActorsOf<R>[K], ActionsOf<ActorsOf<R>[K]>[A]> };

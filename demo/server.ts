@@ -1,17 +1,18 @@
 /**
- * `npm start`: the demo on http://127.0.0.1:8080 (PORT overrides it), with the file driver
- * in ./.data. Builds the app first when dist/demo is missing or older than its sources.
+ * `npm start`: the demo on http://127.0.0.1:8080 (PORT and HOST override them; HOST=0.0.0.0
+ * in a container), with the file driver in ./.data. Builds the app first when dist/demo is missing or older than its sources.
  */
 import { ensureDemoBuilt } from "./build.ts";
 import { createDemoServer } from "./app-server.ts";
 
 const port = Number(process.env.PORT ?? 8080);
+const host = process.env.HOST ?? "127.0.0.1";
 await ensureDemoBuilt({ log: (line) => console.log(line) });
 
 const { server } = createDemoServer({ dataDir: ".data" });
 let url: string;
 try {
-  url = await server.listen({ port, host: "127.0.0.1" });
+  url = await server.listen({ port, host });
 } catch (error) {
   // An unusable or locked data directory (or a port in use): say so, and exit non-zero.
   console.error(`Tandem demo cannot start: ${(error as Error).message}`);

@@ -1,6 +1,12 @@
-/** Builds the demo app once before the browser tests (skipped when dist/demo is fresh). */
+/**
+ * Before the browser tests: the library (dist/, which the demo server and the specs import as
+ * `tandem/server`) and the demo app, each built only when stale.
+ */
 import { ensureDemoBuilt } from "../demo/build.ts";
+import { ensureLibraryBuilt } from "../scripts/build.mjs";
 
 export default async function globalSetup(): Promise<void> {
-  await ensureDemoBuilt({ log: (line) => console.log(`[e2e] ${line}`) });
+  const log = (line: string) => console.log(`[e2e] ${line}`);
+  ensureLibraryBuilt({ log });
+  await ensureDemoBuilt({ log });
 }

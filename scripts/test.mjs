@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: type check, import-cycle check, unit and integration tests (vitest), then the
-// browser tests when present. Ends with one plain line `N passed, N failed, N skipped` for CI.
+// `npm test`: the library build (dist/, as published), type check, import-cycle check, unit
+// and integration tests (vitest, the package test among them), then the browser tests when present. Ends with one plain line `N passed, N failed, N skipped` for CI.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +16,15 @@ function run(label, command, args) {
 }
 
 mkdirSync("test-results", { recursive: true });
+
+// 0. The library as published (scripts/build.mjs): the CLI, the demo server and the package
+// test run the compiled JavaScript.
+const build = run("build", "node", [join("scripts", "build.mjs")]);
+if (build === 0) totals.passed++;
+else {
+  totals.failed++;
+  exitCode = 1;
+}
 
 // 1. Types across the whole repo (library, tests, *.test-d.ts type tests).
 const tsc = run("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);

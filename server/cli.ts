@@ -5,16 +5,18 @@
  * Stops gracefully on SIGINT/SIGTERM.
  */
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import type { AnyRegistry } from "../shared/setup.ts";
+import { TandemError } from "../shared/errors.ts";
 import { createServer } from "./create-server.ts";
 import { fileDriver } from "./drivers/file.ts";
 import { memoryDriver } from "./drivers/memory.ts";
 import { redisDriver } from "./drivers/redis.ts";
+import { type CorsOption, originPolicy } from "./http/cors.ts";
+import { importRegistry } from "./registry-module.ts";
 import { inspectorTokenFromEnv } from "./inspector/cli-token.ts";
 
 const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--dir .data | --memory | --redis <url>] [--log warn]
+                     [--allowed-origin https://app.example …] [--cors]
 
   <module>     a .ts or .js file that exports \`registry\` (from setup())
   --port       port to listen on (default 8080, or $PORT)
@@ -26,9 +28,19 @@ const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--
   --lease-ms   with --redis: how long a dead node keeps its actors (default 5000)
   --advertise  with --redis: the URL other nodes reach this one at (default: the address it
                listens on; needed with --host 0.0.0.0)
+  --log        log level: fatal, error, warn, info, debug (default info)
+  --allowed-origin <origin>
+               a browser app served from <origin> may use this server: WebSocket, and HTTP
+               actions with CORS headers (repeatable; default: the server's own origin only)
+  --cors       CORS for every origin (or, with --allowed-origin, for those only)
   --inspector  serve the inspector (/inspector) and /metrics, behind a bearer token: from
-               $TANDEM_INSPECTOR_TOKEN, else a random one printed once at start
-  --log        log level: fatal, error, warn, info, debug (default info)`;
+               $TANDEM_INSPECTOR_TOKEN, else a random one printed once at start`;
+
+/** createServer's \`cors\` from --cors and --allowed-origin (one set of origins for WebSockets, HTTP and CORS). */
+function corsOf(cors: boolean | undefined, allowed: string[] | undefined): CorsOption | undefined {
+  if (allowed !== undefined && allowed.length > 0) return { origins: allowed };
+  return cors ? true : undefined;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -51,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
         advertise: { type: "string" },
         inspector: { type: "boolean" },
         log: { type: "string" },
+        cors: { type: "boolean" },
+        "allowed-origin": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -63,10 +77,18 @@ export async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
+  // Checked before the actors module is loaded: a bad flag runs none of the user's code.
+  const cors = corsOf(values.cors, values["allowed-origin"]);
+  try {
+    originPolicy(undefined, cors);
+  } catch (error) {
+    if (!(error instanceof TandemError)) throw error;
+    console.error(`tandem: ${error.message.replace("cors.origins", "--allowed-origin")}`);
+    return 2;
+  }
   const modulePath = resolve(positionals[0]!);
-  const mod = (await import(pathToFileURL(modulePath).href)) as { registry?: AnyRegistry; default?: AnyRegistry };
-  const registry = mod.registry ?? mod.default;
-  if (registry?.kind !== "tandem.registry") {
+  const registry = await importRegistry(modulePath);
+  if (registry === undefined) {
     console.error(`${positionals[0]} does not export \`registry\` (the value returned by setup()).`);
     return 2;
   }
@@ -95,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
   const inspector = values.inspector ? inspectorTokenFromEnv(process.env.TANDEM_INSPECTOR_TOKEN) : null;
   let server;
   try {
-    server = createServer(registry, { driver, logger: level, cluster: values.advertise === undefined ? undefined : { advertiseUrl: values.advertise }, inspector: inspector ?? undefined });
+    server = createServer(registry, { driver, logger: level, cors, cluster: values.advertise === undefined ? undefined : { advertiseUrl: values.advertise }, inspector: inspector ?? undefined });
   } catch (error) {
     console.error(`tandem: ${(error as Error).message}`);
     await driver.close().catch(() => undefined);

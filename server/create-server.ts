@@ -11,6 +11,7 @@ import type { ActorDefinitions, Registry } from "../shared/setup.ts";
 import type { Driver } from "./drivers/driver.ts";
 import { memoryDriver } from "./drivers/memory.ts";
 import { tandemPlugin } from "./http/plugin.ts";
+import { type CorsOption, originPolicy } from "./http/cors.ts";
 import type { AllowedOrigins } from "./http/origin.ts";
 import { createInlineClient } from "./inline-client.ts";
 import type { LogLevel, ServerLogger } from "./log.ts";
@@ -41,6 +42,13 @@ export interface ServerOptions {
   limits?: Partial<Limits>;
   /** Browser origins allowed to open WebSockets and call actions over HTTP (a request with another Origin gets 403). Default: same origin only. */
   allowedOrigins?: AllowedOrigins;
+  /**
+   * CORS, for browser apps served from another origin: `true` (every origin), a list or
+   * function of origins, or `{ origins, credentials, maxAgeSeconds }`. The origins are the
+   * allowed origins above (one set for WebSockets, HTTP actions and CORS: give them in one
+   * place). Default: no CORS headers.
+   */
+  cors?: CorsOption;
   /**
    * How long clients should wait before reconnecting after close() (sent as a retry-after
    * hint; clients add full jitter on top, so a deploy does not bring them back at once). Default 1,000 ms.
@@ -136,6 +144,7 @@ function asPino(logger: ServerLogger): ServerLogger & { fatal: ServerLogger["err
 export function createServer<Actors extends ActorDefinitions>(registry: Registry<Actors>, options: ServerOptions = {}): TandemServer<Registry<Actors>> {
   if (registry?.kind !== "tandem.registry") throw new InvalidArguments("createServer() takes the registry returned by setup()");
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const origins = originPolicy(options.allowedOrigins, options.cors);
   const token = options.inspector === undefined ? null : inspectorToken(options.inspector);
   const app = fastifyFor(options.logger, limits.maxFrameBytes, options.trustProxy);
   const log = app.log as unknown as ServerLogger;
@@ -155,7 +164,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   runtime.clientWith = (chain) => createInlineClient(runtime, chain, remote);
   const sessions = new Set<SocketSession>();
   const sendBudget = new SendBudget(limits.maxBufferedBytesTotal);
-  const plugin = tandemPlugin({ runtime, limits, allowedOrigins: options.allowedOrigins, sessions, sendBudget, cluster });
+  const plugin = tandemPlugin({ runtime, limits, allowedOrigins: origins.allowed, cors: origins.cors, sessions, sendBudget, cluster });
   const metrics = token === null ? null : new ServerMetrics(Object.keys(registry.actors), limits.inspectorRecentEntries);
   runtime.observer = metrics;
   const registered = app.register(plugin);

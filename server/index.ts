@@ -7,6 +7,7 @@ export type { ListenOptions, NetworkStats, ServerOptions, TandemServer } from ".
 export { tandemPlugin } from "./http/plugin.ts";
 export { openApiDocument } from "./http/openapi.ts";
 export type { AllowedOrigins } from "./http/origin.ts";
+export type { CorsOption, CorsOptions } from "./http/cors.ts";
 export { DEFAULT_LIMITS } from "./network/limits.ts";
 export type { Limits } from "./network/limits.ts";
 export type { RevokeFilter } from "./network/revoke.ts";

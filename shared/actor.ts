@@ -4,9 +4,10 @@
  * literal (state, action arguments and results, event payloads, `c.conn.auth`, create input).
  * @public
  */
-import type { ActorContext, ActionContext, AuthOptions, Conn, ConnectOptions, CreateContext, EditContext } from "./context.ts";
+import type { ActorContext, ActionContext, AuthOptions, Conn, ConnectOptions, CreateContext, EditContext, MigrateContext } from "./context.ts";
 import { InvalidArguments } from "./errors.ts";
 import type { EventMap } from "./event-map.ts";
+import { isStateVersion } from "./state/state-version.ts";
 
 /** Marks an event and its payload type: `events: { newMessage: event<Message>() }`. */
 export interface EventSpec<T> {
@@ -61,6 +62,19 @@ export interface ActorConfig<S, PS, V, A, P, E extends EventMap, I, Act> {
   state?: S;
   /** Builds the initial state from the input given to `create(key, { input })`. */
   createState?: (c: CreateContext<V>, input: I) => S | Promise<S>;
+  /**
+   * The version of the state's shape (an integer from 1; default 1). Raise it when the shape
+   * changes and say how in `migrate`: an actor stored by an older version is migrated when it
+   * loads, and clients drop replicas stored by another version (docs/versioning.md).
+   */
+  version?: number;
+  /**
+   * Moves an actor stored by an older version (`fromVersion`) to `version`: runs once when it
+   * loads, before `onStart` and before any connection, action or edit; its writes and the new
+   * version commit together (atomically, like an action). If it throws the actor does not load
+   * and stays as stored. Without it, raising `version` only records the new version.
+   */
+  migrate?: (c: MigrateContext<S, PS, V, A, P, E>, fromVersion: number) => void | Promise<void>;
   /** Persisted, never sent to clients. */
   privateState?: PS;
   createPrivateState?: (c: CreateContext<V>, input: I) => PS | Promise<PS>;
@@ -105,7 +119,19 @@ export interface ActorDefinition<S, PS, V, A, P, E extends EventMap, I, Act> {
 
 export type AnyActorConfig = ActorConfig<any, any, any, any, any, any, any, any>;
 
-export type AnyActorDefinition = ActorDefinition<any, any, any, any, any, any, any, any>;
+/**
+ * Any actor definition (what `setup` takes). Its type carrier is `unknown`, not the `any`s of
+ * `ActorDefinition<any, …>`: an `actor({...})` written inline in `setup({ use: { x: actor(…) } })`
+ * is contextually typed by this, and TypeScript 5.x infers the inline call's type parameters
+ * from that contextual return type first — `any` for the actions, which then typed their
+ * context `c` as implicitly any. From `unknown` nothing is inferred, so an inline actor is
+ * typed from its own literal exactly like one defined in a variable.
+ */
+export interface AnyActorDefinition {
+  readonly kind: "tandem.actor";
+  readonly config: AnyActorConfig;
+  readonly types?: unknown;
+}
 
 /** Names a handle or connection already uses, so actions cannot take them. */
 export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
@@ -154,6 +180,7 @@ const HOOKS = [
   "onBeforeConnect",
   "onConnect",
   "onDisconnect",
+  "migrate",
 ] as const satisfies readonly (keyof AnyActorConfig)[];
 
 /**
@@ -182,6 +209,7 @@ export function actor<
     const value = (config as unknown as Record<string, unknown>)[hook];
     if (value !== undefined && typeof value !== "function") throw new InvalidArguments(`"${hook}" must be a function`);
   }
+  if (config.version !== undefined && !isStateVersion(config.version)) throw new InvalidArguments("`version` must be an integer from 1");
   if (config.state !== undefined && config.createState !== undefined) {
     throw new InvalidArguments("Give an actor either `state` or `createState`, not both");
   }

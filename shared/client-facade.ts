@@ -75,19 +75,34 @@ export function makeAccessor<Target>(transport: ClientTransport<Target>, name: s
   };
 }
 
+/** Which transport made a handle, and its target (what the React bindings key connections by). */
+export interface HandleSource {
+  readonly transport: object;
+  readonly target: unknown;
+}
+
+const handleSources = new WeakMap<object, HandleSource>();
+
+/** The transport and target of a handle made here; undefined for anything else. */
+export function handleSource(handle: object): HandleSource | undefined {
+  return handleSources.get(handle);
+}
+
 /** A handle: `resolve()`, `connect()`, and every other name an action called statelessly. */
 export function makeHandle<Target>(transport: ClientTransport<Target>, target: Target): object {
   const own: Record<string, unknown> = {
     resolve: () => transport.resolve(target),
     connect: () => transport.connect(target),
   };
-  return new Proxy(own, {
+  const handle = new Proxy(own, {
     get(members, prop) {
       if (!isMember(prop)) return undefined;
       if (Object.hasOwn(members, prop)) return members[prop];
       return (...args: unknown[]) => transport.call(target, prop, args);
     },
   });
+  handleSources.set(handle, { transport, target });
+  return handle;
 }
 
 /** The function of one action on a connection. */

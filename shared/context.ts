@@ -97,6 +97,16 @@ export interface ActorContext<S, PS, V, A, P, E extends EventMap> extends Client
   sleep(): void;
 }
 
+/**
+ * The context of `migrate`: the actor as stored by an older version. Its state (and
+ * privateState) still have the old shape, so they are typed loosely: read the old fields,
+ * write the new ones; the writes commit atomically with the new version.
+ */
+export interface MigrateContext<S, PS, V, A, P, E extends EventMap> extends Omit<ActorContext<S, PS, V, A, P, E>, "state" | "privateState"> {
+  state: S extends object ? Partial<S> & Record<string, unknown> : Record<string, unknown>;
+  privateState: PS extends object ? Partial<PS> & Record<string, unknown> : PS | Record<string, unknown>;
+}
+
 /** The context of an action: who called it is `c.conn`. */
 export interface ActionContext<S, PS, V, A, P, E extends EventMap> extends ActorContext<S, PS, V, A, P, E> {
   readonly conn: Conn<A, P, E>;

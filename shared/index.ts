@@ -16,6 +16,7 @@ export type {
   StandardSchemaV1,
 } from "./actor.ts";
 export { setup } from "./setup.ts";
+export { stateVersionsOf, type StateVersions } from "./state-versions.ts";
 export type { ActorDefinitions, AnyRegistry, Registry, SetupOptions } from "./setup.ts";
 export type {
   ActionContext,
@@ -27,6 +28,7 @@ export type {
   CreateContext,
   EditContext,
   Intent,
+  MigrateContext,
   Logger,
   Schedule,
 } from "./context.ts";

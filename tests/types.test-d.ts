@@ -343,3 +343,38 @@ test("conn.setParams takes the actor's params (issue 12: a token refresh on a li
   void conn.setParams({ token: 1 });
   client.dispose();
 });
+
+test("issue 15: an actor written inline in setup({ use }) is typed from its own literal, as one in a variable", () => {
+  const inline = setup({
+    use: {
+      room: actor({
+        state: { messages: [] as Message[] },
+        onAuth: async ({ params }) => ({ userId: params.token ?? "anon" }),
+        events: { newMessage: event<Message>() },
+        onConnect: (c, conn) => {
+          expectTypeOf(c.state.messages).toEqualTypeOf<Message[]>();
+          expectTypeOf(conn.auth).toEqualTypeOf<{ userId: string }>();
+        },
+        actions: {
+          send: (c, text: string) => {
+            expectTypeOf(c.state.messages).toEqualTypeOf<Message[]>();
+            expectTypeOf(c.conn.auth).toEqualTypeOf<{ userId: string }>();
+            // @ts-expect-error: not in the state (an untyped `c` would accept it)
+            void c.state.nope;
+            const message = { id: "1", userId: c.conn.auth.userId, text };
+            c.broadcast("newMessage", message);
+            return message;
+          },
+          count: (c) => c.state.messages.length,
+        },
+      }),
+      counter: actor({ state: { n: 0 }, actions: { inc: (c, by: number) => (c.state.n += by) } }),
+    },
+  });
+  const client = createClient<typeof inline>("http://127.0.0.1:1");
+  expectTypeOf(client.room.getOrCreate("k").send).parameters.toEqualTypeOf<[text: string]>();
+  expectTypeOf(client.room.getOrCreate("k").send).returns.toEqualTypeOf<Promise<Message>>();
+  expectTypeOf(client.counter.getOrCreate("k").inc).returns.toEqualTypeOf<Promise<number>>();
+  const server = createServer(inline);
+  expectTypeOf(server.client.room.getOrCreate("k").count).returns.toEqualTypeOf<Promise<number>>();
+});

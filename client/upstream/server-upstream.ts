@@ -5,6 +5,7 @@
  */
 import * as Y from "yjs";
 import { type TandemError, errorFromWire } from "../../shared/errors.ts";
+import { stateVersionOf } from "../../shared/state/index.ts";
 import { type DownMessage, Kind, LIVE_AUTH_PROTOCOL_VERSION, unexpectedCase } from "../../shared/protocol/index.ts";
 import type { OutboxAction } from "../outbox.ts";
 import type { PendingEdit } from "../replica.ts";
@@ -158,10 +159,14 @@ export class ServerUpstream implements Upstream, SessionChannel {
         core.identify(message.actorId, message.connId, message.canEdit);
         if (!message.canEdit && core.replica.pendingEdits.length > 0) core.refuseLocal();
         return;
-      case Kind.sync:
+      case Kind.sync: {
+        // Unanswered edits made on a state the server has since migrated are not sent (versioning).
+        const before = message.step === "step2" && core.replica.pendingEdits.length > 0 ? stateVersionOf(core.replica.confirmed) : null;
         core.confirm(message.data, {});
+        if (before !== null && stateVersionOf(core.replica.confirmed) !== before) core.versionMoved(before, stateVersionOf(core.replica.confirmed));
         if (message.step === "step2" && !this.caught) this.catchUp();
         return;
+      }
       case Kind.ack:
         return this.ack(message);
       case Kind.editResult:

@@ -23,6 +23,8 @@ export interface SubscriptionSpec {
   readonly target: SubscribeTarget;
   /** Changed by `setParams` (a token refresh); every later subscribe carries the new ones. */
   params: unknown;
+  /** The state version the app expects (ClientOptions.stateVersions): a stored replica of another is dropped. */
+  readonly stateVersion?: number;
 }
 
 /** What the client offers a subscription: the server (leader tab) or the leader tab (follower). */
@@ -75,6 +77,8 @@ export interface ChannelCore {
   /** Who the actor says this connection is. */
   identify(actorId: string | null, connId: string | null, canEdit: boolean | null): void;
   /** Edits refused (read-only): the replica goes back. */
+  /** The server's state moved to another version: unanswered edits made on the old one are discarded. */
+  versionMoved(from: number, to: number): void;
   refuseLocal(): void;
   /** Applies and stores a confirmed update (with what it settles in storage). */
   confirm(update: Uint8Array, settles: { outboxSeq?: number; editKey?: string }): void;

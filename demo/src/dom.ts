@@ -16,16 +16,3 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   for (const child of children) if (child !== null && child !== undefined && child !== false) element.append(child);
   return element;
 }
-
-/** Runs `fn` once after the current task, however often it is asked for meanwhile. */
-export function coalesce(fn: () => void): () => void {
-  let queued = false;
-  return () => {
-    if (queued) return;
-    queued = true;
-    setTimeout(() => {
-      queued = false;
-      fn();
-    }, 0);
-  };
-}

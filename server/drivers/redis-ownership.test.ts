@@ -127,6 +127,23 @@ describe("redis driver: ownership between nodes", () => {
     expect(await a.ownership.renew([lease])).toEqual([lease]);
   });
 
+  test("a token handed out twice (the counter rolled back by a Redis crash without fsync): the older holder still cannot write", async () => {
+    const { a, b, prefix } = cluster();
+    const leaseA = await a.acquire("twice");
+    await a.create(metaOf("twice"), { update: new History().push("a") }, leaseA);
+    // What a crash before the fsync of the INCR and of the lease looks like: both rolled back.
+    await admin.del(`${prefix}lease:twice`);
+    await admin.set(`${prefix}token`, leaseA.token - 1);
+    const leaseB = await b.acquire("twice");
+    expect(leaseB.token).toBe(leaseA.token);
+    const before = await refusals(prefix);
+    await expect(a.append("twice", { update: new History().push("by a") }, leaseA)).rejects.toBeInstanceOf(StaleLease);
+    await expect(a.load("twice", leaseA)).rejects.toBeInstanceOf(StaleLease);
+    expect(await refusals(prefix)).toBe(before + 2);
+    await b.append("twice", { update: new History().push("by b") }, leaseB);
+    expect((await b.load("twice", leaseB))!.commitsSinceSnapshot).toBe(2);
+  });
+
   test("renew keeps only the leases still held, in one call, and refreshes the announcement", async () => {
     const { a, b } = cluster();
     await a.ownership.announce("http://a.example:1");

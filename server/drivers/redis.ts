@@ -16,14 +16,15 @@ import { InvalidArguments, StorageCorrupt } from "../../shared/errors.ts";
 import { consoleLogger } from "../log.ts";
 import { HeldElsewhere, type Driver, type Lease, type Ownership } from "./driver.ts";
 import { ActorStore } from "./redis/actor-store.ts";
-import { type ConnectionLogger, RedisConnection } from "./redis/connection.ts";
-import { DEFAULT_WAIT_TIMEOUT_MS, type RedisDurability, type ReplicaWait, checkDurability } from "./redis/durability.ts";
+import { RedisConnection } from "./redis/connection.ts";
+import type { ConnectionLogger, RedisDurability } from "./redis/options.ts";
+import { DEFAULT_WAIT_TIMEOUT_MS, type ReplicaWait, ReplicaWaits, checkDurability, confirmReplicas } from "./redis/durability.ts";
 import { DEFAULT_KEY_PREFIX, type RedisKeys, redisKeys } from "./redis/keys.ts";
 import { LeaseWrites } from "./redis/lease-writes.ts";
 import { readAlarms, redisOwnership } from "./redis/ownership.ts";
 import { decodeCommitRecord } from "./redis/records.ts";
 
-export type { RedisDurability } from "./redis/durability.ts";
+export type { RedisDurability } from "./redis/options.ts";
 export type { RedisKeys } from "./redis/keys.ts";
 
 export interface RedisDriverOptions {
@@ -37,7 +38,11 @@ export interface RedisDriverOptions {
   nodeId?: string;
   /** When an append counts as durable: see redis/durability.ts. Default: Redis' answer (durable under AOF appendfsync always). */
   durability?: RedisDurability;
-  /** A command Redis does not answer within this time (ms) fails. Default 5000 (raised above the WAIT timeout when one is set). */
+  /**
+   * A command Redis does not answer within this time (ms) fails. Default 5000 (raised above the
+   * WAIT timeout when one is set). Control commands (renew, owner, alarms, meta) fail within
+   * half a lease time at most.
+   */
   commandTimeoutMs?: number;
   /** A call made while disconnected waits this long (ms) for the connection, then fails. Default 2000. */
   connectWaitMs?: number;
@@ -117,13 +122,21 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
   const log = options.log ?? consoleLogger("warn").child({ driver: "redis" });
 
   const keys = redisKeys(keyPrefix);
-  const connection = new RedisConnection({ url: options.url, commandTimeoutMs, connectWaitMs, log });
+  // Two connections: actors' data (acquire, load, writes — in call order, and with WAIT
+  // blocking it while replicas are slow), and control (renewals, owners, alarms, meta), so a
+  // backlog of writes or a replica outage never delays a lease renewal past its expiry.
+  const connection = new RedisConnection({ name: "data", url: options.url, commandTimeoutMs, connectWaitMs, log });
+  // A renewal that Redis does not answer fails within half a lease time, so the node learns in
+  // time that it may be losing its actors (a slower answer would come after the leases expired).
+  const controlTimeoutMs = Math.min(commandTimeoutMs, Math.max(100, Math.floor(leaseMs / 2)));
+  const control = new RedisConnection({ name: "control", url: options.url, commandTimeoutMs: controlTimeoutMs, connectWaitMs: Math.min(connectWaitMs, controlTimeoutMs), log });
   const writes = new LeaseWrites();
-  const store = new ActorStore({ connection, keys, writes, wait });
+  const replicaWaits = wait === null ? null : new ReplicaWaits(wait);
+  const store = new ActorStore({ nodeId, connection, control, keys, writes, wait: replicaWaits });
   const reportCorrupt = (id: string, error: unknown) =>
     log.warn({ actor: id.slice(0, 120), err: error instanceof Error ? error.message : String(error) }, "redis driver: an alarm's actor meta is corrupt; skipped");
-  const ownership = redisOwnership({ connection, keys, nodeId, leaseMs, writes, corrupt: reportCorrupt });
-  const durabilityChecked = connection.send("durability check", (redis) => checkDurability(redis, wait, log)).catch((error: unknown) => {
+  const ownership = redisOwnership({ checkId, checkLease: (lease) => checkLease(lease), connection: control, keys, nodeId, leaseMs, writes, corrupt: reportCorrupt });
+  const durabilityChecked = control.send("durability check", (redis) => checkDurability(redis, wait, log)).catch((error: unknown) => {
     log.warn({ err: error instanceof Error ? error.message : String(error) }, "redis driver: cannot check Redis' durability settings");
     return "unknown" as const;
   });
@@ -136,9 +149,18 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
     acquire: (id) =>
       attempt(async () => {
         checkId(id);
-        const reply = await connection.send("acquire", connection.script("acquire", [keys.lease(id), keys.token], [nodeId, leaseMs]));
+        const script = connection.script("acquire", [keys.lease(id), keys.token], [nodeId, leaseMs]);
+        let waited: Promise<number> | null = null;
+        const reply = await connection.send("acquire", (redis) => {
+          const sent = script(redis);
+          // With replicas as the durability, a token is handed out only once they have the counter:
+          // a failover to a replica that missed it would hand the same token out again.
+          if (replicaWaits !== null) waited = replicaWaits.after(redis);
+          return sent;
+        });
         if (!Array.isArray(reply) || reply.length !== 2) throw new StorageCorrupt(`Actor ${id}: unexpected reply to acquire`);
         if (Number(reply[0]) !== 1) throw new HeldElsewhere(id, String(reply[1]));
+        if (waited !== null && replicaWaits !== null) await confirmReplicas(waited, replicaWaits.wait, `Actor ${id}: acquire`);
         const lease: Lease = { id, token: Number(reply[1]) };
         writes.start(lease);
         return lease;
@@ -148,7 +170,7 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
         checkLease(lease);
         writes.forget(lease);
         try {
-          await connection.send("release", connection.script("release", [keys.lease(lease.id)], [lease.token]));
+          await connection.send("release", connection.script("release", [keys.lease(lease.id)], [lease.token, nodeId]));
         } catch (error) {
           // The lease expires by itself within leaseMs: a release that did not reach Redis only delays the next owner.
           log.warn({ actor: lease.id.slice(0, 120), err: error instanceof Error ? error.message : String(error) }, "redis driver: release failed; the lease will expire");
@@ -159,13 +181,21 @@ export function redisDriver(options: RedisDriverOptions): RedisDriver {
     create: (meta, first, lease) => attempt(() => store.create(meta, first, checkLease(lease, checkId(meta?.id)))),
     append: (id, commit, lease) => attempt(() => store.append(checkId(id), commit, checkLease(lease, id))),
     compact: (id, snapshot, lease) => attempt(() => store.compact(checkId(id), snapshot, checkLease(lease, id))),
-    alarms: () => readAlarms(connection, keys, "+inf", reportCorrupt),
-    refusals: async () => Number((await connection.send("refusals", (redis) => redis.get(keys.refusals))) ?? 0),
+    alarms: () => readAlarms(control, keys, "+inf", reportCorrupt),
+    refusals: async () => Number((await control.send("refusals", (redis) => redis.get(keys.refusals))) ?? 0),
     commitTokens: (id) =>
       attempt(async () => {
-        const records = await connection.send("commitTokens", (redis) => redis.lrangeBuffer(keys.log(checkId(id)), 0, -1));
-        return records.map((bytes) => decodeCommitRecord(bytes).token);
+        const records = await control.send("commitTokens", (redis) => redis.lrangeBuffer(keys.log(checkId(id)), 0, -1));
+        return records.map((bytes, at) => {
+          try {
+            return decodeCommitRecord(bytes).token;
+          } catch (error) {
+            throw new StorageCorrupt(`Actor ${id}: commit ${at} in Redis is corrupt (${error instanceof Error ? error.message : String(error)})`);
+          }
+        });
       }),
-    close: () => connection.close(),
+    close: async () => {
+      await Promise.all([connection.close(), control.close()]);
+    },
   };
 }

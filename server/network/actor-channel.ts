@@ -117,8 +117,7 @@ export class ActorChannel {
         const diff = Y.encodeStateAsUpdate(instance.doc, subscribe.stateVector);
         this.host.send({ kind: Kind.sync, channel: this.channel, step: "step2", data: diff });
       } else this.host.sendFrame(this.hub.fullState.frame(this.channel));
-      const presence = this.hub.presence.snapshot();
-      if (presence !== null) this.host.sendFrame(frameWithBody(Kind.awareness, this.channel, presence));
+      this.sendPresence();
       return !this.revokedMeanwhile(decision);
     } catch (error) {
       this.revokedMeanwhile(decision);
@@ -236,6 +235,17 @@ export class ActorChannel {
         self.host.send({ kind: Kind.editResult, channel: self.channel, id: edit.id, ok: false, error: new ActorStopped("The channel is not subscribed").toWire() });
       },
     };
+  }
+
+  /** Every presence state of the actor, to this channel (on subscribe, and when a peer asks: yjs/yjs-session.ts). */
+  sendPresence(): void {
+    const presence = this.closed ? null : (this.hub?.presence.snapshot() ?? null);
+    if (presence !== null) this.host.sendFrame(frameWithBody(Kind.awareness, this.channel, presence));
+  }
+
+  /** The actor's document (null until subscribed): what a peer's state vector is compared with. */
+  get document(): Y.Doc | null {
+    return this.closed ? null : (this.instance?.doc ?? null);
   }
 
   /** The connection to the actor (null until subscribed). */

@@ -138,20 +138,32 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
       return this.send(oversizedAnswer(bytes, this.limits.maxFrameBytes));
     }
     if (!isBinary) return this.refuse(0, new MalformedFrame("Frames are binary"));
-    let message: UpMessage;
+    let messages: readonly UpMessage[];
     try {
-      message = decodeUp(bytes);
+      messages = this.fromPeer(bytes);
     } catch (error) {
       return this.refuse(0, error);
     }
-    if (this.inbox.length >= MAX_INBOX) {
-      this.send({ kind: Kind.error, channel: 0, error: new RateLimited("Too many frames waiting: slow down").toWire() });
-      this.close(CloseCode.rateLimited, withRetryAfter("rate limited", 5000));
-      return;
+    for (const message of messages) {
+      if (this.inbox.length >= MAX_INBOX) {
+        this.send({ kind: Kind.error, channel: 0, error: new RateLimited("Too many frames waiting: slow down").toWire() });
+        this.close(CloseCode.rateLimited, withRetryAfter("rate limited", 5000));
+        return;
+      }
+      if (message.kind === Kind.action) ACTION_BYTES.set(message, bytes.byteLength);
+      this.inbox.push(message);
     }
-    if (message.kind === Kind.action) ACTION_BYTES.set(message, bytes.byteLength);
-    this.inbox.push(message);
     this.drain();
+  }
+
+  /** The frames a peer's message stands for (a dialect of the protocol translates here: yjs/yjs-session.ts). */
+  protected fromPeer(bytes: Uint8Array): readonly UpMessage[] {
+    return [decodeUp(bytes)];
+  }
+
+  /** What the peer is sent for a frame (null: nothing; a dialect translates here). */
+  protected toPeer(frame: Uint8Array): Uint8Array | null {
+    return frame;
   }
 
   /**
@@ -370,7 +382,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
     return this.closed;
   }
 
-  private channel(id: number): ActorChannel | RelayedChannel {
+  protected channel(id: number): ActorChannel | RelayedChannel {
     const channel = this.channels.get(id);
     if (channel === undefined) throw new UnknownChannel(`Channel ${id} is not open`);
     return channel;
@@ -393,10 +405,12 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
   sendFrame(frame: Uint8Array): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     if (this.writer.bufferedAmount > this.limits.maxBufferedBytes) return this.terminate("it does not keep up");
-    this.writer.send(frame);
+    const out = this.toPeer(frame);
+    if (out === null) return;
+    this.writer.send(out);
     const counters = this.runtime.observer?.network;
     if (counters !== undefined) {
-      counters.bytesOut += frame.byteLength;
+      counters.bytesOut += out.byteLength;
       counters.framesOut++;
     }
     this.budget.note(this);

@@ -22,6 +22,7 @@ import { type ActorStatus, type CommitHost, CommitPipeline, type TaskOutcome, ty
 import { type ConnImpl, systemConn } from "./connection.ts";
 import { editSteps } from "./direct-edit.ts";
 import { hasPending } from "./edit-check.ts";
+import { type Migration, migrationOf, stampNewDocument } from "./migration.ts";
 import { type ActionSeq, ExactlyOnce, type ExactlyOnceLimits } from "./exactly-once.ts";
 import { Mailbox } from "./mailbox.ts";
 import { YjsWriters } from "./yjs-writers.ts";
@@ -153,6 +154,7 @@ export class ActorInstance implements CommitHost {
       async (task) => {
         if (state !== undefined) task.draft.replaceRoot(state);
         if (config.onCreate) await config.onCreate(task.context, input);
+        stampNewDocument(instance.doc, config);
       },
       chain,
     );
@@ -172,11 +174,19 @@ export class ActorInstance implements CommitHost {
       instance.doc.destroy();
       throw new StorageCorrupt(`Actor ${stored.meta.id}: its stored updates have a gap (parts depend on changes that are not stored); refusing to load it`);
     }
+    let migration: Migration | null;
+    try {
+      migration = migrationOf(instance.doc, config, instance, stored.meta.id);
+    } catch (error) {
+      instance.doc.destroy();
+      throw error;
+    }
     instance.privateState = stored.privateState;
     instance.pipeline.load(stored.privateState, stored.commitsSinceSnapshot);
     instance.exactlyOnce.load(stored.seqs.values());
     instance.schedules.load(stored.schedules);
     await instance.initVars();
+    if (migration !== null) await instance.pipeline.run(systemConn("inline"), migration.run, undefined, chain, migration.write);
     await instance.start(chain);
     return instance;
   }

@@ -104,7 +104,8 @@ export class CommitPipeline {
     try {
       await init(task);
       const update = task.draft.commit(actor);
-      const first = this.buildCommit(task, update ?? Y.encodeStateAsUpdate(actor.doc), null, true)!;
+      // The whole new document: what init wrote beside the draft (its state version) too.
+      const first = this.buildCommit(task, Y.encodeStateAsUpdate(actor.doc), null, true)!;
       await actor.driver.create(meta, first, actor.lease);
       this.afterCommit(task);
       this.publish(task, update);

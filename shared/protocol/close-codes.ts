@@ -5,6 +5,8 @@ export const CloseCode = {
   protocolError: 4400,
   unauthorized: 4401,
   forbidden: 4403,
+  /** The actor does not exist (y-websocket endpoint: server/network/yjs/). */
+  notFound: 4404,
   /** A newer leader tab of the same browser took over (multi-tab fencing). */
   superseded: 4409,
   messageTooLarge: 4413,

@@ -10,6 +10,7 @@ import { snapshot } from "./views.ts";
 export { Draft } from "./draft.ts";
 export { MAX_STATE_DEPTH, typeDepth } from "./depth.ts";
 export { applyStoredUpdate } from "./stored-update.ts";
+export { META_ROOT, isStateVersion, stateVersionOf, writeStateVersion } from "./state-version.ts";
 export { TextView, XmlView, snapshot } from "./views.ts";
 
 /** The name of the root map that holds an actor's state in its Y.Doc. */

@@ -109,7 +109,9 @@ export class RedisServer {
 
   private args(): string[] {
     const { appendonly = false, appendfsync = "always", replicaof, extra = [] } = this.options;
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--daemonize", "no", "--save", "", "--dir", this.dir, "--appendonly", appendonly ? "yes" : "no"];
+    // shutdown-timeout 0: a stopping primary does not wait for lagging (or killed) replicas;
+    // repl-diskless-sync-delay 0: a replica syncs at once (the default waits 5 s for more replicas).
+    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--daemonize", "no", "--save", "", "--dir", this.dir, "--appendonly", appendonly ? "yes" : "no", "--shutdown-timeout", "0", "--repl-diskless-sync-delay", "0"];
     if (appendonly) args.push("--appendfsync", appendfsync);
     if (replicaof !== undefined) args.push("--replicaof", replicaof.host, String(replicaof.port));
     return [...args, ...extra];

@@ -1,7 +1,7 @@
 /**
  * A real `tandem serve <module> --port 0 --dir <dir>` child process, for tests that kill it.
  *
- * The child is `node bin/tandem.mjs …` itself (bin/tandem.mjs registers tsx in-process), not
+ * The child is `node bin/tandem.mjs …` itself (the compiled CLI registers tsx in-process for a .ts module), not
  * an npx/tsx wrapper: SIGKILL reaches the server, and no grandchild is left running.
  * Every child started here is also SIGKILLed when the test process exits, whatever happens.
  */

@@ -15,17 +15,22 @@ import { ActorAlreadyExists, InvalidArguments, StaleLease, StorageCorrupt, Stora
 import type { ActorMeta, Commit, Lease, Snapshot, StoredActor } from "../driver.ts";
 import { foldCommits } from "../fold.ts";
 import type { RedisConnection, Reply } from "./connection.ts";
-import { type ReplicaWait, sendWait } from "./durability.ts";
+import { type ReplicaWait, type ReplicaWaits, confirmReplicas } from "./durability.ts";
 import type { RedisKeys } from "./keys.ts";
 import type { LeaseWrites } from "./lease-writes.ts";
 import { decodeCommitRecord, decodeMetaRecord, decodeSnapshotRecord, encodeCommitRecord, encodeMetaRecord, encodeSnapshotRecord } from "./records.ts";
 import type { ScriptName } from "./scripts.ts";
 
 export interface ActorStoreParts {
+  /** This node: the fencing check matches it along with the token. */
+  readonly nodeId: string;
+  /** The data connection: writes and loads, in call order. */
   readonly connection: RedisConnection;
+  /** The control connection: meta lookups. */
+  readonly control: RedisConnection;
   readonly keys: RedisKeys;
   readonly writes: LeaseWrites;
-  readonly wait: ReplicaWait | null;
+  readonly wait: ReplicaWaits | null;
 }
 
 type Send = (redis: Redis) => Promise<Reply>;
@@ -51,8 +56,8 @@ export class ActorStore {
   constructor(private readonly parts: ActorStoreParts) {}
 
   async meta(id: string): Promise<ActorMeta | null> {
-    const { connection, keys } = this.parts;
-    const bytes = await connection.send("meta", (redis) => redis.getBuffer(keys.meta(id)));
+    const { control, keys } = this.parts;
+    const bytes = await control.send("meta", (redis) => redis.getBuffer(keys.meta(id)));
     if (bytes === null) return null;
     return this.decodeMeta(id, bytes);
   }
@@ -61,7 +66,7 @@ export class ActorStore {
     const { connection, keys } = this.parts;
     const reply = await connection.send(
       "load",
-      connection.script("load", [keys.lease(id), keys.refusals, keys.meta(id), keys.snapshot(id), keys.log(id)], [lease.token, 0], true),
+      connection.script("load", [keys.lease(id), keys.refusals, keys.meta(id), keys.snapshot(id), keys.log(id)], [lease.token, 0, this.parts.nodeId], true),
     );
     if (!Array.isArray(reply)) throw new StorageUnavailable(`Actor ${id}: unexpected reply to load`);
     const tag = text(reply[0]);
@@ -137,13 +142,11 @@ export class ActorStore {
     try {
       const [keys, args] = build();
       const number = writes.take(lease);
-      const script = connection.script(name, keys, [lease.token, number, ...args]);
+      const script = connection.script(name, keys, [lease.token, number, this.parts.nodeId, ...args]);
       send = (redis) => {
+        writes.checkUnbroken(lease); // it may have broken while this write waited for the connection
         const reply = script(redis);
-        if (wait !== null) {
-          waited = sendWait(redis, wait);
-          waited.catch(() => undefined); // read below, once the write's reply is in
-        }
+        if (wait !== null) waited = wait.after(redis);
         return reply;
       };
     } catch (error) {
@@ -168,7 +171,7 @@ export class ActorStore {
             writes.break(lease, `unexpected reply to ${name}`);
             throw new StorageUnavailable(`Actor ${lease.id}: unexpected reply to ${name}`);
         }
-        if (waited !== null && wait !== null) await this.confirm(name, lease, waited, wait);
+        if (waited !== null && wait !== null) await this.confirm(name, lease, waited, wait.wait);
       },
       (error: unknown) => {
         writes.break(lease, error instanceof Error ? error.message : String(error));
@@ -178,16 +181,11 @@ export class ActorStore {
   }
 
   private async confirm(name: string, lease: Lease, waited: Promise<number>, wait: ReplicaWait): Promise<void> {
-    let acks: number;
     try {
-      acks = await waited;
+      await confirmReplicas(waited, wait, `Actor ${lease.id}: ${name}`);
     } catch (error) {
-      this.parts.writes.break(lease, "WAIT failed");
-      throw new StorageUnavailable(`Actor ${lease.id}: ${name}: WAIT for replicas failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-    if (acks < wait.replicas) {
-      this.parts.writes.break(lease, `${acks} of ${wait.replicas} replicas acknowledged`);
-      throw new StorageUnavailable(`Actor ${lease.id}: ${name}: only ${acks} of ${wait.replicas} replicas acknowledged the write within ${wait.timeoutMs} ms`);
+      this.parts.writes.break(lease, "its replicas did not confirm it");
+      throw error;
     }
   }
 

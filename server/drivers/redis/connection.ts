@@ -14,15 +14,27 @@
  *
  * Every failure reaches the caller as `StorageUnavailable`.
  */
-import { Redis } from "ioredis";
-import { StorageUnavailable, TandemError } from "../../../shared/errors.ts";
+import { createRequire } from "node:module";
+import type { Redis } from "ioredis";
+import { InvalidArguments, StorageCorrupt, StorageUnavailable, TandemError } from "../../../shared/errors.ts";
+import type { ConnectionLogger } from "./options.ts";
 import { SCRIPTS, type ScriptName } from "./scripts.ts";
 
-export interface ConnectionLogger {
-  warn(obj: object, msg?: string): void;
+export type { ConnectionLogger } from "./options.ts";
+
+/** ioredis is an optional peer dependency: loaded when a Redis driver is made, not when tandem/server is imported. */
+function ioredis(): typeof Redis {
+  try {
+    return (createRequire(import.meta.url)("ioredis") as { Redis: typeof Redis }).Redis;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "MODULE_NOT_FOUND") throw error;
+    throw new InvalidArguments("redisDriver needs the ioredis package (an optional peer dependency of tandem): npm install ioredis");
+  }
 }
 
 export interface ConnectionOptions {
+  /** Which of the driver's connections this is, for logs. */
+  readonly name: string;
   readonly url: string;
   readonly commandTimeoutMs: number;
   readonly connectWaitMs: number;
@@ -45,9 +57,11 @@ export class RedisConnection {
   private readonly waiting: Waiter[] = [];
   private closed = false;
   private wasReady = false;
+  private connected = false;
 
   constructor(private readonly options: ConnectionOptions) {
-    this.redis = new Redis(options.url, {
+    const RedisClient = ioredis();
+    this.redis = new RedisClient(options.url, {
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
@@ -62,13 +76,17 @@ export class RedisConnection {
       // Reported through the calls that fail; logged once per lost connection (on close).
       void error;
     });
+    const where = { url: redactUrl(options.url), connection: options.name };
     this.redis.on("ready", () => {
-      if (this.wasReady) this.options.log.warn({ url: redactUrl(options.url) }, "redis driver: reconnected to Redis");
+      if (this.wasReady) this.options.log.warn(where, "redis driver: reconnected to Redis");
       this.wasReady = true;
+      this.connected = true;
       this.flush();
     });
     this.redis.on("close", () => {
-      if (this.wasReady && !this.closed) this.options.log.warn({ url: redactUrl(options.url) }, "redis driver: connection to Redis lost; calls fail until it is back");
+      // Once per loss, not once per failed reconnection attempt.
+      if (this.connected && !this.closed) this.options.log.warn(where, "redis driver: connection to Redis lost; calls fail until it is back");
+      this.connected = false;
     });
   }
 
@@ -131,18 +149,30 @@ export class RedisConnection {
     try {
       sent = command(this.redis);
     } catch (error) {
-      return Promise.reject(unavailable(what, error));
+      return Promise.reject(unavailable(what, error, this.options.commandTimeoutMs));
     }
     return sent.catch((error: unknown) => {
-      throw unavailable(what, error);
+      throw unavailable(what, error, this.options.commandTimeoutMs);
     });
   }
 }
 
-function unavailable(what: string, error: unknown): Error {
+function unavailable(what: string, error: unknown, timeoutMs: number): Error {
   if (error instanceof TandemError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new StorageUnavailable(`Redis driver: ${what} failed: ${message}`, { cause: error });
+  // A key of another type where the driver keeps its data: someone else wrote there.
+  if (message.includes("WRONGTYPE")) return new StorageCorrupt(`Redis driver: ${what}: a key holds data of another type (${message})`, { cause: error });
+  return new StorageUnavailable(`Redis driver: ${what} failed: ${explain(message, timeoutMs)}`, { cause: error });
+}
+
+/** ioredis' messages, said in terms of what happened to the call. */
+function explain(message: string, timeoutMs: number): string {
+  if (message.startsWith("Reached the max retries") || message === "Connection is closed.") {
+    return "the connection to Redis was lost before Redis answered (a write may or may not have applied)";
+  }
+  if (message.startsWith("Stream isn't writeable")) return "not connected to Redis";
+  if (message === "Command timed out") return `Redis did not answer within ${timeoutMs} ms (a write may or may not have applied)`;
+  return message;
 }
 
 /** The URL without its password, for logs. */

@@ -10,14 +10,10 @@
  *   when neither holds, or that it cannot check (CONFIG may be disabled by the provider).
  */
 import type { Redis } from "ioredis";
-import type { ConnectionLogger } from "./connection.ts";
+import { StorageUnavailable } from "../../../shared/errors.ts";
+import type { ConnectionLogger, RedisDurability } from "./options.ts";
 
-export interface RedisDurability {
-  /** Replicas that must acknowledge each write (WAIT) before an append resolves. */
-  readonly waitReplicas: number;
-  /** How long WAIT waits for them (ms). Default 1000. */
-  readonly waitTimeoutMs?: number;
-}
+export type { RedisDurability } from "./options.ts";
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 1000;
 
@@ -27,9 +23,41 @@ export interface ReplicaWait {
   readonly timeoutMs: number;
 }
 
-/** Sends WAIT right behind the write it confirms (call it synchronously after sending the write). */
-export function sendWait(redis: Redis, wait: ReplicaWait): Promise<number> {
-  return redis.wait(wait.replicas, wait.timeoutMs);
+/**
+ * WAIT shared by the writes sent in one turn of the event loop: WAIT confirms every write
+ * sent before it on the connection, so one WAIT, sent once the turn's writes are out, serves
+ * them all (group commit for replication) instead of one replica round trip per write —
+ * which matters because WAIT also holds the connection until it returns.
+ */
+export class ReplicaWaits {
+  private pending: Promise<number> | null = null;
+
+  constructor(readonly wait: ReplicaWait) {}
+
+  /** The WAIT that will follow the write just sent on `redis` (call right after sending it). */
+  after(redis: Redis): Promise<number> {
+    if (this.pending !== null) return this.pending;
+    const pending = new Promise<number>((resolve, reject) => {
+      queueMicrotask(() => {
+        this.pending = null;
+        redis.wait(this.wait.replicas, this.wait.timeoutMs).then(resolve, reject);
+      });
+    });
+    pending.catch(() => undefined); // each write reads it
+    this.pending = pending;
+    return pending;
+  }
+}
+
+/** Resolves when WAIT counted enough replicas; throws StorageUnavailable otherwise (`what` names the call). */
+export async function confirmReplicas(waited: Promise<number>, wait: ReplicaWait, what: string): Promise<void> {
+  let acks: number;
+  try {
+    acks = await waited;
+  } catch (error) {
+    throw new StorageUnavailable(`${what}: WAIT for replicas failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (acks < wait.replicas) throw new StorageUnavailable(`${what}: only ${acks} of ${wait.replicas} replicas acknowledged the write within ${wait.timeoutMs} ms`);
 }
 
 /** The startup check: a warning when Redis may lose acknowledged appends on a crash. */

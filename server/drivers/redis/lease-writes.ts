@@ -45,6 +45,17 @@ export class LeaseWrites {
     return writes.next++;
   }
 
+  /**
+   * Throws when the lease broke after `take` numbered a write but before it is sent (a write
+   * waiting for the connection while an earlier one failed).
+   */
+  checkUnbroken(lease: Lease): void {
+    const writes = this.leases.get(lease.id);
+    if (writes !== undefined && writes.token === lease.token && writes.broken !== null) {
+      throw new StorageUnavailable(`Actor ${lease.id}: an earlier write of lease ${lease.token} failed (${writes.broken}); it may not write again`);
+    }
+  }
+
   /** A write's outcome is unknown: no later write of the lease may be sent. */
   break(lease: Lease, why: string): void {
     const writes = this.leases.get(lease.id);

@@ -13,6 +13,9 @@ import type { LeaseWrites } from "./lease-writes.ts";
 import { decodeMetaRecord } from "./records.ts";
 
 export interface OwnershipParts {
+  /** Throws InvalidArguments for what is no actor id. */
+  readonly checkId: (id: string) => string;
+  readonly checkLease: (lease: Lease) => Lease;
   readonly connection: RedisConnection;
   readonly keys: RedisKeys;
   readonly nodeId: string;
@@ -40,13 +43,14 @@ export function redisOwnership(parts: OwnershipParts): Ownership {
       await connection.send("announce", (redis) => redis.set(keys.node(nodeId), url, "PX", leaseMs * 2));
     },
     async owner(id) {
-      const reply = await connection.send("owner", connection.script("owner", [keys.lease(id)], [keys.nodePrefix]));
+      const reply = await connection.send("owner", connection.script("owner", [keys.lease(parts.checkId(id))], [keys.nodePrefix]));
       if (!Array.isArray(reply) || reply.length < 2) return null;
       const address: NodeAddress = { nodeId: String(reply[0]), url: String(reply[1]) };
       return address;
     },
     async renew(leases) {
-      const held = [...leases];
+      if (!Array.isArray(leases)) throw new InvalidArguments("renew() needs an array of leases");
+      const held = leases.map((lease) => parts.checkLease(lease));
       const reply = await connection.send(
         "renew",
         connection.script(

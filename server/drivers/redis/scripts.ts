@@ -14,10 +14,15 @@
  * Alarm arguments: "" leaves the actor's alarm as it is, "-" removes it, a number sets it.
  */
 
-/** KEYS[1] lease, KEYS[2] refusals; ARGV[1] token, ARGV[2] write number (0: a read). */
+/**
+ * KEYS[1] lease, KEYS[2] refusals; ARGV[1] token, ARGV[2] write number (0: a read), ARGV[3]
+ * node id. The node id is checked too: should Redis ever hand a token out twice (a counter
+ * rolled back by a crash without appendfsync always, or a failover to a replica that missed
+ * it), two nodes holding the same number still cannot both write.
+ */
 const FENCE = `
-local held = redis.call('HMGET', KEYS[1], 't', 'w')
-if held[1] ~= ARGV[1] then
+local held = redis.call('HMGET', KEYS[1], 't', 'w', 'n')
+if held[1] ~= ARGV[1] or held[3] ~= ARGV[3] then
   redis.call('INCR', KEYS[2])
   return {'stale', held[1] or '0'}
 end
@@ -49,36 +54,37 @@ redis.call('HSET', KEYS[1], 't', token, 'n', ARGV[1], 'w', 0)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {1, token}
 `,
-  /** KEYS lease; ARGV token: deletes the lease only while it still carries that token. */
+  /** KEYS lease; ARGV token, node: deletes the lease only while it is still that one. */
   release: `
-if redis.call('HGET', KEYS[1], 't') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+local held = redis.call('HMGET', KEYS[1], 't', 'n')
+if held[1] == ARGV[1] and held[2] == ARGV[2] then redis.call('DEL', KEYS[1]) end
 return 1
 `,
-  /** KEYS lease, refusals, meta, log, snap, alarms; ARGV token, w, id, meta, commit, alarm. */
+  /** KEYS lease, refusals, meta, log, snap, alarms; ARGV token, w, node, id, meta, commit, alarm. */
   create: `${FENCE}
 if redis.call('EXISTS', KEYS[3]) == 1 then return {'exists'} end
 redis.call('DEL', KEYS[4], KEYS[5])
-redis.call('SET', KEYS[3], ARGV[4])
-redis.call('RPUSH', KEYS[4], ARGV[5])
-setAlarm(KEYS[6], ARGV[3], ARGV[6])
+redis.call('SET', KEYS[3], ARGV[5])
+redis.call('RPUSH', KEYS[4], ARGV[6])
+setAlarm(KEYS[6], ARGV[4], ARGV[7])
 return {'ok'}
 `,
-  /** KEYS lease, refusals, meta, log, alarms; ARGV token, w, id, commit, alarm. */
+  /** KEYS lease, refusals, meta, log, alarms; ARGV token, w, node, id, commit, alarm. */
   append: `${FENCE}
 if redis.call('EXISTS', KEYS[3]) == 0 then return {'missing'} end
-redis.call('RPUSH', KEYS[4], ARGV[4])
-setAlarm(KEYS[5], ARGV[3], ARGV[5])
+redis.call('RPUSH', KEYS[4], ARGV[5])
+setAlarm(KEYS[5], ARGV[4], ARGV[6])
 return {'ok'}
 `,
-  /** KEYS lease, refusals, meta, log, snap, alarms; ARGV token, w, id, snapshot, alarm. */
+  /** KEYS lease, refusals, meta, log, snap, alarms; ARGV token, w, node, id, snapshot, alarm. */
   compact: `${FENCE}
 if redis.call('EXISTS', KEYS[3]) == 0 then return {'missing'} end
-redis.call('SET', KEYS[5], ARGV[4])
+redis.call('SET', KEYS[5], ARGV[5])
 redis.call('DEL', KEYS[4])
-setAlarm(KEYS[6], ARGV[3], ARGV[5])
+setAlarm(KEYS[6], ARGV[4], ARGV[6])
 return {'ok'}
 `,
-  /** KEYS lease, refusals, meta, snap, log; ARGV token, 0 → {'ok', meta, snapshot or '', commit…} | {'missing'}. */
+  /** KEYS lease, refusals, meta, snap, log; ARGV token, 0, node → {'ok', meta, snapshot or '', commit…} | {'missing'}. */
   load: `${FENCE}
 local meta = redis.call('GET', KEYS[3])
 if not meta then return {'missing'} end

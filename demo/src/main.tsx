@@ -1,9 +1,18 @@
+/// <reference types="vite/client" />
 /**
  * The Tandem demo: a collaborative board (shared notes + todos) that works offline.
  * URL: ?board=<key> (default "main"), ?mode=view for the read-only viewer.
+ *
+ * Signed in, the page makes the user's client and renders the board under a
+ * TandemProvider (StrictMode: the hooks share one connection across its double mount).
+ * Signing out unmounts the board, then disposes the client.
  */
 import "./style.css";
-import { mountBoard } from "./board.ts";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { TandemProvider } from "tandem/react";
+import { Board } from "./board.tsx";
+import { createBoardClient } from "./board-client.ts";
 import { mountSignIn } from "./signin.ts";
 
 const NAME_KEY = "tandem-demo:name";
@@ -14,17 +23,8 @@ const root = document.getElementById("app")!;
 
 function start(): void {
   const name = localStorage.getItem(NAME_KEY);
-  if (name) {
-    mountBoard(root, {
-      name,
-      boardKey,
-      viewer,
-      onSignOut: () => {
-        localStorage.removeItem(NAME_KEY);
-        start();
-      },
-    });
-  } else {
+  if (name) mountBoard(name);
+  else {
     mountSignIn(root, {
       boardKey,
       viewer,
@@ -34,6 +34,24 @@ function start(): void {
       },
     });
   }
+}
+
+function mountBoard(name: string): void {
+  const client = createBoardClient(name);
+  const board = createRoot(root);
+  const signOut = () => {
+    board.unmount();
+    client.dispose();
+    localStorage.removeItem(NAME_KEY);
+    start();
+  };
+  board.render(
+    <StrictMode>
+      <TandemProvider client={client}>
+        <Board name={name} boardKey={boardKey} viewer={viewer} onSignOut={signOut} />
+      </TandemProvider>
+    </StrictMode>,
+  );
 }
 
 start();
