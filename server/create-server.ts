@@ -23,7 +23,7 @@ import { ActorRuntime } from "./runtime/actor-runtime.ts";
 import { ClusterNode, type ClusterOptions } from "./cluster/cluster-node.ts";
 import { inlineRemote } from "./cluster/inline-remote.ts";
 import { NO_CHAIN } from "./runtime/call-chain.ts";
-import { type InspectorOptions, inspectorToken } from "./inspector/options.ts";
+import { type InspectorOptions, checkInspectorLimits, inspectorToken } from "./inspector/options.ts";
 import { inspectorRoutes } from "./inspector/routes.ts";
 import { ServerMetrics } from "./inspector/server-metrics.ts";
 
@@ -146,6 +146,7 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const origins = originPolicy(options.allowedOrigins, options.cors);
   const token = options.inspector === undefined ? null : inspectorToken(options.inspector);
+  if (token !== null) checkInspectorLimits(limits);
   const app = fastifyFor(options.logger, limits.maxFrameBytes, options.trustProxy);
   const log = app.log as unknown as ServerLogger;
   const runtime = new ActorRuntime(registry, {

@@ -75,6 +75,12 @@ test("a weak or malformed token refuses to start the server", () => {
   }
 });
 
+test("bad inspector limits refuse to start the server (rather than fail every actor load)", () => {
+  for (const [name, value] of [["inspectorRecentEntries", -1], ["inspectorRecentEntries", 1.5], ["inspectorRecentEntries", 1e9], ["inspectorMaxStateBytes", Number.NaN], ["inspectorMaxListed", -5]] as const) {
+    expect(() => createServer(registry, { logger: false, inspector: { token: TOKEN }, limits: { [name]: value } }), `${name}=${value}`).toThrow(new RegExp(`limits.${name}`));
+  }
+});
+
 test("every API route and /metrics: no token 401, not a bearer 401, a wrong, huge or near token 403; the page loads without one and holds no data", async () => {
   const server = await start();
   await server.client.counter.getOrCreate(["secret-key"]).inc(1);

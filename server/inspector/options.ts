@@ -25,3 +25,16 @@ export function inspectorToken(options: InspectorOptions): string {
   }
   return token;
 }
+
+/** The inspector's limits (server/network/limits.ts), checked: a bad one refuses to start the server rather than fail every actor load. */
+export function checkInspectorLimits(limits: { readonly inspectorRecentEntries: number; readonly inspectorMaxStateBytes: number; readonly inspectorMaxListed: number }): void {
+  const bounds: [keyof typeof limits, number][] = [
+    ["inspectorRecentEntries", 100_000],
+    ["inspectorMaxStateBytes", 2 ** 31],
+    ["inspectorMaxListed", 1_000_000],
+  ];
+  for (const [name, max] of bounds) {
+    const value = limits[name];
+    if (!Number.isInteger(value) || value < 0 || value > max) throw new InvalidArguments(`limits.${name} must be a whole number from 0 to ${max}, not ${String(value)}`);
+  }
+}
