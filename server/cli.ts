@@ -13,6 +13,7 @@ import { memoryDriver } from "./drivers/memory.ts";
 import { redisDriver } from "./drivers/redis.ts";
 import { type CorsOption, originPolicy } from "./http/cors.ts";
 import { importRegistry } from "./registry-module.ts";
+import { inspectorTokenFromEnv } from "./inspector/cli-token.ts";
 
 const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--dir .data | --memory | --redis <url>] [--log warn]
                      [--allowed-origin https://app.example …] [--cors]
@@ -31,7 +32,9 @@ const USAGE = `Usage: tandem serve <module> [--port 8080] [--host 127.0.0.1] [--
   --allowed-origin <origin>
                a browser app served from <origin> may use this server: WebSocket, and HTTP
                actions with CORS headers (repeatable; default: the server's own origin only)
-  --cors       CORS for every origin (or, with --allowed-origin, for those only)`;
+  --cors       CORS for every origin (or, with --allowed-origin, for those only)
+  --inspector  serve the inspector (/inspector) and /metrics, behind a bearer token: from
+               $TANDEM_INSPECTOR_TOKEN, else a random one printed once at start`;
 
 /** createServer's \`cors\` from --cors and --allowed-origin (one set of origins for WebSockets, HTTP and CORS). */
 function corsOf(cors: boolean | undefined, allowed: string[] | undefined): CorsOption | undefined {
@@ -58,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
         redis: { type: "string" },
         "lease-ms": { type: "string" },
         advertise: { type: "string" },
+        inspector: { type: "boolean" },
         log: { type: "string" },
         cors: { type: "boolean" },
         "allowed-origin": { type: "string", multiple: true },
@@ -110,7 +114,15 @@ export async function main(argv: string[]): Promise<number> {
   const driver = values.redis !== undefined ? redisDriver({ url: values.redis, leaseMs }) : values.memory ? memoryDriver() : fileDriver({ dir });
   const where = values.redis !== undefined ? `cluster node ${driver.ownership!.nodeId} on ${values.redis}` : values.memory ? "memory" : `file driver in ${dir}`;
   const level = (values.log ?? "info") as "info";
-  const server = createServer(registry, { driver, logger: level, cors, cluster: values.advertise === undefined ? undefined : { advertiseUrl: values.advertise } });
+  const inspector = values.inspector ? inspectorTokenFromEnv(process.env.TANDEM_INSPECTOR_TOKEN) : null;
+  let server;
+  try {
+    server = createServer(registry, { driver, logger: level, cors, cluster: values.advertise === undefined ? undefined : { advertiseUrl: values.advertise }, inspector: inspector ?? undefined });
+  } catch (error) {
+    console.error(`tandem: ${(error as Error).message}`);
+    await driver.close().catch(() => undefined);
+    return 2;
+  }
   let url: string;
   try {
     url = await server.listen({ port, host: values.host ?? "127.0.0.1" });
@@ -120,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   console.log(`tandem: serving ${Object.keys(registry.actors).join(", ")} on ${url} (${where})`);
+  if (inspector !== null) console.log(`tandem: inspector at ${url}/inspector${inspector.generated ? `#token=${inspector.token} (a random token; set TANDEM_INSPECTOR_TOKEN to choose one)` : " (token from TANDEM_INSPECTOR_TOKEN)"}`);
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once("SIGINT", stop);

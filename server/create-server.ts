@@ -24,6 +24,9 @@ import { ActorRuntime } from "./runtime/actor-runtime.ts";
 import { ClusterNode, type ClusterOptions } from "./cluster/cluster-node.ts";
 import { inlineRemote } from "./cluster/inline-remote.ts";
 import { NO_CHAIN } from "./runtime/call-chain.ts";
+import { type InspectorOptions, checkInspectorLimits, inspectorToken } from "./inspector/options.ts";
+import { inspectorRoutes } from "./inspector/routes.ts";
+import { ServerMetrics } from "./inspector/server-metrics.ts";
 
 export interface ServerOptions {
   /** Where actors are stored. Default: `memoryDriver()` (nothing survives the process). */
@@ -64,6 +67,12 @@ export interface ServerOptions {
    * its peers, which relay channels and forward calls to the owner of each actor.
    */
   cluster?: ClusterOptions;
+  /**
+   * Serves the inspector (`GET /inspector`, its API under `/inspector/api/`) and `/metrics`,
+   * all behind `Authorization: Bearer <token>` (server/inspector/). Off by default: without
+   * it none of these routes exist.
+   */
+  inspector?: InspectorOptions;
 }
 
 /** @experimental */
@@ -138,6 +147,8 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   if (registry?.kind !== "tandem.registry") throw new InvalidArguments("createServer() takes the registry returned by setup()");
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const origins = originPolicy(options.allowedOrigins, options.cors);
+  const token = options.inspector === undefined ? null : inspectorToken(options.inspector);
+  if (token !== null) checkInspectorLimits(limits);
   const app = fastifyFor(options.logger, limits.maxFrameBytes, options.trustProxy);
   endRefusedUpgrades(app);
   const log = app.log as unknown as ServerLogger;
@@ -158,7 +169,21 @@ export function createServer<Actors extends ActorDefinitions>(registry: Registry
   const sessions = new Set<SocketSession>();
   const sendBudget = new SendBudget(limits.maxBufferedBytesTotal);
   const plugin = tandemPlugin({ runtime, limits, allowedOrigins: origins.allowed, cors: origins.cors, sessions, sendBudget, cluster });
+  const metrics = token === null ? null : new ServerMetrics(Object.keys(registry.actors), limits.inspectorRecentEntries);
+  runtime.observer = metrics;
   const registered = app.register(plugin);
+  if (metrics !== null && token !== null) {
+    const network = () => {
+      let channels = 0;
+      let pendingActionBytes = 0;
+      for (const session of sessions) {
+        channels += session.channelCount;
+        pendingActionBytes += session.pendingActionBytes;
+      }
+      return { sockets: sessions.size, channels, queuedBytes: sendBudget.queuedBytes, pendingActionBytes };
+    };
+    app.register(inspectorRoutes({ runtime, metrics, token, limits, network }));
+  }
   const ready = (async () => {
     await cluster?.start();
     await runtime.start();

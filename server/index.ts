@@ -33,3 +33,4 @@ export type {
 } from "./drivers/driver.ts";
 export type { LogLevel, ServerLogger } from "./log.ts";
 export type { ClusterOptions } from "./cluster/cluster-node.ts";
+export type { InspectorOptions } from "./inspector/options.ts";

@@ -4,6 +4,7 @@
  *   - "doc": `pad`, whose state is one Y.Text that connections edit directly (canEdit);
  *   - "actions": `counter` (inc, tick — an event to every connection) and `list` (a large
  *     state for the cold load).
+ * BENCH_INSPECTOR=1 turns the inspector and /metrics on.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -57,7 +58,9 @@ export async function start(options: Figures): Promise<StartedServer> {
   const dir = file ? ((options.dir as string | undefined) ?? mkdtempSync(join(tmpdir(), "tandem-bench-"))) : undefined;
   const driver = dir ? fileDriver({ dir, log: { warn() {} } }) : memoryDriver();
   const registry = options.app === "doc" ? apps.doc : apps.actions;
-  const server = createServer(registry as typeof apps.actions, { driver, logger: false, sleepAfterMs: 0 });
+  // BENCH_INSPECTOR=1: the same server with the inspector and /metrics on (what they cost).
+  const inspector = process.env.BENCH_INSPECTOR === "1" ? { token: "bench-inspector-token-0123456789" } : undefined;
+  const server = createServer(registry as typeof apps.actions, { driver, logger: false, sleepAfterMs: 0, inspector });
   await server.listen({ host: "127.0.0.1", port: 0 });
   return {
     port: server.port,

@@ -72,6 +72,19 @@ export interface Limits extends ExactlyOnceLimits {
   maxPresenceStatesPerActor: number;
   /** Bytes of awareness states held per actor (what each joiner is sent at once). */
   maxPresenceBytesPerActor: number;
+  /**
+   * With the inspector on (createServer `inspector`): entries of recent actions, edits and
+   * events kept per live actor (a ring: the oldest go; ~50 bytes each, allocated when the
+   * actor loads). 0 keeps none.
+   */
+  inspectorRecentEntries: number;
+  /**
+   * Bytes of an actor's state (its JSON) the inspector sends; a larger state is answered with
+   * its size and no tree (`stateTooLarge`), so polling a huge actor costs no more than this.
+   */
+  inspectorMaxStateBytes: number;
+  /** Actors, connections, presence states and exactly-once owners one inspector answer lists at most (the rest are counted, not listed). */
+  inspectorMaxListed: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -94,6 +107,9 @@ export const DEFAULT_LIMITS: Limits = {
   maxPresenceIdsPerChannel: 16,
   maxPresenceStatesPerActor: 10_000,
   maxPresenceBytesPerActor: 8 * 1024 * 1024,
+  inspectorRecentEntries: 64,
+  inspectorMaxStateBytes: 1024 * 1024,
+  inspectorMaxListed: 1000,
 };
 
 /** A token bucket: `take()` gives 0 when a token was taken, else the ms until one is there. */

@@ -219,7 +219,22 @@ export class Presence {
     return ids.length === 0 ? null : this.encode(ids);
   }
 
-  /** A member left: its states are removed everywhere. */
+  /** The states held now (stamped with their identity), at most `max` (the inspector). */
+  list(max: number): { readonly clientId: number; readonly state: Record<string, unknown> }[] {
+    const out: { clientId: number; state: Record<string, unknown> }[] = [];
+    for (const [clientId, entry] of this.entries) {
+      if (out.length >= max) break;
+      if (entry.state !== null) out.push({ clientId, state: entry.state });
+    }
+    return out;
+  }
+
+  /** How many states are held now. */
+  get count(): number {
+    return this.entries.size;
+  }
+
+
   leave(member: PresenceMember): void {
     this.members.delete(member);
     const gone = [...(this.owned.get(member) ?? [])];

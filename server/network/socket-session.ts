@@ -131,6 +131,11 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
     this.heartbeat.heard();
     if (this.closed) return;
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    const counters = this.runtime.observer?.network;
+    if (counters !== undefined) {
+      counters.bytesIn += bytes.byteLength;
+      counters.framesIn++;
+    }
     if (bytes.byteLength > this.limits.maxFrameBytes) {
       return this.send(oversizedAnswer(bytes, this.limits.maxFrameBytes));
     }
@@ -387,7 +392,9 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
 
   private refuse(channel: number, error: unknown): void {
     if (!(error instanceof TandemError)) this.log.error({ err: error }, "frame handling failed");
-    this.send({ kind: Kind.error, channel, error: toWireError(error) });
+    const wire = toWireError(error);
+    this.runtime.observer?.refused(wire.code);
+    this.send({ kind: Kind.error, channel, error: wire });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -403,6 +410,11 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
     const out = this.toPeer(frame);
     if (out === null) return;
     this.writer.send(out);
+    const counters = this.runtime.observer?.network;
+    if (counters !== undefined) {
+      counters.bytesOut += out.byteLength;
+      counters.framesOut++;
+    }
     this.budget.note(this);
   }
 

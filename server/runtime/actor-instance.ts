@@ -29,6 +29,7 @@ import { YjsWriters } from "./yjs-writers.ts";
 import { ActorSchedules } from "./schedules.ts";
 import type { TaskContext } from "./task.ts";
 import { validateArgs } from "./validate.ts";
+import { type ActorObserver, EDIT_LABEL, type ObservedActor } from "../inspector/observer.ts";
 
 /** What an instance needs from the runtime that owns it. */
 export interface InstanceHost {
@@ -46,6 +47,8 @@ export interface InstanceHost {
   sleep(instance: ActorInstance): void;
   /** The inline client for code running with `chain` (`c.client()`). */
   clientFor(chain: CallChain): unknown;
+  /** The inspector's observer (null: no inspector). */
+  readonly observer: ActorObserver | null;
 }
 
 export type { ActionSeq } from "./exactly-once.ts";
@@ -67,6 +70,8 @@ export class ActorInstance implements CommitHost {
   /** Which identity writes as which Yjs client in direct edits (yjs-writers.ts). */
   private readonly yjsWriters = new YjsWriters();
   private readonly pipeline: CommitPipeline;
+  /** What this actor reports to the inspector (null: no inspector). */
+  readonly observed: ObservedActor | null;
   private idleTimer: NodeJS.Timeout | null = null;
   private state: ActorStatus = "running";
   private stopping: Promise<void> | null = null;
@@ -81,6 +86,7 @@ export class ActorInstance implements CommitHost {
   ) {
     this.log = host.log.child({ actor: meta.name, actorId: meta.id });
     this.exactlyOnce = new ExactlyOnce(host.exactlyOnceLimits);
+    this.observed = host.observer?.actor(meta.name, meta.id) ?? null;
     this.pipeline = new CommitPipeline(this);
     // The instance is the schedules' host itself: no object and closures of its own per actor.
     this.schedules = new ActorSchedules(this);
@@ -228,7 +234,7 @@ export class ActorInstance implements CommitHost {
     // commits without waiting for anything (see CommitPipeline.execute).
     const run =
       schema === undefined ? (c: TaskContext) => action(c, ...args) : async (c: TaskContext) => action(c, ...(await validateArgs(schema, args)));
-    return this.pipeline.run(conn, run, seq, chain);
+    return this.pipeline.run(conn, run, seq, chain, undefined, false, name);
   }
 
   /**
@@ -240,7 +246,17 @@ export class ActorInstance implements CommitHost {
    */
   async edit(conn: ConnImpl, updates: readonly Uint8Array[]): Promise<void> {
     const { validate, write } = editSteps(this.doc, this.config, this.yjsWriters, conn, updates);
-    await this.pipeline.run(conn, validate, undefined, NO_CHAIN, write);
+    await this.pipeline.run(conn, validate, undefined, NO_CHAIN, write, false, EDIT_LABEL);
+  }
+
+  /** Forgets a client id's exactly-once records, durably, after the work queued (the inspector's reset); how many. */
+  forgetClient(clientId: string): Promise<number> {
+    return this.pipeline.forgetClient(clientId);
+  }
+
+  /** The network's per-actor state if a channel made it (the inspector reads its presence). */
+  get hubIfMade(): unknown {
+    return this.hubSlot;
   }
 
   /** Whether a connection may edit directly (`canEdit`; absent means no). */
@@ -263,6 +279,7 @@ export class ActorInstance implements CommitHost {
 
   deliver(targets: readonly ConnImpl[] | "all", name: string, payload: unknown): void {
     const list = targets === "all" ? [...this.conns.values()] : targets;
+    this.observed?.event(name, list.length);
     for (const conn of list) {
       if (!this.conns.has(conn.id)) continue;
       try {

@@ -14,6 +14,7 @@ import { ActorInstance, type InstanceHost } from "./actor-instance.ts";
 import { AlarmClock } from "./alarm-clock.ts";
 import { type CallChain, NO_CHAIN } from "./call-chain.ts";
 import { DEFAULT_EXACTLY_ONCE_LIMITS, type ExactlyOnceLimits } from "./exactly-once.ts";
+import type { ActorObserver } from "../inspector/observer.ts";
 
 export type LoadMode = { readonly kind: "get" } | { readonly kind: "getOrCreate" | "create"; readonly input?: unknown };
 
@@ -41,6 +42,8 @@ export class ActorRuntime implements InstanceHost {
   client: unknown = undefined;
   /** Makes the inline client of code running with a call chain (`c.client()`); set by createServer. */
   clientWith: ((chain: CallChain) => unknown) | undefined = undefined;
+  /** The inspector's observer, told of actions, commits and events (null: no inspector); set by createServer. */
+  observer: ActorObserver | null = null;
 
   private readonly instances = new Map<string, ActorInstance>();
   private readonly loading = new Map<string, Promise<ActorInstance>>();
@@ -67,6 +70,11 @@ export class ActorRuntime implements InstanceHost {
   /** Live instances (for tests and metrics). */
   get loaded(): ReadonlyMap<string, ActorInstance> {
     return this.instances;
+  }
+
+  /** Actors not loaded whose alarm is armed here, by id (for the inspector). */
+  get asleepWithAlarms(): ReadonlyMap<string, Alarm> {
+    return this.alarmClock.waiting;
   }
 
   config(name: string): AnyActorConfig {

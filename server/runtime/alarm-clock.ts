@@ -19,6 +19,11 @@ export class AlarmClock {
     this.arm();
   }
 
+  /** The alarms waiting (actors asleep with a schedule). */
+  get waiting(): ReadonlyMap<string, Alarm> {
+    return this.alarms;
+  }
+
   delete(id: string): void {
     if (this.alarms.delete(id)) this.arm();
   }

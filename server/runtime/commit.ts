@@ -22,6 +22,7 @@ import type { Mailbox } from "./mailbox.ts";
 import { checkPlainData } from "./plain-data.ts";
 import { type ActorSchedules, earliest } from "./schedules.ts";
 import { type ContextHost, Task, type TaskContext } from "./task.ts";
+import type { ObservedActor } from "../inspector/observer.ts";
 
 export type ActorStatus = "running" | "stopping" | "stopped" | "failed";
 
@@ -58,6 +59,8 @@ export interface CommitHost extends ContextHost {
   readonly exactlyOnce: ExactlyOnce;
   readonly schedules: ActorSchedules;
   readonly updateListeners: ReadonlySet<UpdateListener>;
+  /** The inspector's observer of this actor (null: no inspector). */
+  readonly observed: ObservedActor | null;
   /** Sends an event to connections of the actor now. */
   deliver(targets: readonly ConnImpl[] | "all", name: string, payload: unknown): void;
   /** The document changed and storage did not: the actor must reload. */
@@ -119,12 +122,35 @@ export class CommitPipeline {
    * committed once durable. `chain`: the actors the call comes from (call-chain.ts).
    * `whileStopping`: a hook of the stop or a disconnect, which still runs once stop began.
    */
-  async run(conn: ConnImpl, fn: (c: TaskContext) => unknown, seq?: ActionSeq, chain: CallChain = NO_CHAIN, write?: WriteStep, whileStopping = false): Promise<TaskOutcome> {
+  async run(conn: ConnImpl, fn: (c: TaskContext) => unknown, seq?: ActionSeq, chain: CallChain = NO_CHAIN, write?: WriteStep, whileStopping = false, label?: string): Promise<TaskOutcome> {
     if (this.actor.status !== "running" && !whileStopping) throw new ActorStopped();
-    const done = await this.actor.mailbox.enqueue(() => this.execute(conn, fn, seq, chain, write));
-    await done.durable;
+    // `label` (an action's name, or an edit's): the task is reported to the observer, if any.
+    const observed = label === undefined ? null : this.actor.observed;
+    const startedAt = observed === null ? 0 : performance.now();
+    let done: Executed;
+    try {
+      done = await this.actor.mailbox.enqueue(() => this.execute(conn, fn, seq, chain, write));
+      await done.durable;
+    } catch (error) {
+      observed?.task(label!, conn.id, startedAt, error);
+      throw error;
+    }
+    observed?.task(label!, conn.id, startedAt, done.failed ? done.error : null);
     if (done.failed) throw done.error;
     return { value: done.value, update: done.update };
+  }
+
+  /**
+   * Forgets every exactly-once record of `clientId` (the inspector's reset, see
+   * server/inspector/admin.ts), after the work queued before it, durably; gives how many.
+   */
+  async forgetClient(clientId: string): Promise<number> {
+    const done = await this.actor.mailbox.enqueue(() => {
+      const removed = this.actor.exactlyOnce.forget(clientId);
+      return { count: removed.length, durable: removed.length > 0 ? this.persist({ seqsRemoved: removed }) : this.durable };
+    });
+    await done.durable;
+    return done.count;
   }
 
   /**
@@ -238,8 +264,11 @@ export class CommitPipeline {
    */
   private persist(commit: Commit): Promise<void> {
     const actor = this.actor;
+    const observed = actor.observed;
+    const startedAt = observed === null ? 0 : performance.now();
     const append = actor.driver.append(actor.id, commit, actor.lease).then(
       () => {
+        observed?.appended(startedAt, false);
         this.commitsSinceSnapshot++;
         // Results recorded for exactly-once also count: their log must not outgrow the bound on what is kept.
         if (this.commitsSinceSnapshot >= actor.compactAfterCommits || actor.exactlyOnce.loggedBytes > actor.exactlyOnceLimits.maxBytesPerActor) {
@@ -252,6 +281,7 @@ export class CommitPipeline {
         }
       },
       (error: unknown) => {
+        observed?.appended(startedAt, true);
         actor.fail(error, "storage refused a commit");
         throw new InternalError("The actor could not persist its changes", { cause: error });
       },

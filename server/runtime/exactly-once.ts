@@ -123,6 +123,18 @@ export interface SeqWrite {
   readonly removed: readonly string[];
 }
 
+/** An owner of records as the inspector lists it. */
+export interface OwnerSummary {
+  readonly clientId: string;
+  /** The digest of the identity that sent its actions (null: records from before owners). */
+  readonly identity: string | null;
+  readonly lastSeq: number;
+  readonly records: number;
+  readonly bytes: number;
+  /** Epoch ms it was last seen. */
+  readonly seenAt: number;
+}
+
 interface Owner {
   last: number;
   seen: number;
@@ -202,6 +214,36 @@ export class ExactlyOnce {
       throw new InvalidArguments(`Action seq ${seq.seq} jumps more than ${this.limits.maxSeqJump} past this client's last seq ${last}`);
     }
     return null;
+  }
+
+  /** Each owner's last applied seq, records and bytes, most recently seen first, at most `max` (the inspector). */
+  ownerList(max: number): OwnerSummary[] {
+    const out: OwnerSummary[] = [];
+    const keys = [...this.owners.keys()];
+    for (let i = keys.length - 1; i >= 0 && out.length < max; i--) {
+      const key = keys[i]!;
+      const owner = this.owners.get(key)!;
+      const cut = key.indexOf(SEP);
+      out.push({ clientId: cut < 0 ? key : key.slice(0, cut), identity: cut < 0 ? null : key.slice(cut + 1), lastSeq: owner.last, records: owner.keys.size, bytes: owner.bytes, seenAt: owner.seen });
+    }
+    return out;
+  }
+
+  /**
+   * Forgets every record of a client id, whatever identity sent them (the inspector's reset):
+   * its next seq runs as new, and so would a resend of one it applied. Gives the keys to
+   * delete from storage.
+   */
+  forget(clientId: string): string[] {
+    const removed: string[] = [];
+    for (const [key, owner] of [...this.owners]) {
+      if (key !== clientId && !key.startsWith(clientId + SEP)) continue;
+      for (const recordKey of [...owner.keys]) {
+        this.drop(recordKey);
+        removed.push(recordKey);
+      }
+    }
+    return removed;
   }
 
   /** Records an applied seq and its outcome; gives what the commit must write. */
