@@ -3,7 +3,8 @@
  * page asks for the token (and refuses a wrong one), then shows a board actor live while a
  * client in this process (through its own TCP proxy) calls actions, sets presence, goes
  * offline with actions queued in its outbox, and reconnects. Screenshots of each step go to
- * docs/screenshots/inspector-*.png.
+ * test-results/screenshots/, or to docs/screenshots/inspector-*.png (the README's) with
+ * UPDATE_SCREENSHOTS=1 — so a test run leaves the tracked images alone.
  */
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
@@ -34,7 +35,8 @@ const board = actor({
 const registry = setup({ use: { board } });
 
 test("the inspector shows a board live through actions, offline edits and a reconnect", async ({ page }) => {
-  const SHOTS = join(test.info().config.rootDir, "..", "docs", "screenshots");
+  const root = join(test.info().config.rootDir, "..");
+  const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? join(root, "docs", "screenshots") : join(root, "test-results", "screenshots");
   const server = createServer(registry, { logger: false, inspector: { token: TOKEN } });
   await server.listen({ port: 0, host: "127.0.0.1" });
   const proxy = await tcpProxy(server.port);

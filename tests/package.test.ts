@@ -154,6 +154,31 @@ await server.close();
 console.log(JSON.stringify({ text }));
 `;
 
+/** tandem/react from the package: hooks typed from the registry (type-checked, never run). */
+const REACT_CHECK = `import { createElement, type ReactElement } from "react";
+import { actor, setup } from "tandem";
+import { createClient } from "tandem/client";
+import { TandemProvider, useActor, useActorState, useClient, useStatus } from "tandem/react";
+
+export const registry = setup({
+  use: {
+    counter: actor({ state: { n: 0, label: "" }, actions: { inc: (c, by: number) => (c.state.n += by) } }),
+  },
+});
+
+function Counter(): ReactElement {
+  const client = useClient<typeof registry>();
+  const conn = useActor(client.counter.getOrCreate("k"));
+  const n: number | undefined = useActorState(conn, (state) => state.n);
+  const status = useStatus(conn);
+  return createElement("button", { onClick: () => void conn?.inc(1) }, \`\${n ?? "…"} (\${status})\`);
+}
+
+export function App(): ReactElement {
+  return createElement(TandemProvider, { client: createClient<typeof registry>("http://127.0.0.1:8080") }, createElement(Counter));
+}
+`;
+
 interface Project {
   readonly dir: string;
   readonly files: readonly string[];
@@ -177,7 +202,7 @@ beforeAll(async () => {
   const integrity = `sha512-${createHash("sha512").update(readFileSync(join(temp, tarball.filename))).digest("base64")}`;
   const dir = join(temp, "app");
   mkdirSync(dir);
-  const { manifest: appManifest, lock } = offlineLockfile(ROOT, "readme-app", { yjs: "dependencies", "@types/node": "devDependencies" }, [
+  const { manifest: appManifest, lock } = offlineLockfile(ROOT, "readme-app", { yjs: "dependencies", react: "dependencies", "@types/node": "devDependencies", "@types/react": "devDependencies" }, [
     { name: manifest.name, spec: `file:../${tarball.filename}`, manifest: manifest as never, integrity },
   ]);
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(appManifest, null, 2)}\n`);
@@ -205,6 +230,8 @@ beforeAll(async () => {
   writeFileSync(join(dir, "browser-entry.js"), BROWSER_ENTRY);
   writeFileSync(join(dir, "bundle.mjs"), BUNDLE);
   files.push("client-check.ts", "inline-actors.ts");
+  writeFileSync(join(dir, "react-check.ts"), REACT_CHECK);
+  files.push("react-check.ts");
   writeFileSync(
     join(dir, "tsconfig.json"),
     `${JSON.stringify(
