@@ -16,6 +16,7 @@ import { Presence } from "./presence.ts";
 import { type PendingEdit, Replica } from "./replica.ts";
 import { COMPACT_AFTER, type ReplicaStore } from "./replica-store.ts";
 import type { DiscardedEdits, SubscriptionEvents } from "./subscription-events.ts";
+import { SyncProgressTracker } from "./sync-progress.ts";
 import type { ChannelCore, MirroredAction, SubscriptionSpec, Upstream } from "./upstream/upstream.ts";
 
 export abstract class SubscriptionCore implements ChannelCore {
@@ -27,6 +28,8 @@ export abstract class SubscriptionCore implements ChannelCore {
   /** The actor's events, by name (what `conn.on(name)` hears). */
   readonly events = new Emitter<Record<string, [unknown]>>();
   readonly optimistic: OptimisticView;
+  /** Sync progress (sync-progress.ts): loading, the first sync, an outbox flush. */
+  readonly progress = new SyncProgressTracker((progress) => this.emitter.emit("progress", progress));
   actorId: string | null = null;
   connId: string | null = null;
   canEdit: boolean | null = null;
@@ -48,6 +51,7 @@ export abstract class SubscriptionCore implements ChannelCore {
       },
       settling: () => this.optimistic.invalidate(),
       answered: () => {
+        if (this.progress.flushing) this.progress.answer(this.pending);
         this.notifyChange();
         this.notifyOutbox();
         this.upstream?.refreshStatus();
@@ -124,6 +128,7 @@ export abstract class SubscriptionCore implements ChannelCore {
   caughtUp(sendAction: (action: OutboxAction) => void): void {
     for (const edit of this.replica.pendingEdits) this.upstream?.sendEdit(edit);
     this.outbox.open(sendAction);
+    this.progress.caughtUp(this.pending);
     this.notifyChange();
     this.upstream?.refreshStatus();
   }
@@ -150,6 +155,12 @@ export abstract class SubscriptionCore implements ChannelCore {
   rejectEdit(id: number, error: TandemError): void {
     const discarded = this.replica.reject(id);
     if (discarded.length > 0) this.discarded(error, discarded);
+    this.editAnswered();
+  }
+
+  /** A direct edit was answered (accepted or refused): a flush under way moves on. */
+  editAnswered(): void {
+    if (this.progress.flushing) this.progress.answer(this.pending);
   }
 
   /** The server's state moved to another version: unanswered edits made on the old one are discarded, never sent. */

@@ -16,6 +16,7 @@ import type { PendingEdit, Replica } from "../replica.ts";
 import type { LoadedReplica, ReplicaStore } from "../replica-store.ts";
 import type { ClientSession } from "../session.ts";
 import type { SubscriptionEvents } from "../subscription-events.ts";
+import type { SyncProgressTracker } from "../sync-progress.ts";
 import type { LeaderLink } from "../tabs/leader-link.ts";
 
 export interface SubscriptionSpec {
@@ -72,6 +73,7 @@ export interface ChannelCore {
   readonly machine: StatusMachine;
   readonly emitter: Emitter<SubscriptionEvents>;
   readonly optimistic: OptimisticView;
+  readonly progress: SyncProgressTracker;
   readonly disposed: boolean;
   readonly canEdit: boolean | null;
   /** Who the actor says this connection is. */
@@ -85,6 +87,8 @@ export interface ChannelCore {
   saveConfirmed(update: Uint8Array, settles: { outboxSeq?: number; editKey?: string }): void;
   /** An edit refused: it and every later one are discarded. */
   rejectEdit(id: number, error: TandemError): void;
+  /** A direct edit was answered (a flush under way moves on). */
+  editAnswered(): void;
   /** `doc` was replaced: its content goes to the follower tabs. */
   emitReplaced(error: TandemError): void;
   /** Subscribed and answered: unanswered edits, then the outbox, go (in order). */
