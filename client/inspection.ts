@@ -52,7 +52,7 @@ export interface ConnectionSnapshot {
   /** Direct edits of the doc not yet answered by the server. */
   readonly unconfirmedEdits: { readonly count: number; readonly bytes: number };
   readonly progress: SyncProgress | null;
-  /** The replica is kept in memory only (no IndexedDB, or storage failed). */
+  /** A storage write failed: the replica lives in memory from then on (the client's `storage` says which kind it uses). */
   readonly inMemory: boolean;
 }
 
