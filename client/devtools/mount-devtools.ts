@@ -16,6 +16,8 @@ import { StorageEstimate } from "./storage-estimate.ts";
 export interface DevtoolsOptions {
   /** Where the panel goes (appended to it); default: a floating panel on `document.body`. */
   readonly container?: HTMLElement;
+  /** Called once when the panel goes (its close button, or the returned function). */
+  readonly onUnmount?: () => void;
 }
 
 /** What the panel needs of a client (any `createClient` client). */
@@ -32,6 +34,7 @@ export function mountDevtools(client: InspectableClient, options: DevtoolsOption
   if (container !== undefined && (typeof container !== "object" || container === null || typeof (container as { append?: unknown }).append !== "function")) {
     throw new InvalidArguments("mountDevtools: container must be a DOM element");
   }
+  if (options.onUnmount !== undefined && typeof options.onUnmount !== "function") throw new InvalidArguments("mountDevtools: onUnmount must be a function");
   const inspector = client.inspect();
   const panel = doc.createElement("div");
   panel.className = container === undefined ? "tdt-panel tdt-floating" : "tdt-panel";
@@ -85,6 +88,11 @@ export function mountDevtools(client: InspectableClient, options: DevtoolsOption
     if (frame !== null) cancel(frame as number);
     frame = null;
     panel.remove();
+    try {
+      options.onUnmount?.();
+    } catch (error) {
+      console.error("The devtools onUnmount callback threw:", error);
+    }
   };
   close.addEventListener("click", unmount);
   return unmount;
