@@ -10,7 +10,7 @@ export const PANEL_CSS = `
 .tdt-panel dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 0; }
 .tdt-panel dt { color: #57606a; } .tdt-panel dd { margin: 0; word-break: break-all; }
 .tdt-panel table { border-collapse: collapse; width: 100%; }
-.tdt-panel td, .tdt-panel th { text-align: left; padding: 1px 4px; border-bottom: 1px solid #eef0f2; vertical-align: top; }
+.tdt-panel td, .tdt-panel th { text-align: left; padding: 1px 4px; border-bottom: 1px solid #eef0f2; vertical-align: top; overflow-wrap: anywhere; }
 .tdt-panel ul { list-style: none; margin: 0; padding-left: 14px; }
 .tdt-panel summary { cursor: pointer; color: #57606a; }
 .tdt-panel .tdt-key { color: #8250df; } .tdt-panel .tdt-string { color: #0a3069; } .tdt-panel .tdt-number { color: #0550ae; }
