@@ -51,7 +51,6 @@ export abstract class SubscriptionCore implements ChannelCore {
       },
       settling: () => this.optimistic.invalidate(),
       answered: () => {
-        if (this.progress.flushing) this.progress.answer(this.pending);
         this.notifyChange();
         this.notifyOutbox();
         this.upstream?.refreshStatus();
@@ -87,6 +86,11 @@ export abstract class SubscriptionCore implements ChannelCore {
 
   get pending(): number {
     return this.queue().length + this.replica.pendingEdits.length;
+  }
+
+  /** This tab's own actions and edits not yet answered (what a flush counts). */
+  get ownPending(): number {
+    return this.outbox.size + this.replica.pendingEdits.length;
   }
 
   /** The view: confirmed ⊕ predictions of pending actions; undefined before any state. */
@@ -128,7 +132,7 @@ export abstract class SubscriptionCore implements ChannelCore {
   caughtUp(sendAction: (action: OutboxAction) => void): void {
     for (const edit of this.replica.pendingEdits) this.upstream?.sendEdit(edit);
     this.outbox.open(sendAction);
-    this.progress.caughtUp(this.pending);
+    this.progress.caughtUp(this.ownPending);
     this.notifyChange();
     this.upstream?.refreshStatus();
   }
@@ -147,6 +151,7 @@ export abstract class SubscriptionCore implements ChannelCore {
   fail(error: TandemError): void {
     if (!this.machine.fail(error)) return;
     this.outbox.rejectAll(error, false);
+    this.progress.stopped();
     this.emitter.emit("error", error);
     this.emitter.emit("failed", error);
     this.notifyOutbox();
@@ -155,12 +160,6 @@ export abstract class SubscriptionCore implements ChannelCore {
   rejectEdit(id: number, error: TandemError): void {
     const discarded = this.replica.reject(id);
     if (discarded.length > 0) this.discarded(error, discarded);
-    this.editAnswered();
-  }
-
-  /** A direct edit was answered (accepted or refused): a flush under way moves on. */
-  editAnswered(): void {
-    if (this.progress.flushing) this.progress.answer(this.pending);
   }
 
   /** The server's state moved to another version: unanswered edits made on the old one are discarded, never sent. */
@@ -188,6 +187,7 @@ export abstract class SubscriptionCore implements ChannelCore {
   }
 
   notifyChange(): void {
+    if (this.progress.flushing) this.progress.update(this.ownPending); // pending may have changed
     this.emitter.emit("change");
   }
 

@@ -7,8 +7,9 @@
  *   as ONE frame, so its download cannot be followed byte by byte: `total` is null until the
  *   frame arrived, then `done` = `total` = the bytes of the state update it carried.
  * - "flush": caught up with actions or direct edits waiting (an offline session's outbox):
- *   `done` = answers received since the flush began, `total` = `done` + what is still
- *   unanswered (actions called during the flush raise it). It ends when nothing is pending.
+ *   `done` = changes answered (or discarded) since the flush began, `total` = `done` + what is still
+ *   unanswered (actions called during the flush raise it). Counted over this tab's own actions
+ *   and edits (a follower tab's are answered through the leader). Ends when nothing is pending.
  * Null when none of these is under way. Nothing is computed unless someone listens or reads.
  */
 export interface SyncProgress {
@@ -23,8 +24,9 @@ export interface SyncProgress {
 /** Keeps the current phase and says when it changed (a listener is called only on change). */
 export class SyncProgressTracker {
   private current: SyncProgress | null = null;
-  /** Answers received since the flush began. */
-  private answered = 0;
+  /** The flush's total so far, and what was pending when last told. */
+  private flushTotal = 0;
+  private flushPending = 0;
 
   constructor(private readonly changed: (progress: SyncProgress | null) => void) {}
 
@@ -55,17 +57,22 @@ export class SyncProgressTracker {
     if (this.current?.phase === "sync") this.set({ phase: "sync", unit: "bytes", done: bytes, total: bytes });
   }
 
-  /** Caught up: a flush begins if anything is pending; the phase ends otherwise. */
+  /** Caught up: a flush begins if anything of this tab's is pending; the phase ends otherwise. */
   caughtUp(pending: number): void {
-    this.answered = 0;
+    this.flushTotal = pending;
+    this.flushPending = pending;
     this.set(pending > 0 ? { phase: "flush", unit: "changes", done: 0, total: pending } : null);
   }
 
-  /** An action or an edit was answered; `pending` is what is still unanswered. Cheap when no flush is under way. */
-  answer(pending: number): void {
+  /**
+   * What is still pending now (during a flush; cheap to call when none is under way): what
+   * left counts as done, what was added raises the total. Idempotent: any caller may ask.
+   */
+  update(pending: number): void {
     if (this.current?.phase !== "flush") return;
-    this.answered++;
-    this.set(pending > 0 ? { phase: "flush", unit: "changes", done: this.answered, total: this.answered + pending } : null);
+    if (pending > this.flushPending) this.flushTotal += pending - this.flushPending;
+    this.flushPending = pending;
+    this.set(pending > 0 ? { phase: "flush", unit: "changes", done: this.flushTotal - pending, total: this.flushTotal } : null);
   }
 
   /** The link went down, or the subscription ended: whatever was under way stops. */

@@ -15,6 +15,7 @@ import { actor, setup, UserError } from "tandem";
 import { type ActorConnection, type Client, createClient, memoryStorage, type SyncProgress } from "tandem/client";
 import { createServer, memoryDriver, type TandemServer } from "tandem/server";
 import { tcpProxy, type TcpProxy } from "./support/tcp-proxy.ts";
+import { FakeLocks, FakeTab } from "./support/tabs.ts";
 
 const board = actor({
   state: { items: [] as string[], notes: new Y.Text("") },
@@ -118,10 +119,14 @@ describe("sync progress", () => {
     await conn.whenSynced();
     const seen: SyncProgress[] = [];
     const calls: Promise<unknown>[] = [];
+    let late = false;
     conn.onProgress((progress) => {
       if (progress?.phase !== "flush") return;
       seen.push(progress);
-      if (progress.done === 1 && calls.length === 2) calls.push(conn.add("late"));
+      if (progress.done === 1 && !late) {
+        late = true; // an action called from the listener itself (re-entrant)
+        calls.push(conn.add("late"));
+      }
     });
     await offlineWhile(conn, link, () => {
       calls.push(conn.add("a"), conn.add("b"));
@@ -131,6 +136,43 @@ describe("sync progress", () => {
     expect(calls).toHaveLength(3);
     expect(seen[0]).toMatchObject({ done: 0, total: 2 });
     expect(seen.at(-1)).toMatchObject({ done: 2, total: 3 });
+  });
+});
+
+describe("sync progress across tabs", () => {
+  test("a follower tab's flush counts its own changes and ends once everything is answered", async () => {
+    const { proxy: link } = await start();
+    clients.splice(0).forEach((client) => client.dispose()); // tabs of their own below
+    const storage = { ...memoryStorage(), shared: `devtools-${process.pid}-${Date.now()}` };
+    const locks = new FakeLocks();
+    const open = async (name: string) => {
+      const tab = new FakeTab(name, locks);
+      const client = createClient<R>(link.url, { storage, optimistic, multiTab: tab.multiTab, socketFactory: tab.socketFactory, backoff: { baseMs: 5, maxMs: 20 } });
+      clients.push(client);
+      await client.ready;
+      return client;
+    };
+    const leaderClient = await open("leader");
+    const leader = leaderClient.board.getOrCreate("tabs").connect();
+    await leader.whenSynced();
+    // The leader works offline; a follower tab opens meanwhile (it mirrors the leader's pending actions) and adds its own.
+    link.cut();
+    await until("offline", () => leader.status === "offline");
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) calls.push(leader.add(`leader ${i}`));
+    const followerClient = await open("follower");
+    const follower = followerClient.board.getOrCreate("tabs").connect();
+    const seen: (SyncProgress | null)[] = [];
+    follower.onProgress((progress) => seen.push(progress));
+    await until("the follower mirrors the leader", () => follower.pending === 3);
+    expect(leaderClient.inspect().snapshot().tab.role).toBe("leader");
+    expect(followerClient.inspect().snapshot().tab).toMatchObject({ role: "follower", leaderTab: leaderClient.inspect().snapshot().tab.tabId });
+    calls.push(follower.add("follower"));
+    link.restore();
+    await Promise.all(calls);
+    await until("both synced", () => [leader, follower].every((conn) => conn.status === "synced" && conn.pending === 0));
+    await until("no progress under way", () => leader.progress === null && follower.progress === null);
+    for (const each of seen) if (each?.phase === "flush") expect(each.total).toBeLessThanOrEqual(1); // its own change only, never the leader's
   });
 });
 

@@ -178,7 +178,6 @@ export class ServerUpstream implements Upstream, SessionChannel {
         if (message.ok) {
           const edit = core.replica.accept(message.id);
           if (edit) core.saveConfirmed(edit.update, { editKey: edit.storageKey });
-          core.editAnswered();
         } else core.rejectEdit(message.id, errorFromWire(message.error));
         core.notifyChange(); // pending went down
         this.refreshStatus();

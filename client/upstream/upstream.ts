@@ -87,8 +87,6 @@ export interface ChannelCore {
   saveConfirmed(update: Uint8Array, settles: { outboxSeq?: number; editKey?: string }): void;
   /** An edit refused: it and every later one are discarded. */
   rejectEdit(id: number, error: TandemError): void;
-  /** A direct edit was answered (a flush under way moves on). */
-  editAnswered(): void;
   /** `doc` was replaced: its content goes to the follower tabs. */
   emitReplaced(error: TandemError): void;
   /** Subscribed and answered: unanswered edits, then the outbox, go (in order). */
