@@ -31,6 +31,7 @@ export default defineConfig(({ mode }) => ({
       { find: /^tandem\/client$/, replacement: here("./client/index.ts") },
       { find: /^tandem\/server$/, replacement: here("./server/index.ts") },
       { find: /^tandem\/react$/, replacement: here("./client/react/index.ts") },
+      { find: /^tandem\/devtools$/, replacement: here("./client/devtools/index.ts") },
     ],
   },
   test: {

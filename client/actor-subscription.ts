@@ -124,6 +124,7 @@ export class ActorSubscription extends SubscriptionCore {
     this.upstream?.dispose();
     // Stored actions stay in storage: a later connection (or reload) sends them.
     this.outbox.rejectAll(new ActorStopped("The connection is disposed"), false);
+    this.progress.stopped();
     this.presence.destroy();
     this.optimistic.dispose();
     this.bindDoc(null);
@@ -140,10 +141,11 @@ export class ActorSubscription extends SubscriptionCore {
   // Loading, roles
 
   private async load(): Promise<void> {
+    this.progress.loading();
     await this.host.ready;
     const route = this.host.upstream();
     this.upstream = this.upstreamFor(route);
-    const stored = await this.store.load();
+    const stored = await this.store.load().finally(() => this.progress.loaded());
     try {
       for (const update of stored.confirmed) Y.decodeUpdate(update);
       for (const edit of stored.edits) Y.decodeUpdate(edit.update);

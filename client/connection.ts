@@ -28,6 +28,7 @@ export function makeConnection(subscription: ActorSubscription, release: () => v
     onDoc: track("doc"),
     onOutbox: track("outbox"),
     onSettled: track("settled"),
+    onProgress: track("progress"),
     whenLoaded: () => subscription.loaded,
     setParams: (params: unknown) => (disposed ? Promise.reject(new ActorStopped("The connection is disposed")) : subscription.setParams(params)),
     resetLocalData: () => subscription.resetLocalData(),
@@ -47,6 +48,7 @@ export function makeConnection(subscription: ActorSubscription, release: () => v
     awareness: () => subscription.awareness,
     actorId: () => subscription.actorId,
     canEdit: () => subscription.canEdit,
+    progress: () => subscription.progress.progress,
   };
   const actionOf =
     (name: string) =>

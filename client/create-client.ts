@@ -26,6 +26,7 @@ import { type MultiTabOptions, holdStorageLock, multiTabApis } from "./tabs/tab-
 import { ClientIdentity } from "./client-identity.ts";
 import { type HandleHost, type HandleSpec, networkTransport, specOfLink } from "./handles.ts";
 import type { Client, ClientStateVersions, OptimisticHandlers } from "./types.ts";
+import { type InspectedClient, Inspector, type TabSnapshot } from "./inspection.ts";
 
 export type { MultiTabOptions };
 
@@ -69,7 +70,7 @@ export interface ClientOptions<R = unknown> {
   multiTab?: false | MultiTabOptions;
 }
 
-class ClientCore implements HandleHost {
+class ClientCore implements HandleHost, InspectedClient {
   /** The client id and the seq counter. */
   private readonly identity: ClientIdentity;
   /** This tab's id (call ids, presence per tab). */
@@ -91,6 +92,9 @@ class ClientCore implements HandleHost {
   private readonly http: HttpCaller;
   private readonly subscriptions = new Map<string, ActorSubscription>();
   private readonly stores = new Map<string, ReplicaStore>();
+  /** Who hears subscriptions come and go (the inspector, while subscribed). */
+  private readonly subscriptionWatchers = new Set<() => void>();
+  private inspector: Inspector | null = null;
 
   constructor(
     private readonly url: string,
@@ -242,6 +246,7 @@ class ClientCore implements HandleHost {
       );
       this.stores.set(rid, store);
       this.subscriptions.set(identity, subscription);
+      this.subscriptionsChanged();
       const created = subscription;
       void this.ready.then(() => {
         if (this.storageNote !== null) created.storageFault(this.storageNote);
@@ -258,8 +263,40 @@ class ClientCore implements HandleHost {
         if (--shared.refs > 0) return;
         shared.dispose();
         if (this.subscriptions.get(identity) === shared) this.subscriptions.delete(identity);
+        this.subscriptionsChanged();
       },
     };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Inspection (client/inspection.ts): read-only, nothing computed until someone subscribes
+
+  inspect(): Inspector {
+    this.inspector ??= new Inspector(this);
+    return this.inspector;
+  }
+
+  get storageKind(): string {
+    return this.storage.kind;
+  }
+
+  tab(): TabSnapshot {
+    if (this.tabs === null) return { role: "alone", tabId: this.tabId, leaderTab: null, epoch: 0 };
+    return { role: this.tabs.role, tabId: this.tabId, leaderTab: this.tabs.leaderTab, epoch: this.tabs.epoch };
+  }
+
+  liveSubscriptions(): ReadonlyMap<string, ActorSubscription> {
+    return this.subscriptions;
+  }
+
+  watchSubscriptions(listener: () => void): () => void {
+    const wrapped = () => listener();
+    this.subscriptionWatchers.add(wrapped);
+    return () => this.subscriptionWatchers.delete(wrapped);
+  }
+
+  private subscriptionsChanged(): void {
+    for (const watcher of this.subscriptionWatchers) watcher();
   }
 
   /** Forgets every local replica and outbox of this storage, and the client id. */
@@ -288,5 +325,6 @@ export function createClient<R>(url: string, options: ClientOptions<R> = {}): Cl
     clientId: () => core.clientId,
     ready: () => core.ready,
     resetLocalData: () => () => core.resetLocalData(),
+    inspect: () => () => core.inspect(),
   });
 }

@@ -5,7 +5,8 @@
  */
 export { createClient } from "./create-client.ts";
 export type { ClientOptions } from "./create-client.ts";
-export type { ActorAccessor, ActorConnection, ActorHandle, Client, ClientStateVersions, ConnectionStatus, DiscardedEdits, OptimisticHandlers, OutboxEntry, Prediction } from "./types.ts";
+export type { ActorAccessor, ActorConnection, ActorHandle, Client, ClientStateVersions, ConnectionStatus, DiscardedEdits, OptimisticHandlers, OutboxEntry, Prediction, SyncProgress } from "./types.ts";
+export type { ClientInspector, ClientSnapshot, ConnectionSnapshot, TabSnapshot } from "./inspection.ts";
 export { memoryStorage } from "./storage/memory.ts";
 export { indexedDbStorage, hasIndexedDb } from "./storage/indexeddb.ts";
 export { StorageFault } from "./storage/storage.ts";

@@ -16,6 +16,7 @@ import { Presence } from "./presence.ts";
 import { type PendingEdit, Replica } from "./replica.ts";
 import { COMPACT_AFTER, type ReplicaStore } from "./replica-store.ts";
 import type { DiscardedEdits, SubscriptionEvents } from "./subscription-events.ts";
+import { SyncProgressTracker } from "./sync-progress.ts";
 import type { ChannelCore, MirroredAction, SubscriptionSpec, Upstream } from "./upstream/upstream.ts";
 
 export abstract class SubscriptionCore implements ChannelCore {
@@ -27,6 +28,8 @@ export abstract class SubscriptionCore implements ChannelCore {
   /** The actor's events, by name (what `conn.on(name)` hears). */
   readonly events = new Emitter<Record<string, [unknown]>>();
   readonly optimistic: OptimisticView;
+  /** Sync progress (sync-progress.ts): loading, the first sync, an outbox flush. */
+  readonly progress = new SyncProgressTracker((progress) => this.emitter.emit("progress", progress));
   actorId: string | null = null;
   connId: string | null = null;
   canEdit: boolean | null = null;
@@ -85,6 +88,11 @@ export abstract class SubscriptionCore implements ChannelCore {
     return this.queue().length + this.replica.pendingEdits.length;
   }
 
+  /** This tab's own actions and edits not yet answered (what a flush counts). */
+  get ownPending(): number {
+    return this.outbox.size + this.replica.pendingEdits.length;
+  }
+
   /** The view: confirmed ⊕ predictions of pending actions; undefined before any state. */
   get state(): Record<string, unknown> | undefined {
     if (!this.replica.hasState) return undefined;
@@ -124,6 +132,7 @@ export abstract class SubscriptionCore implements ChannelCore {
   caughtUp(sendAction: (action: OutboxAction) => void): void {
     for (const edit of this.replica.pendingEdits) this.upstream?.sendEdit(edit);
     this.outbox.open(sendAction);
+    this.progress.caughtUp(this.ownPending);
     this.notifyChange();
     this.upstream?.refreshStatus();
   }
@@ -142,6 +151,7 @@ export abstract class SubscriptionCore implements ChannelCore {
   fail(error: TandemError): void {
     if (!this.machine.fail(error)) return;
     this.outbox.rejectAll(error, false);
+    this.progress.stopped();
     this.emitter.emit("error", error);
     this.emitter.emit("failed", error);
     this.notifyOutbox();
@@ -177,6 +187,7 @@ export abstract class SubscriptionCore implements ChannelCore {
   }
 
   notifyChange(): void {
+    if (this.progress.flushing) this.progress.update(this.ownPending); // pending may have changed
     this.emitter.emit("change");
   }
 

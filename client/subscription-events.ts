@@ -6,6 +6,7 @@ import type * as Y from "yjs";
 import type { TandemError } from "../shared/errors.ts";
 import type { ConnectionStatus } from "./connection-status.ts";
 import type { OutboxEntry } from "./outbox-entry.ts";
+import type { SyncProgress } from "./sync-progress.ts";
 
 /** Why local data was thrown away: a rejected edit (and all after it), or a read-only replica. */
 export interface DiscardedEdits {
@@ -29,6 +30,8 @@ export type SubscriptionEvents = {
   /** Others' presence as the server sent it (this browser's own left out). */
   readonly remoteAwareness: [Uint8Array];
   readonly failed: [TandemError];
+  /** Sync progress changed (null: nothing under way). */
+  readonly progress: [SyncProgress | null];
   /** The picture a follower mirrors changed (status, outbox, actor id, canEdit). */
   readonly view: [];
 };

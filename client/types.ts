@@ -21,8 +21,10 @@ import type {
 import type { ActorKey } from "../shared/key.ts";
 import type { TandemError } from "../shared/errors.ts";
 import type { ConnectionStatus, DiscardedEdits, OutboxEntry } from "./actor-subscription.ts";
+import type { ClientInspector } from "./inspection.ts";
+import type { SyncProgress } from "./sync-progress.ts";
 
-export type { ConnectionStatus, DiscardedEdits, OutboxEntry };
+export type { ConnectionStatus, DiscardedEdits, OutboxEntry, SyncProgress };
 
 /** An optimistic handler: the action's effect predicted on a draft of the state. */
 export type Prediction<D, F> = F extends (c: never, ...args: infer Args) => unknown ? (state: StateOf<D>, ...args: Args) => void : never;
@@ -69,6 +71,12 @@ export type ActorConnection<D> = ActionMethods<D> &
     /** An action was confirmed or rejected — also those restored after a reload, whose promises are gone. */
     onSettled(listener: (entry: OutboxEntry) => void): () => void;
     /**
+     * What a long load, first sync or outbox flush has done of how much (client/sync-progress.ts
+     * says what each phase measures); null when none is under way.
+     */
+    readonly progress: SyncProgress | null;
+    onProgress(listener: (progress: SyncProgress | null) => void): () => void;
+    /**
      * New params (a token refresh) without reconnecting: the server runs onAuth again and
      * `c.conn.auth` changes in place. Rejects (and the connection fails) if onAuth refuses.
      */
@@ -107,4 +115,9 @@ export type Client<R> = { readonly [K in keyof ActorsOf<R>]: ActorAccessor<Actor
   readonly ready: Promise<void>;
   /** Forgets every replica and outbox in this client's storage. */
   resetLocalData(): Promise<void>;
+  /**
+   * A read-only look inside (devtools, client/inspection.ts): snapshots of the tab's role and
+   * of every live connection, and a change subscription. Costs nothing until subscribed.
+   */
+  inspect(): ClientInspector;
 };

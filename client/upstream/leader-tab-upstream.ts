@@ -119,6 +119,7 @@ export class LeaderTabUpstream implements Upstream, LinkChannel {
     this.caught = false;
     this.core.outbox.close();
     this.core.presence.forgetOthers();
+    this.core.progress.stopped();
     this.lost = true;
     this.refreshStatus();
   }

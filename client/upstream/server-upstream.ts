@@ -128,6 +128,7 @@ export class ServerUpstream implements Upstream, SessionChannel {
     const { replica, spec } = this.core;
     const stateVector = replica.hasState ? Y.encodeStateVector(replica.confirmed) : new Uint8Array();
     this.core.machine.to("syncing");
+    this.core.progress.syncing();
     this.session.send({ kind: Kind.subscribe, channel: this.channel, name: spec.name, target: spec.target, params: spec.params, stateVector });
   }
 
@@ -139,6 +140,7 @@ export class ServerUpstream implements Upstream, SessionChannel {
     this.clearResubscribe(); // the next socket subscribes anew
     this.down();
     this.core.presence.forgetOthers();
+    this.core.progress.stopped();
     this.core.machine.to("offline");
   }
 
@@ -164,7 +166,10 @@ export class ServerUpstream implements Upstream, SessionChannel {
         const before = message.step === "step2" && core.replica.pendingEdits.length > 0 ? stateVersionOf(core.replica.confirmed) : null;
         core.confirm(message.data, {});
         if (before !== null && stateVersionOf(core.replica.confirmed) !== before) core.versionMoved(before, stateVersionOf(core.replica.confirmed));
-        if (message.step === "step2" && !this.caught) this.catchUp();
+        if (message.step === "step2" && !this.caught) {
+          core.progress.synced(message.data.byteLength);
+          this.catchUp();
+        }
         return;
       }
       case Kind.ack:

@@ -16,6 +16,7 @@ import type { PendingEdit, Replica } from "../replica.ts";
 import type { LoadedReplica, ReplicaStore } from "../replica-store.ts";
 import type { ClientSession } from "../session.ts";
 import type { SubscriptionEvents } from "../subscription-events.ts";
+import type { SyncProgressTracker } from "../sync-progress.ts";
 import type { LeaderLink } from "../tabs/leader-link.ts";
 
 export interface SubscriptionSpec {
@@ -72,6 +73,7 @@ export interface ChannelCore {
   readonly machine: StatusMachine;
   readonly emitter: Emitter<SubscriptionEvents>;
   readonly optimistic: OptimisticView;
+  readonly progress: SyncProgressTracker;
   readonly disposed: boolean;
   readonly canEdit: boolean | null;
   /** Who the actor says this connection is. */

@@ -11,6 +11,7 @@ import { useActor, useClient, usePending } from "tandem/react";
 import type { Registry } from "../actors.ts";
 import { colorOf } from "../colors.ts";
 import type { BoardConnection } from "./board-connection.ts";
+import { DevtoolsButton } from "./devtools-button.tsx";
 import type { NotesEditor } from "./editor.ts";
 import { NotesPanel } from "./notes.tsx";
 import { initials, PresenceList } from "./presence.tsx";
@@ -86,6 +87,7 @@ export function Board({ name, boardKey, viewer, onSignOut }: BoardProps) {
             {initials(name)}
           </span>
           <span id="me-name">{name}</span>
+          <DevtoolsButton client={client} />
           <button
             id="sign-out"
             className="ghost"
