@@ -21,7 +21,7 @@ export interface SetupOptions<Actors extends ActorDefinitions> {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 /** Names a client already uses for itself. */
-const RESERVED = new Set(["dispose", "clientId", "ready", "resetLocalData", "then", "constructor", "__proto__"]);
+const RESERVED = new Set(["dispose", "clientId", "ready", "resetLocalData", "inspect", "then", "constructor", "__proto__"]);
 
 /** Collects actor kinds under the names clients use for them. @public */
 export function setup<Actors extends ActorDefinitions>(options: SetupOptions<Actors>): Registry<Actors> {
