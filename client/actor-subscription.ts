@@ -11,6 +11,8 @@
  */
 import * as Y from "yjs";
 import { ActorStopped, InvalidArguments, InvalidState, StorageError, TandemError } from "../shared/errors.ts";
+import { MAX_VALUE_DEPTH } from "../shared/protocol/value.ts";
+import { nestsDeeperThan } from "../shared/protocol/value-depth.ts";
 import { stateVersionOf } from "../shared/state/index.ts";
 import type { ConnectionStatus } from "./connection-status.ts";
 import type { Predictor } from "./optimistic.ts";
@@ -243,7 +245,12 @@ function copyArgs(args: readonly unknown[]): unknown[] {
   for (const arg of args) {
     if (arg === null) continue;
     const type = typeof arg;
-    if (type !== "number" && type !== "string" && type !== "boolean" && type !== "undefined" && type !== "bigint") return structuredClone([...args]);
+    if (type !== "number" && type !== "string" && type !== "boolean" && type !== "undefined" && type !== "bigint") {
+      const copy = structuredClone([...args]);
+      // The server would refuse the frame: refused here, before it is stored in the outbox.
+      if (nestsDeeperThan(copy)) throw new RangeError(`values nest deeper than ${MAX_VALUE_DEPTH} levels`);
+      return copy;
+    }
   }
   return [...args];
 }

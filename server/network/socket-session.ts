@@ -22,7 +22,7 @@ import { type Limits, RateLimiter } from "./limits.ts";
 import { HeldIdentities } from "./held-identities.ts";
 import { LeaderTerms } from "./leader-terms.ts";
 import { OUTPUT_RECHECK_MS, OutputRoom } from "./output-room.ts";
-import { oversizedAnswer } from "./oversized-frame.ts";
+import { oversizedAnswer, refusedFrameAnswer } from "./oversized-frame.ts";
 import { type BudgetedSocket, SendBudget } from "./send-budget.ts";
 import { TurnWriter } from "./turn-writer.ts";
 import type { ClusterNode } from "../cluster/cluster-node.ts";
@@ -144,7 +144,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
     try {
       messages = this.fromPeer(bytes);
     } catch (error) {
-      return this.refuse(0, error);
+      return this.refuseUndecodable(bytes, error);
     }
     for (const message of messages) {
       if (this.inbox.length >= MAX_INBOX) {
@@ -156,6 +156,16 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
       this.inbox.push(message);
     }
     this.drain();
+  }
+
+  /**
+   * A frame that does not decode: its caller is answered from its header (an action's ack,
+   * an edit's result, a subscribe's unsubscribed …: oversized-frame.ts), so nobody waits for
+   * ever for a frame the server threw away. A dialect answers its own way.
+   */
+  protected refuseUndecodable(bytes: Uint8Array, error: unknown): void {
+    if (!(error instanceof TandemError)) this.log.error({ err: error }, "decoding a frame failed");
+    this.send(refusedFrameAnswer(bytes, toWireError(error)));
   }
 
   /** The frames a peer's message stands for (a dialect of the protocol translates here: yjs/yjs-session.ts). */
@@ -388,6 +398,11 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
     const channel = this.channels.get(id);
     if (channel === undefined) throw new UnknownChannel(`Channel ${id} is not open`);
     return channel;
+  }
+
+  /** A socket-level refusal (channel 0) of a frame that could not be read. */
+  protected refuseFrame(error: unknown): void {
+    this.refuse(0, error);
   }
 
   private refuse(channel: number, error: unknown): void {

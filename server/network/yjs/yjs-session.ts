@@ -138,6 +138,11 @@ export class YjsSocketSession extends SocketSession {
     super.identified(identity);
   }
 
+  /** A provider's message that does not decode: refused as before (y-websocket has no per-call answers). */
+  protected override refuseUndecodable(_bytes: Uint8Array, error: unknown): void {
+    this.refuseFrame(error);
+  }
+
   protected override fromPeer(bytes: Uint8Array): readonly UpMessage[] {
     const message = readYjsMessage(bytes);
     const frames: UpMessage[] = [];
