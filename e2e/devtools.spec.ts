@@ -3,14 +3,15 @@
  * shows while Alice calls actions (one confirmed, one rejected with its error), works
  * offline (queued actions, their predictions, an unconfirmed direct edit of the notes),
  * comes back (the flush, then everything confirmed), and in a second tab (a follower of the
- * leader tab). Screenshots: docs/screenshots/devtools-*.png.
+ * leader tab). Screenshots go to test-results/screenshots/, or to docs/screenshots/devtools-*.png
+ * (the README's) with UPDATE_SCREENSHOTS=1 — so a test run leaves the tracked images alone.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Locator, Page } from "@playwright/test";
 import { addTodo, expect, expectSynced, status, test, typeInNotes } from "./fixtures.ts";
 
-const SHOTS = join("docs", "screenshots");
+const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? join("docs", "screenshots") : join("test-results", "screenshots");
 
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
