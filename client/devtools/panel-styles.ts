@@ -11,6 +11,7 @@ export const PANEL_CSS = `
 .tdt-panel dt { color: #57606a; } .tdt-panel dd { margin: 0; word-break: break-all; }
 .tdt-panel table { border-collapse: collapse; width: 100%; }
 .tdt-panel td, .tdt-panel th { text-align: left; padding: 1px 4px; border-bottom: 1px solid #eef0f2; vertical-align: top; overflow-wrap: anywhere; }
+.tdt-panel td:not(:last-child), .tdt-panel th:not(:last-child) { white-space: nowrap; overflow-wrap: normal; }
 .tdt-panel ul { list-style: none; margin: 0; padding-left: 14px; }
 .tdt-panel summary { cursor: pointer; color: #57606a; }
 .tdt-panel .tdt-key { color: #8250df; } .tdt-panel .tdt-string { color: #0a3069; } .tdt-panel .tdt-number { color: #0550ae; }
