@@ -16,6 +16,8 @@ export interface DemoServerOptions {
   distDir?: string;
   /** Fastify's log level, or false. Default "warn". */
   logger?: "fatal" | "error" | "warn" | "info" | "debug" | false;
+  /** Serve the server inspector and /metrics with this token (off without it). */
+  inspectorToken?: string;
 }
 
 export interface DemoServer {
@@ -39,7 +41,11 @@ const TYPES: Record<string, string> = {
 
 export function createDemoServer(options: DemoServerOptions): DemoServer {
   const dist = options.distDir ?? DEMO_DIST;
-  const server = createServer(registry, { driver: fileDriver({ dir: options.dataDir }), logger: options.logger ?? "warn" });
+  const server = createServer(registry, {
+    driver: fileDriver({ dir: options.dataDir }),
+    logger: options.logger ?? "warn",
+    ...(options.inspectorToken === undefined ? {} : { inspector: { token: options.inspectorToken } }),
+  });
 
   let opened = 0;
   const open = new Map<string, number>();

@@ -19,6 +19,9 @@ import { tcpProxy, type TcpProxy } from "../tests/support/tcp-proxy.ts";
 
 export { expect };
 
+/** The inspector token of the demo server the tests start (its /inspector and /metrics are on). */
+export const INSPECTOR_TOKEN = "e2e-inspector-token-0123456789";
+
 export interface User {
   readonly name: string;
   readonly context: BrowserContext;
@@ -52,7 +55,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   demo: [
     async ({}, use) => {
       const dir = await mkdtemp(join(tmpdir(), "tandem-e2e-"));
-      const demo = createDemoServer({ dataDir: dir, logger: "error" });
+      const demo = createDemoServer({ dataDir: dir, logger: "error", inspectorToken: INSPECTOR_TOKEN });
       await demo.server.listen({ port: 0, host: "127.0.0.1" });
       await use(demo);
       await demo.server.close();

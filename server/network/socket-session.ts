@@ -6,7 +6,7 @@
  */
 import type { WebSocket } from "ws";
 import type { AuthRequest } from "../../shared/context.ts";
-import { ActorStopped, MalformedFrame, RateLimited, Superseded, TandemError, UnknownChannel, toWireError } from "../../shared/errors.ts";
+import { ActorStopped, ErrorCodes, MalformedFrame, RateLimited, Superseded, TandemError, UnknownChannel, toWireError } from "../../shared/errors.ts";
 import { CloseCode, type DownMessage, Kind, type UpMessage, decodeUp, encodeDown, unexpectedCase, withRetryAfter } from "../../shared/protocol/index.ts";
 import type { ServerLogger } from "../log.ts";
 import type { ActorRuntime } from "../runtime/actor-runtime.ts";
@@ -137,6 +137,7 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
       counters.framesIn++;
     }
     if (bytes.byteLength > this.limits.maxFrameBytes) {
+      this.runtime.observer?.refused(ErrorCodes.messageTooLarge);
       return this.send(oversizedAnswer(bytes, this.limits.maxFrameBytes));
     }
     if (!isBinary) return this.refuse(0, new MalformedFrame("Frames are binary"));
@@ -165,7 +166,9 @@ export class SocketSession implements ChannelHost, BudgetedSocket, HelloHost, Re
    */
   protected refuseUndecodable(bytes: Uint8Array, error: unknown): void {
     if (!(error instanceof TandemError)) this.log.error({ err: error }, "decoding a frame failed");
-    this.send(refusedFrameAnswer(bytes, toWireError(error)));
+    const wire = toWireError(error);
+    this.runtime.observer?.refused(wire.code);
+    this.send(refusedFrameAnswer(bytes, wire));
   }
 
   /** The frames a peer's message stands for (a dialect of the protocol translates here: yjs/yjs-session.ts). */
