@@ -5,7 +5,6 @@
  * are forwarded; a lost link or a lost lease sends clients to the new owner; peers' headers
  * from a client are worthless.
  */
-import * as http from "node:http";
 import { describe, expect, test } from "vitest";
 import * as Y from "yjs";
 import { actor, setup, Unauthorized } from "tandem";
@@ -14,6 +13,7 @@ import type { InlineClient } from "../shared/client-types.ts";
 import { sleep, waitFor, within } from "./seed-helpers.ts";
 import { memoryCluster } from "./support/memory-cluster.ts";
 import { useNetwork } from "./support/raw-socket.ts";
+import { upgradeStatus } from "./support/upgrade-request.ts";
 
 const room = actor({
   state: { items: [] as string[], text: new Y.Text("") },
@@ -61,30 +61,6 @@ async function twoNodes(leaseMs = 1000) {
   const a = await net.server(registry, { driver: cluster.node("A") });
   const b = await net.server(registry, { driver: cluster.node("B") });
   return { cluster, a, b };
-}
-
-/** The status of a hand-made WebSocket upgrade request (101 when it upgraded). */
-function upgradeStatus(baseUrl: string, headers: Record<string, string>): Promise<number> {
-  const url = new URL(`${baseUrl}/connect`);
-  return new Promise((resolve, reject) => {
-    const request = http.request({
-      host: url.hostname,
-      port: url.port,
-      path: url.pathname,
-      agent: false,
-      headers: { ...headers, Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" },
-    });
-    request.on("upgrade", (_response, socket) => {
-      socket.destroy();
-      resolve(101);
-    });
-    request.on("response", (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    request.on("error", reject);
-    request.end();
-  });
 }
 
 async function ownedBy(server: TandemServer<R>, key: string) {
@@ -203,7 +179,7 @@ describe("links between nodes", () => {
   test("a client's forged peer headers on its WebSocket are ignored: no origin bypass, its own address", async () => {
     const { a, b } = await twoNodes();
     await ownedBy(a, "forged");
-    expect(await upgradeStatus(b.url, { Origin: "http://evil.example", "x-tandem-peer": "memory-cluster-secrex", "x-tandem-forwarded-for": "10.1.1.1" })).toBe(403);
+    expect(await upgradeStatus(b.url, "/connect", { Origin: "http://evil.example", "x-tandem-peer": "memory-cluster-secrex", "x-tandem-forwarded-for": "10.1.1.1" })).toBe(403);
     const conn = net.client<R>(b.url).room.get("forged", { params }).connect();
     await within(conn.whenSynced(), 3000, "synced");
     expect(((await conn.whoAmI()) as { ip: string }).ip).toBe("127.0.0.1");
