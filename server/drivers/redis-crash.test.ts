@@ -56,13 +56,19 @@ function expectPrefixWithAll(loaded: unknown[], acknowledged: number[]): void {
   expect(tail.length).toBeGreaterThan(Math.max(...acknowledged));
 }
 
-test("the owner killed (SIGKILL) mid-stream: every acknowledged append survives, in order, no gap; another node takes over after the lease", async () => {
+/** A Redis under AOF always and an owner process streaming appends to it, 300 of them acknowledged. */
+async function streamingOwner() {
   const server = await RedisServer.start({ appendonly: true, appendfsync: "always" });
   cleanups.push(() => server.stop());
   const { child, lines } = owner(server);
   await lines.next(/^ready /, 30_000);
   child.stdin!.write("stream 1000000\n");
   await lines.next(/^ack 300$/);
+  return { server, child, lines };
+}
+
+test("the owner killed (SIGKILL) mid-stream: every acknowledged append survives, in order, no gap; another node takes over after the lease", async () => {
+  const { server, child, lines } = await streamingOwner();
   child.kill("SIGKILL");
   await new Promise((resolve) => child.once("exit", resolve));
   const acknowledged = acked(lines.seen);
@@ -76,12 +82,7 @@ test("the owner killed (SIGKILL) mid-stream: every acknowledged append survives,
 });
 
 test("Redis killed (SIGKILL) mid-stream under AOF appendfsync always and restarted: every acknowledged append is there", async () => {
-  const server = await RedisServer.start({ appendonly: true, appendfsync: "always" });
-  cleanups.push(() => server.stop());
-  const { child, lines } = owner(server);
-  await lines.next(/^ready /, 30_000);
-  child.stdin!.write("stream 1000000\n");
-  await lines.next(/^ack 300$/);
+  const { server, child, lines } = await streamingOwner();
   await server.kill();
   await lines.next(/^refused /); // the owner saw its stream fail
   child.kill("SIGKILL");
